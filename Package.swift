@@ -1,0 +1,33 @@
+// swift-tools-version:6.0
+import PackageDescription
+
+// The arithmetic-heavy modules are built for the CPU they run on: without a
+// target CPU, SIMD fused multiply-adds become library calls (measured ~170x
+// slower on these machines). `NEURALFX_PORTABLE=1` builds without it.
+let portable = Context.environment["NEURALFX_PORTABLE"] == "1"
+let hotSwift: [SwiftSetting] = portable ? [] : [.unsafeFlags(["-target-cpu", "native", "-Ounchecked"])]
+let hotC: [CSetting] = portable ? [] : [.unsafeFlags(["-march=native", "-O3"])]
+
+let package = Package(
+    name: "NeuralFX",
+    products: [
+        .library(name: "NeuralFXCore", targets: ["NeuralFXCore"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+        .package(url: "https://github.com/apple/swift-numerics", from: "1.1.0"),
+    ],
+    targets: [
+        // Core: layers, models, streaming engine, knobs. Pure Swift, no I/O.
+        .target(name: "NeuralFXCore",
+                dependencies: [.product(name: "RealModule", package: "swift-numerics")],
+                swiftSettings: hotSwift),
+
+        // Test support: counts heap allocations made by the calling thread.
+        .target(name: "CAllocationCounter", cSettings: hotC),
+
+        .testTarget(name: "NeuralFXCoreTests",
+                    dependencies: ["NeuralFXCore", "CAllocationCounter"]),
+    ],
+    swiftLanguageModes: [.v5]
+)

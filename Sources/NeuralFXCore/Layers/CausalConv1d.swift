@@ -1,0 +1,179 @@
+/// A causal, dilated 1-D convolution that streams.
+///
+/// Output frame `n` is `bias + sum_j W[:, :, j] * x[n - (k - 1 - j) * d]`, the
+/// alignment PyTorch's unpadded `Conv1d` gives when its output is taken to
+/// belong to the time of its newest tap. Weights arrive in PyTorch's
+/// `[out, in / groups, kernel]` layout and are repacked tap-major with output
+/// channels contiguous, so the inner loop is a vector FMA over outputs.
+///
+/// History lives in a mirrored ring buffer: every frame is written twice, `R`
+/// frames apart, so any window of up to `R` frames is one contiguous read and
+/// the hot loop never wraps.
+public final class CausalConv1d {
+    public let inChannels: Int
+    public let outChannels: Int
+    public let kernelSize: Int
+    public let dilation: Int
+    public let groups: Int
+
+    /// `[kernel][in / groups][out]`.
+    let packedWeights: FloatBuffer
+    let bias: FloatBuffer?
+
+    private(set) var maxBlockSize = 0
+    private var ringFrames = 0
+    private var ring = FloatBuffer(count: 0)
+    private var writeFrame = 0
+
+    /// Frames of past input the convolution reads.
+    public var history: Int { (kernelSize - 1) * dilation }
+
+    public init(inChannels: Int, outChannels: Int, kernelSize: Int, dilation: Int = 1, groups: Int = 1,
+                weights: [Float], bias: [Float]? = nil) {
+        precondition(inChannels > 0 && outChannels > 0 && kernelSize > 0 && dilation > 0 && groups > 0)
+        precondition(inChannels % groups == 0 && outChannels % groups == 0, "channels must divide into groups")
+        let inPerGroup = inChannels / groups
+        precondition(weights.count == outChannels * inPerGroup * kernelSize, "weight count does not match shape")
+        precondition(bias == nil || bias!.count == outChannels)
+        self.inChannels = inChannels
+        self.outChannels = outChannels
+        self.kernelSize = kernelSize
+        self.dilation = dilation
+        self.groups = groups
+        let packed = FloatBuffer(count: weights.count)
+        for o in 0..<outChannels {
+            for i in 0..<inPerGroup {
+                for j in 0..<kernelSize {
+                    packed[(j * inPerGroup + i) * outChannels + o] = weights[(o * inPerGroup + i) * kernelSize + j]
+                }
+            }
+        }
+        packedWeights = packed
+        self.bias = bias.map(FloatBuffer.init)
+    }
+
+    /// Allocates the history for blocks of up to `maxBlockSize` frames.
+    /// `extraHistory` keeps that many more past frames readable through
+    /// `pastInput` (a block's residual path reads its input one frame late).
+    public func prepare(maxBlockSize: Int, extraHistory: Int = 1) {
+        precondition(maxBlockSize > 0)
+        self.maxBlockSize = maxBlockSize
+        var frames = 1
+        while frames < history + extraHistory + maxBlockSize { frames <<= 1 }
+        ringFrames = frames
+        ring = FloatBuffer(count: 2 * frames * inChannels)
+        writeFrame = 0
+    }
+
+    /// Fills the whole history with one frame, as if that input had always
+    /// been arriving.
+    public func reset(steadyInput: UnsafePointer<Float>? = nil) {
+        writeFrame = 0
+        guard let steady = steadyInput else { ring.fill(0); return }
+        for f in 0..<(2 * ringFrames) {
+            (ring.pointer + f * inChannels).update(from: steady, count: inChannels)
+        }
+    }
+
+    public var stateBytes: Int { ring.byteCount }
+
+    /// Appends `frames` input frames to the history. Call once per block
+    /// before `convolve` and `pastInput`.
+    @inlinable
+    public func push(_ input: UnsafePointer<Float>, frames: Int) {
+        pushFrames(input, frames)
+    }
+
+    @usableFromInline
+    func pushFrames(_ input: UnsafePointer<Float>, _ frames: Int) {
+        precondition(frames <= maxBlockSize)
+        let c = inChannels
+        var f = 0
+        while f < frames {
+            let slot = (writeFrame + f) & (ringFrames - 1)
+            let run = min(frames - f, ringFrames - slot)
+            let src = input + f * c
+            (ring.pointer + slot * c).update(from: src, count: run * c)
+            (ring.pointer + (slot + ringFrames) * c).update(from: src, count: run * c)
+            f += run
+        }
+        writeFrame = (writeFrame + frames) & (ringFrames - 1)
+    }
+
+    /// Time-major input frames of the last pushed block, delayed by `delay`
+    /// frames: frame `t` of the result is the input at `t - delay`.
+    public func pastInput(frames: Int, delay: Int) -> UnsafePointer<Float> {
+        let start = (writeFrame - frames - delay + 2 * ringFrames) & (ringFrames - 1)
+        return UnsafePointer(ring.pointer + start * inChannels)
+    }
+
+    /// Computes the outputs for the last pushed block of `frames` frames into
+    /// `output` (time-major, `outChannels` per frame).
+    public func convolve(frames: Int, into output: UnsafeMutablePointer<Float>) {
+        let cout = outChannels
+        let inPerGroup = inChannels / groups
+        let outPerGroup = outChannels / groups
+        for t in 0..<frames {
+            let dst = output + t * cout
+            if let b = bias { dst.update(from: b.pointer, count: cout) } else { dst.update(repeating: 0, count: cout) }
+        }
+        for j in 0..<kernelSize {
+            let src = pastInput(frames: frames, delay: (kernelSize - 1 - j) * dilation)
+            let tapWeights = packedWeights.pointer + j * inPerGroup * cout
+            if groups == 1 {
+                ConvolutionKernel.accumulate(output: output, input: src, weights: tapWeights,
+                                             frames: frames, inChannels: inChannels, outChannels: cout)
+            } else {
+                for t in 0..<frames {
+                    let x = src + t * inChannels
+                    let dst = output + t * cout
+                    for o in 0..<cout {
+                        let g = o / outPerGroup
+                        var acc: Float = 0
+                        for i in 0..<inPerGroup { acc += tapWeights[i * cout + o] * x[g * inPerGroup + i] }
+                        dst[o] += acc
+                    }
+                }
+            }
+        }
+    }
+
+    /// Convenience: push then convolve.
+    public func process(_ input: UnsafePointer<Float>, frames: Int, into output: UnsafeMutablePointer<Float>) {
+        push(input, frames: frames)
+        convolve(frames: frames, into: output)
+    }
+
+    /// The output for an input that has been constant forever.
+    public func steadyOutput(for input: UnsafePointer<Float>, into output: UnsafeMutablePointer<Float>) {
+        let inPerGroup = inChannels / groups
+        let outPerGroup = outChannels / groups
+        for o in 0..<outChannels {
+            let g = o / outPerGroup
+            var acc: Float = bias?[o] ?? 0
+            for j in 0..<kernelSize {
+                for i in 0..<inPerGroup {
+                    acc += packedWeights[(j * inPerGroup + i) * outChannels + o] * input[g * inPerGroup + i]
+                }
+            }
+            output[o] = acc
+        }
+    }
+}
+
+/// The dense inner product of a convolution tap: `out[t][o] += sum_i w[i][o] * x[t][i]`.
+enum ConvolutionKernel {
+    @inline(__always)
+    static func accumulate(output: UnsafeMutablePointer<Float>, input: UnsafePointer<Float>,
+                           weights: UnsafePointer<Float>, frames: Int, inChannels: Int, outChannels: Int) {
+        for t in 0..<frames {
+            let x = input + t * inChannels
+            let dst = output + t * outChannels
+            for i in 0..<inChannels {
+                let v = x[i]
+                let w = weights + i * outChannels
+                for o in 0..<outChannels { dst[o] += w[o] * v }
+            }
+        }
+    }
+}

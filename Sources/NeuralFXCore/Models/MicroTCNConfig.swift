@@ -1,0 +1,124 @@
+/// The hyperparameters of micro-tcn's `TCNModel` (Steinmetz & Reiss 2021),
+/// with the same names and defaults, plus the block activation (PReLU in the
+/// paper) for experiments.
+public struct MicroTCNConfig: Codable, Equatable, Sendable {
+    public var nparams: Int
+    public var ninputs: Int = 1
+    public var noutputs: Int = 1
+    public var nblocks: Int = 10
+    public var kernelSize: Int = 3
+    public var dilationGrowth: Int = 1
+    public var channelGrowth: Int = 1
+    public var channelWidth: Int = 32
+    public var stackSize: Int = 10
+    public var grouped: Bool = false
+    public var causal: Bool = true
+    public var skipConnections: Bool = false
+    public var activation: ActivationKind = .prelu
+
+    enum CodingKeys: String, CodingKey {
+        case nparams, ninputs, noutputs, nblocks
+        case kernelSize = "kernel_size", dilationGrowth = "dilation_growth", channelGrowth = "channel_growth"
+        case channelWidth = "channel_width", stackSize = "stack_size", grouped, causal
+        case skipConnections = "skip_connections", activation
+    }
+
+    public init(nparams: Int, nblocks: Int, kernelSize: Int, dilationGrowth: Int, channelWidth: Int = 32,
+                stackSize: Int = 10, activation: ActivationKind = .prelu) {
+        self.nparams = nparams
+        self.nblocks = nblocks
+        self.kernelSize = kernelSize
+        self.dilationGrowth = dilationGrowth
+        self.channelWidth = channelWidth
+        self.stackSize = stackSize
+        self.activation = activation
+    }
+
+    public init(from decoder: Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        nparams = try c.decode(Int.self, forKey: .nparams)
+        ninputs = try c.decodeIfPresent(Int.self, forKey: .ninputs) ?? 1
+        noutputs = try c.decodeIfPresent(Int.self, forKey: .noutputs) ?? 1
+        nblocks = try c.decodeIfPresent(Int.self, forKey: .nblocks) ?? 10
+        kernelSize = try c.decodeIfPresent(Int.self, forKey: .kernelSize) ?? 3
+        dilationGrowth = try c.decodeIfPresent(Int.self, forKey: .dilationGrowth) ?? 1
+        channelGrowth = try c.decodeIfPresent(Int.self, forKey: .channelGrowth) ?? 1
+        channelWidth = try c.decodeIfPresent(Int.self, forKey: .channelWidth) ?? 32
+        stackSize = try c.decodeIfPresent(Int.self, forKey: .stackSize) ?? 10
+        grouped = try c.decodeIfPresent(Bool.self, forKey: .grouped) ?? false
+        causal = try c.decodeIfPresent(Bool.self, forKey: .causal) ?? true
+        skipConnections = try c.decodeIfPresent(Bool.self, forKey: .skipConnections) ?? false
+        activation = try c.decodeIfPresent(ActivationKind.self, forKey: .activation) ?? .prelu
+    }
+
+    /// The named configurations of the paper (all causal).
+    public static func named(_ name: String, nparams: Int) -> MicroTCNConfig? {
+        switch name.lowercased() {
+        case "utcn-100-c", "utcn-100": return MicroTCNConfig(nparams: nparams, nblocks: 4, kernelSize: 5, dilationGrowth: 10)
+        case "utcn-300-c", "utcn-300": return MicroTCNConfig(nparams: nparams, nblocks: 4, kernelSize: 13, dilationGrowth: 10)
+        case "utcn-1000-c", "utcn-1000": return MicroTCNConfig(nparams: nparams, nblocks: 5, kernelSize: 5, dilationGrowth: 10)
+        case "tcn-324", "tcn-324-c": return MicroTCNConfig(nparams: nparams, nblocks: 10, kernelSize: 15, dilationGrowth: 2)
+        default: return nil
+        }
+    }
+
+    public static let namedConfigurations = ["utcn-100-c", "utcn-300-c", "utcn-1000-c", "tcn-324"]
+
+    public func dilation(ofBlock n: Int) -> Int {
+        var d = 1
+        for _ in 0..<(n % stackSize) { d *= dilationGrowth }
+        return d
+    }
+
+    public func inChannels(ofBlock n: Int) -> Int { n == 0 ? ninputs : outChannels(ofBlock: n - 1) }
+
+    public func outChannels(ofBlock n: Int) -> Int {
+        if channelGrowth > 1 {
+            var c = ninputs
+            for _ in 0...n { c *= channelGrowth }
+            return c
+        }
+        return channelWidth
+    }
+
+    /// Channels coming out of the block's convolution (the gated unit needs twice the block width).
+    public func convChannels(ofBlock n: Int) -> Int { outChannels(ofBlock: n) * activation.inputChannelsPerOutput }
+
+    public func convGroups(ofBlock n: Int) -> Int {
+        let cin = inChannels(ofBlock: n), cout = convChannels(ofBlock: n)
+        return grouped && cin % cout == 0 ? cout : 1
+    }
+
+    public var receptiveField: Int {
+        var rf = 1
+        for n in 0..<nblocks { rf += (kernelSize - 1) * dilation(ofBlock: n) }
+        return rf
+    }
+
+    /// Why this configuration cannot run here, if it cannot.
+    public var unsupportedReason: String? {
+        if !causal { return "non-causal micro-tcn models need future samples and cannot stream; only causal models are supported" }
+        if skipConnections { return "micro-tcn skip connections are not supported" }
+        if ninputs != 1 || noutputs != 1 { return "only mono models (ninputs = noutputs = 1) are supported" }
+        if nblocks < 1 || nblocks > 64 { return "nblocks \(nblocks) is outside 1...64" }
+        if kernelSize < 1 || kernelSize > 255 { return "kernel_size \(kernelSize) is outside 1...255" }
+        if channelWidth < 1 || channelWidth > 1024 { return "channel_width \(channelWidth) is outside 1...1024" }
+        if dilationGrowth < 1 || stackSize < 1 || channelGrowth < 1 { return "dilation_growth, stack_size and channel_growth must be positive" }
+        if receptiveField > 1 << 22 { return "receptive field of \(receptiveField) samples is too long" }
+        if nparams < 0 || nparams > 64 { return "nparams \(nparams) is outside 0...64" }
+        if channelGrowth > 1 && outChannels(ofBlock: nblocks - 1) > 1024 { return "channel growth makes more than 1024 channels" }
+        return nil
+    }
+
+    /// Multiply-adds per output sample at inference (folded FiLM, activation not counted).
+    public var multiplyAddsPerSample: Int {
+        var total = 0
+        for n in 0..<nblocks {
+            let cin = inChannels(ofBlock: n), cc = convChannels(ofBlock: n), cout = outChannels(ofBlock: n)
+            total += cc * (cin / convGroups(ofBlock: n)) * kernelSize
+            if grouped { total += cc * cc }
+            total += cc + cout  // folded affine and residual
+        }
+        return total + outChannels(ofBlock: nblocks - 1)
+    }
+}
