@@ -12,6 +12,9 @@ let package = Package(
     name: "NeuralFX",
     products: [
         .library(name: "NeuralFXCore", targets: ["NeuralFXCore"]),
+        .library(name: "NeuralFXDevices", targets: ["NeuralFXDevices"]),
+        .library(name: "NeuralFXDatasets", targets: ["NeuralFXDatasets"]),
+        .executable(name: "fxtrain", targets: ["fxtrain"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
@@ -28,6 +31,21 @@ let package = Package(
 
         .testTarget(name: "NeuralFXCoreTests",
                     dependencies: ["NeuralFXCore", "CAllocationCounter"]),
+
+        // Reference devices (optical compressor, overdrive) and the paired
+        // datasets rendered from them.
+        .target(name: "NeuralFXDevices",
+                dependencies: ["NeuralFXCore", .product(name: "RealModule", package: "swift-numerics")],
+                swiftSettings: hotSwift),
+        .target(name: "NeuralFXDatasets",
+                dependencies: ["NeuralFXCore", "NeuralFXDevices",
+                               .product(name: "RealModule", package: "swift-numerics")],
+                swiftSettings: hotSwift),
+        .executableTarget(name: "fxtrain",
+                          dependencies: ["NeuralFXDatasets", "NeuralFXDevices",
+                                         .product(name: "ArgumentParser", package: "swift-argument-parser")]),
+        .testTarget(name: "NeuralFXDevicesTests", dependencies: ["NeuralFXDevices", "NeuralFXCore"]),
+        .testTarget(name: "NeuralFXDatasetsTests", dependencies: ["NeuralFXDatasets", "NeuralFXDevices", "NeuralFXCore"]),
     ],
     swiftLanguageModes: [.v5]
 )

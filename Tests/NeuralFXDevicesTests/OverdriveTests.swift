@@ -1,0 +1,67 @@
+import NeuralFXDevices
+import XCTest
+
+final class OverdriveTests: XCTestCase {
+    func testHarmonicDistortionGrowsWithDrive() {
+        for level in [-30.0, -12] {
+            let thd = [0.0, 0.25, 0.5, 0.75, 1].map { OverdriveBench.thd(drive: $0, level: level) }
+            print("THD of a 441 Hz sine at \(level) dBFS, drive 0...1:", thd.map { String(format: "%.2f%%", $0 * 100) })
+            for (lower, higher) in zip(thd, thd.dropFirst()) { XCTAssertGreaterThan(higher, lower * 1.02, "\(thd)") }
+        }
+    }
+
+    func testToneMovesTheSpectralCentroidUp() {
+        // A guitar-like chord of harmonics so there is content on both sides
+        // of the tone corner.
+        let input = (0..<88_200).map { n -> Float in
+            var s = 0.0
+            for (f, a) in [(82.4, 0.2), (110.0, 0.15), (146.8, 0.12), (196.0, 0.1)] {
+                for h in 1...8 { s += a / Double(h) * sin(2 * Double.pi * f * Double(h) * Double(n) / Bench.sampleRate) }
+            }
+            return Float(s)
+        }
+        let centroids = [0.0, 0.5, 1].map { tone in
+            Bench.spectralCentroid(Bench.render(OverdriveBench.make(drive: 0.5, tone: tone), input))
+        }
+        print("spectral centroid at tone 0, 0.5, 1:", centroids.map { String(format: "%.0f Hz", $0) })
+        XCTAssertGreaterThan(centroids[1], centroids[0] * 1.2)
+        XCTAssertGreaterThan(centroids[2], centroids[1] * 1.2)
+    }
+
+    func testLevelScalesTheOutput() {
+        let input = Bench.sine(hertz: 441, level: -12, seconds: 0.5)
+        let reference = Bench.render(OverdriveBench.make(drive: 0.7, level: 1), input)
+        var previousRMS = 0.0
+        for level in [0.0, 0.25, 0.5, 0.75] {
+            let output = Bench.render(OverdriveBench.make(drive: 0.7, level: level), input)
+            // Level acts after the nonlinearity: a pure scale of the waveform.
+            let scale = Bench.rms(output[...]) / Bench.rms(reference[...])
+            for n in stride(from: 1000, to: input.count, by: 997) {
+                XCTAssertEqual(Double(output[n]), Double(reference[n]) * scale, accuracy: 1e-5)
+            }
+            let expectedDecibels = -36 * (1 - level)
+            XCTAssertEqual(Bench.decibels(scale), expectedDecibels, accuracy: 0.01)
+            XCTAssertGreaterThan(scale, previousRMS)
+            previousRMS = scale
+        }
+    }
+
+    /// Stated bound: at full drive a 5 kHz sine at -20 dBFS leaves every
+    /// component that is not one of its harmonics at least 55 dB below the
+    /// fundamental; at -6 dBFS at least 38 dB below (docs/devices.md).
+    func testAliasingOfAFiveKilohertzSineAtFullDrive() {
+        for (level, bound) in [(-20.0, -55.0), (-6, -38)] {
+            let alias = OverdriveBench.worstAlias(drive: 1, level: level)
+            print(String(format: "5 kHz at %.0f dBFS, full drive: worst alias %.1f dB at %.0f Hz", level, alias.decibels, alias.frequency))
+            XCTAssertLessThan(alias.decibels, bound)
+        }
+    }
+
+    func testBlockSizeDoesNotChangeTheOutputAndResetRestoresTheStart() {
+        let d = OverdriveBench.make(drive: 0.8)
+        let input = Bench.sine(hertz: 441, level: -6, seconds: 0.3)
+        let whole = Bench.render(d, input, blockSize: input.count)
+        d.reset()
+        XCTAssertEqual(Bench.render(d, input, blockSize: 29), whole)
+    }
+}
