@@ -14,7 +14,6 @@ let package = Package(
         .library(name: "NeuralFXCore", targets: ["NeuralFXCore"]),
         .library(name: "NeuralFXDevices", targets: ["NeuralFXDevices"]),
         .library(name: "NeuralFXDatasets", targets: ["NeuralFXDatasets"]),
-        .executable(name: "fxtrain", targets: ["fxtrain"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
@@ -41,9 +40,6 @@ let package = Package(
                 dependencies: ["NeuralFXCore", "NeuralFXDevices",
                                .product(name: "RealModule", package: "swift-numerics")],
                 swiftSettings: hotSwift),
-        .executableTarget(name: "fxtrain",
-                          dependencies: ["NeuralFXDatasets", "NeuralFXDevices",
-                                         .product(name: "ArgumentParser", package: "swift-argument-parser")]),
         .testTarget(name: "NeuralFXDevicesTests", dependencies: ["NeuralFXDevices", "NeuralFXCore"]),
         .testTarget(name: "NeuralFXDatasetsTests", dependencies: ["NeuralFXDatasets", "NeuralFXDevices", "NeuralFXCore"]),
     ],

@@ -14,13 +14,15 @@ import RealModule
 /// rest whose time constant grows with the cell's memory of heavy
 /// reduction.
 public final class OpticalCompressor: ReferenceDevice {
-    /// `peak` drives conditioning input 1 and `mode` input 0, the order of the
-    /// SignalTrain parameters (limit switch, peak reduction / 100).
+    /// The knobs of the bundled LA-2A model: `mode` drives conditioning
+    /// input 0 and `peak` input 1, the order of the SignalTrain parameters
+    /// (limit switch, peak reduction / 100).
     public static let knobSchema = KnobSchema([
-        .continuous("peak", label: "Peak Reduction", range: 0...1, default: 0.5, conditioningIndex: 1),
         .switchKnob("mode", label: "Compress/Limit", positions: ["compress", "limit"], default: 0,
                     conditioningIndex: 0),
+        .continuous("peak", label: "Peak Reduction", range: 0...1, default: 0.5, conditioningIndex: 1),
     ])
+    static let modeKnob = 0, peakKnob = 1
     public enum Mode: Int, Sendable { case compress = 0, limit = 1 }
 
     /// Static ratio (input dB over output dB, well above the knee) per mode.
@@ -93,7 +95,7 @@ public final class OpticalCompressor: ReferenceDevice {
     public func setKnob(_ index: Int, to value: Double) {
         let v = knobs.clamped(index, value)
         knobValues[index] = v
-        if index == 0 {
+        if index == Self.peakKnob {
             sidechainGain = decibelsToGain(interpolate(Self.sidechainDecibels, v))
         } else {
             ratioSlope = Self.ratios[Int(v)] - 1
@@ -102,7 +104,7 @@ public final class OpticalCompressor: ReferenceDevice {
         }
     }
 
-    public var mode: Mode { Mode(rawValue: Int(knobValues[1]))! }
+    public var mode: Mode { Mode(rawValue: Int(knobValues[Self.modeKnob]))! }
 
     /// What the front-panel meter shows: the current gain reduction in dB.
     public var gainReductionDecibels: Double { fastReduction + slowReduction }

@@ -43,6 +43,16 @@ public enum DeviceKind: String, CaseIterable, Sendable {
     }
 }
 
+extension ReferenceDevice {
+    /// Sets a knob by name; `false` if the device has no such knob.
+    @discardableResult
+    public func setKnob(named name: String, to value: Double) -> Bool {
+        guard let i = knobs.index(of: name) else { return false }
+        setKnob(i, to: value)
+        return true
+    }
+}
+
 extension KnobSchema {
     /// `value` clamped into knob `index`'s range (switches to a position).
     func clamped(_ index: Int, _ value: Double) -> Double {

@@ -157,8 +157,8 @@ enum CompressorBench {
     /// Steady gain reduction (dB) of a 980 Hz tone at `level` dBFS.
     static func steadyReduction(peak: Double, mode: OpticalCompressor.Mode, level: Double = -10) -> Double {
         let c = OpticalCompressor()
-        c.setKnob(0, to: peak)
-        c.setKnob(1, to: Double(mode.rawValue))
+        c.setKnob(named: "peak", to: peak)
+        c.setKnob(named: "mode", to: Double(mode.rawValue))
         let input = Bench.toneBursts([(3, level)])
         let output = Bench.render(c, input)
         let tail = input.count - 22_050
@@ -181,8 +181,8 @@ enum CompressorBench {
     static func ballistics(peak: Double, mode: OpticalCompressor.Mode = .compress, level: Double = -6,
                            burstSeconds: Double) -> Ballistics {
         let c = OpticalCompressor()
-        c.setKnob(0, to: peak)
-        c.setKnob(1, to: Double(mode.rawValue))
+        c.setKnob(named: "peak", to: peak)
+        c.setKnob(named: "mode", to: Double(mode.rawValue))
         let quiet = level - 50
         let input = Bench.toneBursts([(0.5, quiet), (burstSeconds, level), (12, quiet)])
         let output = Bench.render(c, input)
@@ -204,9 +204,9 @@ enum CompressorBench {
 enum OverdriveBench {
     static func make(drive: Double, tone: Double = 0.5, level: Double = 1) -> Overdrive {
         let d = Overdrive()
-        d.setKnob(0, to: drive)
-        d.setKnob(1, to: tone)
-        d.setKnob(2, to: level)
+        d.setKnob(named: "drive", to: drive)
+        d.setKnob(named: "tone", to: tone)
+        d.setKnob(named: "level", to: level)
         return d
     }
 

@@ -63,7 +63,7 @@ final class OpticalCompressorTests: XCTestCase {
 
     func testBlockSizeDoesNotChangeTheOutputAndResetRestoresTheStart() {
         let c = OpticalCompressor()
-        c.setKnob(0, to: 0.8)
+        c.setKnob(named: "peak", to: 0.8)
         let input = Bench.toneBursts([(0.2, -40), (0.3, -3), (0.2, -30)])
         let whole = Bench.render(c, input, blockSize: input.count)
         c.reset()
