@@ -14,10 +14,17 @@ import RealModule
 ///
 /// Both equations are stepped with backward Euler, which is L-stable: the
 /// diode term makes the second equation very stiff when the diodes conduct,
-/// and the trapezoidal rule would ring at the Nyquist frequency there. The
-/// implicit equation for v is solved by Newton's method inside a bracket
-/// (the root lies between 0 and the diode-free solution), falling back to
-/// bisection whenever a Newton step leaves it, so it always converges.
+/// and the trapezoidal rule would ring at the Nyquist frequency there. Each
+/// step leaves one implicit equation for v,
+///
+///     a v + 2 I_s sinh(v / (n V_T)) = b,   a = C_f/T + 1/R_f,
+///     b = i + (C_f/T) v_previous,
+///
+/// solved by Newton's method inside a bracket (the root lies between 0 and
+/// both the resistive-only and the diode-only solutions), falling back to
+/// bisection whenever a Newton step leaves it, so it always converges. The
+/// first guess comes from `DiodeEquationTable`, so one Newton step usually
+/// reaches the tolerance.
 struct DiodeClippingStage {
     // Component values of the classic circuit (TS-808/TS9 family).
     static let legResistance = 4.7e3
@@ -25,76 +32,132 @@ struct DiodeClippingStage {
     static let fixedFeedbackResistance = 51e3
     static let drivePotResistance = 500e3
     static let feedbackCapacitance = 51e-12
-    // 1N914-class silicon diode: saturation current and emission coefficient.
+    // 1N914-class silicon diode: saturation current, emission coefficient
+    // times thermal voltage.
     static let saturationCurrent = 2.52e-9
     static let emissionThermalVoltage = 1.752 * 0.02585
     /// Newton stops after a step smaller than this (volts): convergence is
     /// quadratic there, so the remaining error is below 1e-10 V, far below
     /// what a 32-bit float output resolves.
     static let tolerance = 1e-6
-    /// Bisection alone would reach the tolerance from a 1 V bracket in 30
-    /// steps; Newton normally needs 2-4.
-    static let maximumIterations = 40
+    /// Bisection alone would reach the tolerance from a 1 V bracket in 20
+    /// steps; Newton from the table's guess needs 1-2.
+    static let maximumIterations = 60
 
     private let step: Double
     private let legCoefficient: Double
-    private var feedbackConductance: Double
+    private let capacitiveConductance: Double
+    private var a: Double
+    private var table: DiodeEquationTable
     private var vc = 0.0
     private var v = 0.0
-    private var previousV = 0.0
 
     init(sampleRate: Double) {
         step = 1 / sampleRate
         legCoefficient = step / (Self.legResistance * Self.legCapacitance)
-        feedbackConductance = 1 / Self.fixedFeedbackResistance
+        capacitiveConductance = Self.feedbackCapacitance / step
+        a = capacitiveConductance + 1 / Self.fixedFeedbackResistance
+        table = DiodeEquationTable(a: a)
     }
 
     /// Drive 0..1 on an audio (exponential) taper like the pot it models.
     mutating func setDrive(_ drive: Double) {
         let taper = (Double.pow(10, 2 * drive) - 1) / 99
-        feedbackConductance = 1 / (Self.fixedFeedbackResistance + Self.drivePotResistance * taper)
+        a = capacitiveConductance + 1 / (Self.fixedFeedbackResistance + Self.drivePotResistance * taper)
+        table.fill(a: a)
     }
 
     mutating func reset() {
         vc = 0
         v = 0
-        previousV = 0
     }
 
     /// One oversampled step: input voltage in, op-amp output voltage out.
     @inline(__always)
     mutating func process(_ u: Double) -> Double {
         vc = (vc + legCoefficient * u) / (1 + legCoefficient)
-        let current = (u - vc) / Self.legResistance
-        let capacitive = Self.feedbackCapacitance / step
-        let a = capacitive + feedbackConductance
-        let b = current + capacitive * v
-        // f(x) = a x + 2 Is sinh(x / nVt) - b is increasing in x. Each of
-        // its two terms alone would reach b, so the root lies between 0 and
-        // the smaller of the resistive-only and the diode-only solutions.
-        let inverseNVt = 1 / Self.emissionThermalVoltage
-        let resistiveOnly = abs(b) / a
-        // Below a few tenths of a volt the diodes barely conduct and the
-        // resistive bound is the tighter one; skip the logarithm there.
-        let bound = resistiveOnly < 0.3 ? resistiveOnly
-            : min(resistiveOnly, Self.emissionThermalVoltage * Double.asinh(abs(b) / (2 * Self.saturationCurrent)))
-        var low = b < 0 ? -bound : 0, high = b < 0 ? 0 : bound
-        // Linear extrapolation of the last two steps starts Newton close.
-        var x = min(max(2 * v - previousV, low), high)
-        for _ in 0..<Self.maximumIterations {
+        let b = (u - vc) / Self.legResistance + capacitiveConductance * v
+        v = Self.solve(a: a, b: b, guess: table.guess(b))
+        return u + v
+    }
+
+    /// The root of a x + 2 Is sinh(x / nVt) = b (increasing in x).
+    @inline(__always)
+    static func solve(a: Double, b: Double, guess: Double) -> Double {
+        let inverseNVt = 1 / emissionThermalVoltage
+        let resistiveOnly = b / a
+        var low = min(0, resistiveOnly), high = max(0, resistiveOnly)
+        var tightened = false
+        var x = min(max(guess, low), high)
+        for _ in 0..<maximumIterations {
             let e = Double.exp(x * inverseNVt)
             let inverseE = 1 / e
-            let f = a * x + Self.saturationCurrent * (e - inverseE) - b
+            let f = a * x + saturationCurrent * (e - inverseE) - b
             if f > 0 { high = x } else { low = x }
-            let slope = a + Self.saturationCurrent * inverseNVt * (e + inverseE)
+            let slope = a + saturationCurrent * inverseNVt * (e + inverseE)
             var next = x - f / slope
-            if !(next > low && next < high) { next = 0.5 * (low + high) }
+            if !(next > low && next < high) {
+                if !tightened {
+                    // The diode-only solution bounds the root too; it is
+                    // much tighter once the diodes conduct.
+                    let diodeOnly = emissionThermalVoltage * Double.asinh(b / (2 * saturationCurrent))
+                    if b > 0 { high = min(high, diodeOnly) } else { low = max(low, diodeOnly) }
+                    tightened = true
+                }
+                next = 0.5 * (low + high)
+            }
             let change = abs(next - x)
             x = next
-            if change <= Self.tolerance { break }
+            if change <= tolerance { break }
         }
-        previousV = v
-        v = x
-        return u + v
+        return x
+    }
+}
+
+/// Solutions of a x + 2 Is sinh(x / nVt) = b for one value of a, tabulated
+/// against b on a grid that is uniform within each octave of b (fine where
+/// the solution bends, from the resistive to the diode region), so a
+/// first guess costs a table lookup and a linear interpolation. The table is
+/// filled in place: changing drive allocates nothing.
+struct DiodeEquationTable {
+    /// Below this current the solution is b / a to well within tolerance.
+    static let smallestCurrent = 1e-9
+    static let octaves = 24  // up to about 17 mA, far beyond any input
+    static let binsPerOctave = 128
+
+    private var values: [Double]
+    private var a: Double
+
+    init(a: Double) {
+        self.a = a
+        values = [Double](repeating: 0, count: Self.octaves * Self.binsPerOctave + 1)
+        fill(a: a)
+    }
+
+    mutating func fill(a: Double) {
+        self.a = a
+        let bins = Double(Self.binsPerOctave)
+        var previous = 0.0
+        for k in values.indices {
+            let octave = k / Self.binsPerOctave, bin = k % Self.binsPerOctave
+            let b = Self.smallestCurrent * Double.pow(2, Double(octave)) * (1 + Double(bin) / bins)
+            previous = DiodeClippingStage.solve(a: a, b: b, guess: previous)
+            values[k] = previous
+        }
+    }
+
+    @inline(__always)
+    func guess(_ b: Double) -> Double {
+        let magnitude = abs(b)
+        let r = magnitude / Self.smallestCurrent
+        guard r >= 1 else { return b / a }
+        let octave = Int(r.exponent)
+        guard octave < Self.octaves else { return 0 }
+        let position = (r.significand - 1) * Double(Self.binsPerOctave)
+        let bin = Int(position)
+        let t = position - Double(bin)
+        let k = octave * Self.binsPerOctave + bin
+        let x = values.withUnsafeBufferPointer { $0[k] + t * ($0[k + 1] - $0[k]) }
+        return b < 0 ? -x : x
     }
 }

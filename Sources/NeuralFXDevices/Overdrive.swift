@@ -2,7 +2,7 @@ import NeuralFXCore
 import RealModule
 
 /// A Tube Screamer-style overdrive: input coupling high-pass, the diode
-/// clipping amplifier (`DiodeClippingStage`) run at 4x the sample rate,
+/// clipping amplifier (`DiodeClippingStage`) run at 8x the sample rate,
 /// then a tone stage and the level control. Digital full scale is taken as
 /// 1 V peak at the pedal input. See docs/devices.md.
 public final class Overdrive: ReferenceDevice {
@@ -11,7 +11,7 @@ public final class Overdrive: ReferenceDevice {
         .continuous("tone", label: "Tone", range: 0...1, default: 0.5, conditioningIndex: 1),
         .continuous("level", label: "Level", range: 0...1, default: 0.5, conditioningIndex: 2),
     ])
-    public static let oversamplingFactor = 4
+    public static let oversamplingFactor = 8
     /// Corner of the input buffer's coupling network.
     static let inputHighPassHertz = 20.0
     /// Corner of the fixed treble roll-off (1 kΩ with 0.22 µF) the tone
@@ -43,7 +43,7 @@ public final class Overdrive: ReferenceDevice {
         // Band edges scale with the rate: 18 kHz and 24.1 kHz at 44.1 kHz.
         oversampler = Oversampler(factor: Self.oversamplingFactor, sampleRate: sampleRate,
                                   passbandEdge: sampleRate * 18.0 / 44.1,
-                                  stopbandEdge: sampleRate * 24.1 / 44.1, kaiserBeta: 10, tapsPerPhase: 49)
+                                  stopbandEdge: sampleRate * 24.1 / 44.1, kaiserBeta: 10, tapsPerPhase: 97)
         clipper = DiodeClippingStage(sampleRate: sampleRate * Double(Self.oversamplingFactor))
         toneLowPass = OnePoleLowPass(hertz: Self.toneCornerHertz, sampleRate: sampleRate)
         for i in knobValues.indices { setKnob(i, to: knobValues[i]) }

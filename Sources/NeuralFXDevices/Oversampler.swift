@@ -116,15 +116,28 @@ struct Oversampler {
 
 @inline(__always)
 private func dot(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ n: Int) -> Float {
-    // Eight independent partial sums let the compiler vectorise the loop.
-    var s0 = SIMD8<Float>()
+    // Four independent vector sums keep several multiply-adds in flight.
+    var s0 = SIMD8<Float>(), s1 = SIMD8<Float>(), s2 = SIMD8<Float>(), s3 = SIMD8<Float>()
+    let ra = UnsafeRawPointer(a), rb = UnsafeRawPointer(b)
+    let stride = MemoryLayout<Float>.stride
     var i = 0
+    while i + 32 <= n {
+        s0.addProduct(ra.loadUnaligned(fromByteOffset: i * stride, as: SIMD8<Float>.self),
+                      rb.loadUnaligned(fromByteOffset: i * stride, as: SIMD8<Float>.self))
+        s1.addProduct(ra.loadUnaligned(fromByteOffset: (i + 8) * stride, as: SIMD8<Float>.self),
+                      rb.loadUnaligned(fromByteOffset: (i + 8) * stride, as: SIMD8<Float>.self))
+        s2.addProduct(ra.loadUnaligned(fromByteOffset: (i + 16) * stride, as: SIMD8<Float>.self),
+                      rb.loadUnaligned(fromByteOffset: (i + 16) * stride, as: SIMD8<Float>.self))
+        s3.addProduct(ra.loadUnaligned(fromByteOffset: (i + 24) * stride, as: SIMD8<Float>.self),
+                      rb.loadUnaligned(fromByteOffset: (i + 24) * stride, as: SIMD8<Float>.self))
+        i += 32
+    }
     while i + 8 <= n {
-        s0.addProduct(UnsafeRawPointer(a + i).loadUnaligned(as: SIMD8<Float>.self),
-                      UnsafeRawPointer(b + i).loadUnaligned(as: SIMD8<Float>.self))
+        s0.addProduct(ra.loadUnaligned(fromByteOffset: i * stride, as: SIMD8<Float>.self),
+                      rb.loadUnaligned(fromByteOffset: i * stride, as: SIMD8<Float>.self))
         i += 8
     }
-    var s = s0.sum()
+    var s = ((s0 + s1) + (s2 + s3)).sum()
     while i < n {
         s += a[i] * b[i]
         i += 1
