@@ -40,7 +40,7 @@ let package = Package(
                 dependencies: ["NeuralFXCore", "NeuralFXDevices",
                                .product(name: "RealModule", package: "swift-numerics")],
                 swiftSettings: hotSwift),
-        .testTarget(name: "NeuralFXDevicesTests", dependencies: ["NeuralFXDevices", "NeuralFXCore"]),
+        .testTarget(name: "NeuralFXDevicesTests", dependencies: ["NeuralFXDevices", "NeuralFXCore", "CAllocationCounter"]),
         .testTarget(name: "NeuralFXDatasetsTests", dependencies: ["NeuralFXDatasets", "NeuralFXDevices", "NeuralFXCore"]),
     ],
     swiftLanguageModes: [.v5]

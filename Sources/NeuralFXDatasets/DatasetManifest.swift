@@ -26,14 +26,17 @@ public struct DatasetManifest: Codable, Equatable, Sendable {
     public var seed: UInt64
     public var sampleRate: Int
     public var knobSchema: KnobSchema
+    /// Names of the recordings mixed into the dry material.
+    public var dryClips: [String]
     public var pairs: [Pair]
 
     enum CodingKeys: String, CodingKey {
         case format, version, device, layout, sampling, seed, pairs
-        case sampleRate = "sample_rate", knobSchema = "knobs"
+        case sampleRate = "sample_rate", knobSchema = "knobs", dryClips = "dry_clips"
     }
 
-    public init(plan: DatasetPlan) {
+    public init(plan: DatasetPlan, dryClips: [String] = []) {
+        self.dryClips = dryClips
         format = Self.formatName
         version = 1
         device = plan.spec.device.rawValue

@@ -34,10 +34,13 @@ public struct DatasetRenderer {
     public let plan: DatasetPlan
     public let material: DryMaterial
     public let writer: any MonoFloatWAVWriting
+    /// Names of `material`'s clips, recorded in the manifest.
+    public let clipNames: [String]
 
-    public init(plan: DatasetPlan, material: DryMaterial, writer: any MonoFloatWAVWriting) {
+    public init(plan: DatasetPlan, material: DryMaterial, clipNames: [String] = [], writer: any MonoFloatWAVWriting) {
         self.plan = plan
         self.material = material
+        self.clipNames = clipNames
         self.writer = writer
     }
 
@@ -119,7 +122,7 @@ public struct DatasetRenderer {
                 report.pairs += 1
                 progress(n + 1, plan.pairs.count)
             }
-            let manifest = try DatasetManifest(plan: plan).encoded()
+            let manifest = try DatasetManifest(plan: plan, dryClips: clipNames).encoded()
             try manifest.write(to: staging.appendingPathComponent(DatasetManifest.fileName))
             if replaceEmptyFolder { try files.removeItem(at: out) }
             try files.moveItem(at: staging, to: out)
