@@ -46,6 +46,8 @@ struct DiodeClippingStage {
 
     private let step: Double
     private let legCoefficient: Double
+    /// 1 / (1 + legCoefficient): the backward-Euler leg update as a product.
+    private let legNormalisation: Double
     private let capacitiveConductance: Double
     private var a: Double
     private var table: DiodeEquationTable
@@ -55,6 +57,7 @@ struct DiodeClippingStage {
     init(sampleRate: Double) {
         step = 1 / sampleRate
         legCoefficient = step / (Self.legResistance * Self.legCapacitance)
+        legNormalisation = 1 / (1 + legCoefficient)
         capacitiveConductance = Self.feedbackCapacitance / step
         a = capacitiveConductance + 1 / Self.fixedFeedbackResistance
         table = DiodeEquationTable(a: a)
@@ -75,8 +78,8 @@ struct DiodeClippingStage {
     /// One oversampled step: input voltage in, op-amp output voltage out.
     @inline(__always)
     mutating func process(_ u: Double) -> Double {
-        vc = (vc + legCoefficient * u) / (1 + legCoefficient)
-        let b = (u - vc) / Self.legResistance + capacitiveConductance * v
+        vc = (vc + legCoefficient * u) * legNormalisation
+        let b = (u - vc) * (1 / Self.legResistance) + capacitiveConductance * v
         v = Self.solve(a: a, b: b, guess: table.guess(b))
         return u + v
     }
@@ -148,12 +151,15 @@ struct DiodeEquationTable {
 
     @inline(__always)
     func guess(_ b: Double) -> Double {
-        let magnitude = abs(b)
-        let r = magnitude / Self.smallestCurrent
+        let r = abs(b) * (1 / Self.smallestCurrent)
         guard r >= 1 else { return b / a }
-        let octave = Int(r.exponent)
+        // Octave and position within it straight from the binary exponent
+        // and mantissa (r is normal and positive here).
+        let bits = r.bitPattern
+        let octave = Int(bits >> 52) - 1023
         guard octave < Self.octaves else { return 0 }
-        let position = (r.significand - 1) * Double(Self.binsPerOctave)
+        let mantissa = Double(bitPattern: (bits & 0x000F_FFFF_FFFF_FFFF) | 0x3FF0_0000_0000_0000)
+        let position = (mantissa - 1) * Double(Self.binsPerOctave)
         let bin = Int(position)
         let t = position - Double(bin)
         let k = octave * Self.binsPerOctave + bin
