@@ -8,7 +8,9 @@ public protocol MonoFloatWAVWriting {
     func writeMonoFloatWAV(_ samples: [Float], sampleRate: Int, to path: String) throws
 }
 
-/// Where the time of a render went, to check it against real time.
+/// Where the time of a render went, to check it against real time. Times
+/// are CPU time of the rendering thread (it renders on one core), so other
+/// work on the machine does not count against the device.
 public struct DatasetRenderReport: Sendable {
     public var pairs = 0
     public var audioSeconds = 0.0
@@ -16,6 +18,8 @@ public struct DatasetRenderReport: Sendable {
     public var deviceSeconds = 0.0
     public var writingSeconds = 0.0
     public var totalSeconds = 0.0
+    /// Wall-clock duration of the whole render.
+    public var wallSeconds = 0.0
 
     /// Seconds of audio the device renders per second of processing.
     public var deviceSpeed: Double { audioSeconds / max(deviceSeconds, 1e-9) }
@@ -52,13 +56,12 @@ public struct DatasetRenderer {
 
     private func renderPair(_ pair: PlannedPair, device: any ReferenceDevice,
                             report: inout DatasetRenderReport) -> (input: [Float], target: [Float]) {
-        let clock = ContinuousClock()
         var input: [Float] = []
-        report.synthesisSeconds += seconds(clock.measure {
+        report.synthesisSeconds += threadCPUSeconds {
             input = material.render(seconds: Double(pair.frames) / plan.spec.sampleRate, seed: pair.inputSeed)
-        })
+        }
         var target: [Float] = []
-        report.deviceSeconds += seconds(clock.measure { target = process(input, pair: pair, device: device) })
+        report.deviceSeconds += threadCPUSeconds { target = process(input, pair: pair, device: device) }
         report.audioSeconds += Double(pair.frames) / plan.spec.sampleRate
         return (input, target)
     }
@@ -107,18 +110,19 @@ public struct DatasetRenderer {
             let clock = ContinuousClock()
             var report = DatasetRenderReport()
             let started = clock.now
+            let startedCPU = threadCPUSeconds()
             let device = plan.spec.device.make(sampleRate: plan.spec.sampleRate)
             let rate = Int(plan.spec.sampleRate)
             for (n, pair) in plan.pairs.enumerated() {
                 let (input, target) = renderPair(pair, device: device, report: &report)
                 let paths = plan.files(for: pair)
-                try report.writingSeconds += seconds(clock.measure {
+                try report.writingSeconds += threadCPUSeconds {
                     for (samples, relative) in [(input, paths.input), (target, paths.target)] {
                         let url = staging.appendingPathComponent(relative)
                         try files.createDirectory(at: url.deletingLastPathComponent(), withIntermediateDirectories: true)
                         try writer.writeMonoFloatWAV(samples, sampleRate: rate, to: url.path)
                     }
-                })
+                }
                 report.pairs += 1
                 progress(n + 1, plan.pairs.count)
             }
@@ -126,7 +130,8 @@ public struct DatasetRenderer {
             try manifest.write(to: staging.appendingPathComponent(DatasetManifest.fileName))
             if replaceEmptyFolder { try files.removeItem(at: out) }
             try files.moveItem(at: staging, to: out)
-            report.totalSeconds = seconds(clock.now - started)
+            report.totalSeconds = threadCPUSeconds() - startedCPU
+            report.wallSeconds = seconds(clock.now - started)
             return report
         } catch {
             try? files.removeItem(at: staging)
@@ -138,4 +143,18 @@ public struct DatasetRenderer {
     private func seconds(_ d: Duration) -> Double {
         Double(d.components.seconds) + Double(d.components.attoseconds) * 1e-18
     }
+}
+
+/// CPU time consumed by the calling thread so far.
+func threadCPUSeconds() -> Double {
+    var t = timespec()
+    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &t)
+    return Double(t.tv_sec) + Double(t.tv_nsec) * 1e-9
+}
+
+/// CPU time the calling thread spends in `body`.
+func threadCPUSeconds(_ body: () throws -> Void) rethrows -> Double {
+    let start = threadCPUSeconds()
+    try body()
+    return threadCPUSeconds() - start
 }
