@@ -97,7 +97,7 @@ public struct DatasetPlan: Sendable {
         let totalSeconds = spec.minutes * 60
         var rng = SplitMix64(seed: spec.seed)
 
-        let grid = Self.gridSettings(schema, device: spec.device)
+        let grid = Self.gridSettings(spec.device)
         var count = max(1, Int((totalSeconds / spec.pairSeconds).rounded()))
         if spec.sampling == .grid && count < grid.count {
             count = max(count, min(grid.count, Int(totalSeconds / spec.minimumPairSeconds)))
@@ -135,7 +135,7 @@ public struct DatasetPlan: Sendable {
     /// Grid settings: Peak Reduction in steps of 0.05 (SignalTrain's 5 on
     /// the dial) in both modes; for the overdrive five steps of drive and
     /// tone and four of level.
-    static func gridSettings(_ schema: KnobSchema, device: DeviceKind) -> [[Double]] {
+    static func gridSettings(_ device: DeviceKind) -> [[Double]] {
         switch device {
         case .la2a:
             // Schema order: mode, peak.
