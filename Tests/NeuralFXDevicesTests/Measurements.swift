@@ -42,9 +42,9 @@ enum Bench {
         return out
     }
 
-    static func sine(hertz: Double, level: Double, seconds: Double) -> [Float] {
+    static func sine(hertz: Double, level: Double, seconds: Double, rate: Double = sampleRate) -> [Float] {
         let a = gain(level)
-        return (0..<Int(seconds * sampleRate)).map { Float(a * sin(2 * Double.pi * hertz * Double($0) / sampleRate)) }
+        return (0..<Int(seconds * rate)).map { Float(a * sin(2 * Double.pi * hertz * Double($0) / rate)) }
     }
 
     static func rms(_ x: ArraySlice<Float>) -> Double {
@@ -69,8 +69,8 @@ enum Bench {
     }
 
     /// Magnitude of the DFT of `x` at `hertz` (Goertzel).
-    static func amplitude(_ x: ArraySlice<Float>, hertz: Double) -> Double {
-        let w = 2 * Double.pi * hertz / sampleRate
+    static func amplitude(_ x: ArraySlice<Float>, hertz: Double, rate: Double = sampleRate) -> Double {
+        let w = 2 * Double.pi * hertz / rate
         let c = 2 * cos(w)
         var s1 = 0.0, s2 = 0.0
         for v in x {
@@ -84,12 +84,12 @@ enum Bench {
 
     /// Total harmonic distortion (ratio) of a steady periodic signal whose
     /// fundamental has a whole number of periods in `x`.
-    static func thd(_ x: ArraySlice<Float>, fundamental: Double) -> Double {
-        let f1 = amplitude(x, hertz: fundamental)
+    static func thd(_ x: ArraySlice<Float>, fundamental: Double, rate: Double = sampleRate) -> Double {
+        let f1 = amplitude(x, hertz: fundamental, rate: rate)
         var harmonics = 0.0
         var k = 2.0
-        while k * fundamental < sampleRate / 2 {
-            let a = amplitude(x, hertz: k * fundamental)
+        while k * fundamental < min(rate / 2, 20_000) {
+            let a = amplitude(x, hertz: k * fundamental, rate: rate)
             harmonics += a * a
             k += 1
         }
@@ -155,13 +155,14 @@ enum Bench {
 /// Tone-burst measurements of the optical compressor's ballistics.
 enum CompressorBench {
     /// Steady gain reduction (dB) of a 980 Hz tone at `level` dBFS.
-    static func steadyReduction(peak: Double, mode: OpticalCompressor.Mode, level: Double = -10) -> Double {
-        let c = OpticalCompressor()
+    static func steadyReduction(peak: Double, mode: OpticalCompressor.Mode, level: Double = -10,
+                                rate: Double = Bench.sampleRate) -> Double {
+        let c = OpticalCompressor(sampleRate: rate)
         c.setKnob(named: "peak", to: peak)
         c.setKnob(named: "mode", to: Double(mode.rawValue))
-        let input = Bench.toneBursts([(3, level)])
+        let input = Bench.sine(hertz: 980, level: level, seconds: 3, rate: rate)
         let output = Bench.render(c, input)
-        let tail = input.count - 22_050
+        let tail = input.count - Int(rate / 2)
         return Bench.decibels(Bench.rms(input[tail...]) / Bench.rms(output[tail...]))
     }
 
@@ -210,10 +211,13 @@ enum OverdriveBench {
         return d
     }
 
-    /// THD of a 441 Hz sine at `level` dBFS (441 whole periods per second).
-    static func thd(drive: Double, level: Double = -12) -> Double {
-        let out = Bench.render(make(drive: drive), Bench.sine(hertz: 441, level: level, seconds: 1.5))
-        return Bench.thd(out[22_050...], fundamental: 441)
+    /// THD (harmonics up to 20 kHz) of a 441 Hz sine at `level` dBFS,
+    /// measured over the last second (441 whole periods).
+    static func thd(drive: Double, level: Double = -12, rate: Double = Bench.sampleRate) -> Double {
+        let d = Overdrive(sampleRate: rate)
+        d.setKnob(named: "drive", to: drive)
+        let out = Bench.render(d, Bench.sine(hertz: 441, level: level, seconds: 1.5, rate: rate))
+        return Bench.thd(out[(out.count - Int(rate))...], fundamental: 441, rate: rate)
     }
 
     /// Largest component (dB relative to the fundamental) of a 5 kHz sine's

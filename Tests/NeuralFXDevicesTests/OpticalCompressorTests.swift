@@ -61,6 +61,15 @@ final class OpticalCompressorTests: XCTestCase {
         XCTAssert((0.040...0.080).contains(long.halfRelease), "fast release \(long.halfRelease) s")
     }
 
+    func testOtherSampleRatesBehaveAlike() {
+        for rate in [48_000.0, 96_000] {
+            for peak in [0.5, 0.8] {
+                XCTAssertEqual(CompressorBench.steadyReduction(peak: peak, mode: .compress, rate: rate),
+                               CompressorBench.steadyReduction(peak: peak, mode: .compress), accuracy: 0.5, "\(rate) Hz")
+            }
+        }
+    }
+
     func testBlockSizeDoesNotChangeTheOutputAndResetRestoresTheStart() {
         let c = OpticalCompressor()
         c.setKnob(named: "peak", to: 0.8)

@@ -53,6 +53,16 @@ final class OverdriveTests: XCTestCase {
         }
     }
 
+    func testOtherSampleRatesBehaveAlike() {
+        for drive in [0.3, 1.0] {
+            let reference = OverdriveBench.thd(drive: drive, level: -24)
+            for rate in [48_000.0, 96_000] {
+                XCTAssertEqual(OverdriveBench.thd(drive: drive, level: -24, rate: rate), reference,
+                               accuracy: 0.1 * reference, "\(rate) Hz, drive \(drive)")
+            }
+        }
+    }
+
     func testBlockSizeDoesNotChangeTheOutputAndResetRestoresTheStart() {
         let d = OverdriveBench.make(drive: 0.8)
         let input = Bench.sine(hertz: 441, level: -6, seconds: 0.3)
