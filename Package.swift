@@ -23,11 +23,17 @@ let package = Package(
                 dependencies: [.product(name: "RealModule", package: "swift-numerics")],
                 swiftSettings: hotSwift),
 
+        // Model files: safetensors with micro-tcn names (and .nam), handed to the core as plain descriptions.
+        .target(name: "NeuralFXModelFiles", dependencies: ["NeuralFXCore"]),
+
         // Test support: counts heap allocations made by the calling thread.
         .target(name: "CAllocationCounter", cSettings: hotC),
 
         .testTarget(name: "NeuralFXCoreTests",
                     dependencies: ["NeuralFXCore", "CAllocationCounter"]),
+        .testTarget(name: "NeuralFXModelFilesTests",
+                    dependencies: ["NeuralFXModelFiles", "NeuralFXCore"],
+                    resources: [.copy("Fixtures")]),
     ],
     swiftLanguageModes: [.v5]
 )
