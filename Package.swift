@@ -25,11 +25,17 @@ let package = Package(
                 dependencies: [.product(name: "RealModule", package: "swift-numerics")],
                 swiftSettings: hotSwift),
 
+        // Model files: safetensors with micro-tcn names (and .nam), handed to the core as plain descriptions.
+        .target(name: "NeuralFXModelFiles", dependencies: ["NeuralFXCore"]),
+
         // Test support: counts heap allocations made by the calling thread.
         .target(name: "CAllocationCounter", cSettings: hotC),
 
         .testTarget(name: "NeuralFXCoreTests",
                     dependencies: ["NeuralFXCore", "CAllocationCounter"]),
+        .testTarget(name: "NeuralFXModelFilesTests",
+                    dependencies: ["NeuralFXModelFiles", "NeuralFXCore"],
+                    resources: [.copy("Fixtures")]),
 
         // Reference devices (optical compressor, overdrive) and the paired
         // datasets rendered from them.
@@ -40,7 +46,8 @@ let package = Package(
                 dependencies: ["NeuralFXCore", "NeuralFXDevices",
                                .product(name: "RealModule", package: "swift-numerics")],
                 swiftSettings: hotSwift),
-        .testTarget(name: "NeuralFXDevicesTests", dependencies: ["NeuralFXDevices", "NeuralFXCore", "CAllocationCounter"]),
+        .testTarget(name: "NeuralFXDevicesTests",
+                    dependencies: ["NeuralFXDevices", "NeuralFXCore", "CAllocationCounter", "NeuralFXModelFiles"]),
         .testTarget(name: "NeuralFXDatasetsTests", dependencies: ["NeuralFXDatasets", "NeuralFXDevices", "NeuralFXCore"]),
     ],
     swiftLanguageModes: [.v5]
