@@ -13,6 +13,8 @@ let package = Package(
     products: [
         .library(name: "NeuralFXCore", targets: ["NeuralFXCore"]),
         .library(name: "NeuralFXAudio", targets: ["NeuralFXAudio"]),
+        .library(name: "NeuralFXTools", targets: ["NeuralFXTools"]),
+        .executable(name: "fxrender", targets: ["fxrender"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
@@ -35,6 +37,13 @@ let package = Package(
         .systemLibrary(name: "CSampleRate", pkgConfig: "samplerate", providers: [.apt(["libsamplerate0-dev"])]),
         .target(name: "NeuralFXAudio", dependencies: ["CSndFile", "CSampleRate"], swiftSettings: hotSwift),
         .testTarget(name: "NeuralFXAudioTests", dependencies: ["NeuralFXAudio"]),
+
+        // Model/preset catalog and the offline render pipeline shared by the executables.
+        .target(name: "NeuralFXTools", dependencies: ["NeuralFXCore", "NeuralFXAudio"]),
+        .executableTarget(name: "fxrender",
+                          dependencies: ["NeuralFXTools", .product(name: "ArgumentParser", package: "swift-argument-parser")]),
+        .testTarget(name: "NeuralFXToolsTests", dependencies: ["NeuralFXTools", "NeuralFXAudio", "NeuralFXCore"]),
+        .testTarget(name: "FXRenderTests", dependencies: ["NeuralFXTools", "NeuralFXAudio", "NeuralFXCore"]),
     ],
     swiftLanguageModes: [.v5]
 )
