@@ -43,7 +43,8 @@ let package = Package(
         .executableTarget(name: "fxrender",
                           dependencies: ["NeuralFXTools", .product(name: "ArgumentParser", package: "swift-argument-parser")]),
         .testTarget(name: "NeuralFXToolsTests", dependencies: ["NeuralFXTools", "NeuralFXAudio", "NeuralFXCore"]),
-        .testTarget(name: "FXRenderTests", dependencies: ["NeuralFXTools", "NeuralFXAudio", "NeuralFXCore"]),
+        // Runs the built fxrender (a dependency so that `swift test` builds it).
+        .testTarget(name: "FXRenderTests", dependencies: ["fxrender", "NeuralFXTools", "NeuralFXAudio", "NeuralFXCore"]),
     ],
     swiftLanguageModes: [.v5]
 )
