@@ -26,11 +26,17 @@ let package = Package(
                 dependencies: [.product(name: "RealModule", package: "swift-numerics")],
                 swiftSettings: hotSwift),
 
+        // Model files: safetensors with micro-tcn names (and .nam), handed to the core as plain descriptions.
+        .target(name: "NeuralFXModelFiles", dependencies: ["NeuralFXCore"]),
+
         // Test support: counts heap allocations made by the calling thread.
         .target(name: "CAllocationCounter", cSettings: hotC),
 
         .testTarget(name: "NeuralFXCoreTests",
                     dependencies: ["NeuralFXCore", "CAllocationCounter"]),
+        .testTarget(name: "NeuralFXModelFilesTests",
+                    dependencies: ["NeuralFXModelFiles", "NeuralFXCore"],
+                    resources: [.copy("Fixtures")]),
 
         // Audio files (libsndfile), resampling (libsamplerate), loudness. C enters here only.
         .systemLibrary(name: "CSndFile", pkgConfig: "sndfile", providers: [.apt(["libsndfile1-dev"])]),
@@ -39,12 +45,13 @@ let package = Package(
         .testTarget(name: "NeuralFXAudioTests", dependencies: ["NeuralFXAudio"]),
 
         // Model/preset catalog and the offline render pipeline shared by the executables.
-        .target(name: "NeuralFXTools", dependencies: ["NeuralFXCore", "NeuralFXAudio"]),
+        .target(name: "NeuralFXTools", dependencies: ["NeuralFXCore", "NeuralFXModelFiles", "NeuralFXAudio"]),
         .executableTarget(name: "fxrender",
                           dependencies: ["NeuralFXTools", .product(name: "ArgumentParser", package: "swift-argument-parser")]),
         .testTarget(name: "NeuralFXToolsTests", dependencies: ["NeuralFXTools", "NeuralFXAudio", "NeuralFXCore"]),
         // Runs the built fxrender (a dependency so that `swift test` builds it).
-        .testTarget(name: "FXRenderTests", dependencies: ["fxrender", "NeuralFXTools", "NeuralFXAudio", "NeuralFXCore"]),
+        .testTarget(name: "FXRenderTests",
+                    dependencies: ["fxrender", "NeuralFXTools", "NeuralFXModelFiles", "NeuralFXAudio", "NeuralFXCore"]),
     ],
     swiftLanguageModes: [.v5]
 )
