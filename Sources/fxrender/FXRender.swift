@@ -79,7 +79,8 @@ struct UsageError: Error, CustomStringConvertible {
 /// The model's knobs, sample rate and everything its file says about it.
 func describe(_ loaded: (model: EffectModel, path: String)) -> String {
     let m = loaded.model
-    var text = "model: \(m.name)\nfile: \(loaded.path)\narchitecture: \(m.blueprint.architectureName)\n"
+    var text = "model: \(m.name)\nfile: \(loaded.path)\n"
+    if !m.info.contains(where: { $0.key == "architecture" }) { text += "architecture: \(m.blueprint.architectureName)\n" }
     text += "sample rate: \(Int(m.sampleRate)) Hz\n"
     if m.knobs.knobs.isEmpty { text += "knobs: none\n" } else { text += "knobs:\n" }
     for k in m.knobs.knobs {
