@@ -88,7 +88,7 @@ public final class OfflineRenderer {
         try temporary.commit(replace: files.force)
 
         return RenderSummary(
-            inputPath: reader.path, outputPath: files.outputPath, frames: framesRead, sampleRate: reader.sampleRate,
+            inputPath: reader.path, outputPath: files.outputPath, modelName: model.name, settings: settings.summary, frames: framesRead, sampleRate: reader.sampleRate,
             channels: channels, modelSampleRate: model.sampleRate, outputContainer: files.outputContainer,
             outputSampleFormat: files.outputSampleFormat,
             elapsedSeconds: seconds(ContinuousClock.now - start),
@@ -109,6 +109,7 @@ private final class ModelStage {
     let channels: Int
     let chunk: Int
     let planar: [UnsafeMutablePointer<Float>]
+    let planarInput: [UnsafePointer<Float>]
     let interleaved: UnsafeMutablePointer<Float>
 
     init(model: EffectModel, settings: EffectSettings, channels: Int, blockFrames: Int) {
@@ -120,6 +121,7 @@ private final class ModelStage {
             return engine
         }
         planar = (0..<channels).map { _ in .allocate(capacity: blockFrames) }
+        planarInput = planar.map { UnsafePointer($0) }
         interleaved = .allocate(capacity: blockFrames * channels)
     }
 
@@ -136,7 +138,7 @@ private final class ModelStage {
             let n = min(chunk, frames - offset)
             deinterleave(input + offset * channels, into: planar, frames: n)
             for c in 0..<channels { engines[c].process(planar[c], planar[c], frameCount: n) }
-            interleave(planar.map { UnsafePointer($0) }, into: interleaved, frames: n)
+            interleave(planarInput, into: interleaved, frames: n)
             try sink(interleaved, n)
             offset += n
         }

@@ -4,6 +4,9 @@ import NeuralFXAudio
 public struct RenderSummary: Sendable {
     public let inputPath: String
     public let outputPath: String
+    public let modelName: String
+    /// The knob values and gains used ("peak=0.4 mode=compress").
+    public let settings: String
     public let frames: Int64
     public let sampleRate: Int
     public let channels: Int
@@ -32,7 +35,9 @@ public struct RenderSummary: Sendable {
         let layout = channels == 1 ? "mono" : channels == 2 ? "stereo" : "\(channels) channels"
         var text = "\(outputPath): \(fixed(durationSeconds, 2)) s \(layout) at \(sampleRate) Hz"
         if resampled { text += " (resampled to \(Int(modelSampleRate)) Hz for the model and back)" }
-        text += ", \(outputContainer) \(outputSampleFormat), \(fixed(speed, 1))x real time"
+        text += ", \(outputContainer) \(outputSampleFormat), model \(modelName)"
+        if !settings.isEmpty { text += " (\(settings))" }
+        text += ", \(fixed(speed, 1))x real time"
         text += "; in: peak \(decibels(inputPeakDB)) dBFS, \(decibels(inputLoudness)) LUFS"
         text += "; out: peak \(decibels(outputPeakDB)) dBFS, \(decibels(outputLoudness)) LUFS"
         if nonFiniteInputSamples > 0 { text += "; \(nonFiniteInputSamples) NaN/Inf input samples rendered as silence" }

@@ -7,6 +7,7 @@ final class TemporaryOutput {
     let path: String
     let finalPath: String
     private var committed = false
+    private let cleanupPath: UnsafeMutablePointer<CChar>
 
     init(beside finalPath: String) {
         let url = URL(fileURLWithPath: finalPath)
@@ -14,14 +15,15 @@ final class TemporaryOutput {
         path = url.deletingLastPathComponent()
             .appendingPathComponent(".\(url.lastPathComponent).fxrender-\(getpid())-\(tag).tmp").path
         self.finalPath = finalPath
-        interruptCleanupPath = strdup(path)
+        cleanupPath = strdup(path)
+        interruptCleanupPath = cleanupPath
     }
 
     deinit {
         if !committed { unlink(path) }
-        let pending = interruptCleanupPath
-        interruptCleanupPath = nil
-        free(pending)
+        // Another render may have taken over the slot; only clear our own.
+        if interruptCleanupPath == cleanupPath { interruptCleanupPath = nil }
+        free(cleanupPath)
     }
 
     /// Moves the finished file into place. Without `replace`, an output that
@@ -37,8 +39,9 @@ final class TemporaryOutput {
     }
 }
 
-/// The temporary file to remove if the process is interrupted (read by the
-/// signal handler, so a plain C string).
+/// The temporary file to remove if the process is interrupted: the latest
+/// render's (one at a time is what the commands do). Read by the signal
+/// handler, so a plain C string.
 nonisolated(unsafe) private var interruptCleanupPath: UnsafeMutablePointer<CChar>?
 
 /// Installs SIGINT/SIGTERM handlers that remove the render in progress and exit.

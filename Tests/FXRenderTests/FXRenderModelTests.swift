@@ -85,6 +85,7 @@ final class FXRenderModelTests: XCTestCase {
             let summary = result.stdout
             XCTAssertTrue(summary.hasPrefix("\(scratch.file(c.output)): 0.50 s \(c.channels == 1 ? "mono" : "stereo") at \(c.rate) Hz"),
                           summary)
+            XCTAssertTrue(summary.contains(", model testcomp (peak=0.8 mode=compress), "), summary)
             XCTAssertTrue(summary.contains("x real time; in: peak "), summary)
             XCTAssertTrue(summary.contains(" LUFS; out: peak "), summary)
             XCTAssertEqual(summary.contains("resampled to 44100 Hz for the model and back"), c.rate != 44100, summary)
@@ -104,6 +105,24 @@ final class FXRenderModelTests: XCTestCase {
             }
         }
         XCTAssertFalse(scratch.allFiles.contains { $0.hasPrefix(".") }, "\(scratch.allFiles)")
+    }
+
+    /// Lossy formats in and out: MP3 to Ogg Vorbis and back.
+    func testLossyFormats() throws {
+        let signal = testSignal(channel: 0, sampleRate: 44100, frames: 44100)
+        try writeAudio(scratch.file("in.mp3"), [signal, signal], sampleRate: 44100, sampleFormat: .mp3)
+        assertSucceeded(try run([scratch.file("in.mp3"), scratch.file("out.ogg"), "--model", "testcomp"]))
+        let ogg = try AudioFileReader(path: scratch.file("out.ogg"))
+        XCTAssertEqual(ogg.container, .ogg)
+        XCTAssertEqual(ogg.sampleFormat, .vorbis)
+        XCTAssertEqual(ogg.channels, 2)
+        XCTAssertEqual(Double(try ogg.readAll()[0].count), 44100, accuracy: 2304)
+        let result = try run([scratch.file("out.ogg"), scratch.file("again.mp3"), "--model", "testcomp"])
+        assertSucceeded(result)
+        XCTAssertTrue(result.stdout.contains("MP3 mp3"), result.stdout)
+        let wav = try run([scratch.file("in.mp3"), scratch.file("decoded.wav"), "--model", "testcomp"])
+        assertSucceeded(wav)
+        XCTAssertEqual(try AudioFileReader(path: scratch.file("decoded.wav")).sampleFormat, .float)
     }
 
     /// Each channel of a stereo render is the mono render of that channel.

@@ -102,7 +102,7 @@ final class OfflineRendererTests: XCTestCase {
         XCTAssertEqual(summary.durationSeconds, 1)
         XCTAssertGreaterThan(summary.speed, 0)
         XCTAssertEqual(summary.outputSampleFormat, .pcm24)  // FLAC has no float: its default
-        XCTAssertTrue(summary.line.hasPrefix("\(scratch.file("out.flac")): 1.00 s stereo at 44100 Hz, FLAC pcm24, "),
+        XCTAssertTrue(summary.line.hasPrefix("\(scratch.file("out.flac")): 1.00 s stereo at 44100 Hz, FLAC pcm24, model test-utcn (peak=0.5 mode=compress), "),
                       summary.line)
     }
 
