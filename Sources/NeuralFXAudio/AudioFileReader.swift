@@ -41,8 +41,6 @@ public final class AudioFileReader {
 
     deinit { close() }
 
-    public var duration: Double { Double(frames) / Double(sampleRate) }
-
     public func close() {
         if let f = file { sf_close(f) }
         file = nil

@@ -13,10 +13,10 @@ public struct ResamplerError: Error, Equatable, CustomStringConvertible {
 /// Latency: the output is time-aligned with the input (an impulse at input
 /// time t comes out at t, no signal delay), but the converter holds back
 /// what it has not yet seen enough future for: `heldBackFrames` (about 150
-/// output frames for the best converter) until `finish` releases them.
-/// Over a whole stream the output has
-/// `expectedOutputFrames` frames (input frames times the ratio, rounded), so
-/// a file converted to another rate and back keeps its length and timing.
+/// output frames for the best converter) until `finish` releases them. Over a
+/// whole stream the output has `expectedOutputFrames` frames (input frames
+/// times the ratio, rounded), so a file converted to another rate and back
+/// keeps its length and timing.
 public final class StreamingResampler {
     public let inputRate: Double
     public let outputRate: Double
@@ -98,13 +98,6 @@ public final class StreamingResampler {
             try emit(n, sink: sink)
             missing -= n
         }
-    }
-
-    /// Clears the converter for a new stream.
-    public func reset() {
-        if let s = state { src_reset(s) }
-        inputFramesConsumed = 0
-        outputFramesEmitted = 0
     }
 
     private func convert(_ input: UnsafePointer<Float>, frames: Int, end: Bool) throws -> (consumed: Int, produced: Int) {
