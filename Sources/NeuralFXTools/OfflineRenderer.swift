@@ -31,6 +31,18 @@ public final class OfflineRenderer {
     }
 
     public func render(_ files: RenderFiles, progress: ((RenderProgress) -> Void)? = nil) throws -> RenderSummary {
+        do {
+            return try renderThroughTemporary(files, progress: progress)
+        } catch let AudioFileError.cannotCreate(_, reason) {
+            // The hidden temporary name would only puzzle: name the output.
+            throw AudioFileError.cannotCreate(path: files.outputPath, reason: reason)
+        } catch let AudioFileError.writeFailed(_, reason) {
+            throw AudioFileError.writeFailed(path: files.outputPath, reason: reason)
+        }
+    }
+
+    private func renderThroughTemporary(_ files: RenderFiles, progress: ((RenderProgress) -> Void)?) throws
+        -> RenderSummary {
         let start = ContinuousClock.now
         let reader = files.reader
         let channels = reader.channels

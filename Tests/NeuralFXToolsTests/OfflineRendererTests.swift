@@ -166,6 +166,9 @@ final class OfflineRendererTests: XCTestCase {
         XCTAssertEqual(message { try self.render(self.scratch.file("in.wav"), self.scratch.file("o.flac"), sampleFormat: .float) },
                        "FLAC cannot store float samples; it can store pcm8, pcm16, pcm24")
         XCTAssertEqual(scratch.contents, ["empty.wav", "in.wav"])
+        // /proc takes no new files, even from root: the error names the output, not the temporary file.
+        XCTAssertTrue(message { try self.render(self.scratch.file("in.wav"), "/proc/nfx-render-test.wav") }
+            .hasPrefix("cannot create '/proc/nfx-render-test.wav': "))
     }
 
     /// Five minutes of stereo audio render with resident memory growth far
