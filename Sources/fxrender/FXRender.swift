@@ -11,7 +11,9 @@ struct FXRender: ParsableCommand {
         discussion: """
             Models and presets named without a path are looked up in $NEURALFX_PATH, \
             $XDG_DATA_HOME/neuralfx, the installed share/neuralfx and the source tree. \
-            Without --model the bundled '\(ModelCatalog.defaultModelName)' compressor is used.
+            Without --model the bundled '\(ModelCatalog.defaultModelName)' compressor is used. \
+            Files at another sample rate than the model's are resampled (libsamplerate, best quality) \
+            to it and back. NaN/Inf samples in the input are rendered as silence and counted in the summary.
             """)
 
     @Argument(help: "Input audio file (any format libsndfile reads).")
@@ -26,7 +28,7 @@ struct FXRender: ParsableCommand {
     @Option(name: .customLong("knob"), help: ArgumentHelp("Knob setting, repeatable.", valueName: "name=value"))
     var knobs: [String] = []
 
-    @Option(help: "Preset file or name (JSON); --knob settings override it.")
+    @Option(help: "Preset file or name (JSON). It picks the model unless --model is given; --knob settings override its knobs.")
     var preset: String?
 
     @Flag(help: "Replace OUT if it exists.")
