@@ -64,8 +64,8 @@ public final class OfflineRenderer {
         var nonFinite = 0, clipped = 0
         let clips = files.outputSampleFormat.clipsAtFullScale
 
-        // Output never runs past the input's length (the resamplers' rounding
-        // is settled by `finish(totalOutputFrames:)`).
+        // The output has the input's length: frame for frame at the model's
+        // rate; through the resamplers, settled by `finish(totalOutputFrames:)`.
         func write(_ frames: UnsafePointer<Float>, _ count: Int) throws {
             if clips { for i in 0..<count * channels where abs(frames[i]) > 1 { clipped += 1 } }
             outputMeter.process(frames, frames: count)
@@ -100,8 +100,8 @@ public final class OfflineRenderer {
         try temporary.commit(replace: files.force)
 
         return RenderSummary(
-            inputPath: reader.path, outputPath: files.outputPath, modelName: model.name, settings: settings.summary, frames: framesRead, sampleRate: reader.sampleRate,
-            channels: channels, modelSampleRate: model.sampleRate, outputContainer: files.outputContainer,
+            inputPath: reader.path, outputPath: files.outputPath, modelName: model.name, settings: settings.summary,
+            frames: framesRead, sampleRate: reader.sampleRate, channels: channels, modelSampleRate: model.sampleRate, outputContainer: files.outputContainer,
             outputSampleFormat: files.outputSampleFormat,
             elapsedSeconds: seconds(ContinuousClock.now - start),
             inputPeakDB: inputMeter.samplePeakDecibels, inputLoudness: inputMeter.integratedLoudness,
