@@ -40,6 +40,9 @@ public final class AudioFileWriter {
         }
         file = handle
         sf_command(handle, Int32(SFC_SET_CLIPPING), nil, Int32(SF_TRUE))
+        // No PEAK chunk: it carries the time of writing, and identical audio
+        // must give identical files (datasets are reproducible byte for byte).
+        sf_command(handle, Int32(SFC_SET_ADD_PEAK_CHUNK), nil, Int32(SF_FALSE))
     }
 
     deinit {
