@@ -136,7 +136,7 @@ public struct DatasetRenderer {
         } catch {
             try? files.removeItem(at: staging)
             if let e = error as? DatasetError { throw e }
-            throw DatasetError.io("writing the dataset failed: \(error.localizedDescription)")
+            throw DatasetError.io("writing the dataset failed: \(error)")
         }
     }
 
