@@ -12,6 +12,8 @@ let package = Package(
     name: "NeuralFX",
     products: [
         .library(name: "NeuralFXCore", targets: ["NeuralFXCore"]),
+        .library(name: "NeuralFXHost", targets: ["NeuralFXHost"]),
+        .executable(name: "fxhost", targets: ["fxhost"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
@@ -25,6 +27,20 @@ let package = Package(
 
         // Test support: counts heap allocations made by the calling thread.
         .target(name: "CAllocationCounter", cSettings: hotC),
+
+        // Live hosting: JACK and ALSA through system-library targets, wrapped once in NeuralFXHost.
+        .systemLibrary(name: "CJack", pkgConfig: "jack",
+                       providers: [.apt(["libjack-jackd2-dev"])]),
+        .systemLibrary(name: "CALSA", pkgConfig: "alsa",
+                       providers: [.apt(["libasound2-dev"])]),
+        .target(name: "NeuralFXHost",
+                dependencies: ["NeuralFXCore", "CJack", "CALSA", "CAllocationCounter"],
+                swiftSettings: hotSwift),
+        .executableTarget(name: "fxhost",
+                          dependencies: ["NeuralFXHost", "CAllocationCounter",
+                                         .product(name: "ArgumentParser", package: "swift-argument-parser")]),
+        .testTarget(name: "FXHostTests",
+                    dependencies: ["NeuralFXHost", "NeuralFXCore"]),
 
         .testTarget(name: "NeuralFXCoreTests",
                     dependencies: ["NeuralFXCore", "CAllocationCounter"]),

@@ -1,0 +1,206 @@
+import Dispatch
+import Glibc
+import NeuralFXCore
+import Synchronization
+
+/// The control side of a running host: what the user sees and changes. Lives
+/// on one control thread (the UI or script loop); talks to the audio thread
+/// only through the processor's rings, and loads models on a background queue.
+public final class HostSession {
+    public let processor: LiveProcessor
+    public private(set) var model: EffectModel
+    public private(set) var knobValues: [Double]
+    public private(set) var midiMap: MidiMap
+    public private(set) var bypassed = false
+    public private(set) var inputGainDecibels: Double
+    public private(set) var outputGainDecibels: Double
+    public private(set) var dcBlocker: Bool
+    public private(set) var loading: String?
+    public let stop: StopSignal
+    /// Models (or presets) selected by MIDI program change, in program order.
+    public var programs: [String] = []
+
+    private let channels: Int
+    private let maxBlockSize: Int
+    private let loader = DispatchQueue(label: "neuralfx.fxhost.loader")
+    private let loaded = Mutex<[Result<EngineSet, HostError>]>([])
+    /// Messages for the user (UI or script output), oldest first.
+    private var notices: [String] = []
+
+    public struct Settings {
+        public var channels = 1
+        public var maxBlockSize = 1024
+        public var knobs: [String] = []
+        public var midiMap = MidiMap()
+        public var inputGainDecibels = 0.0
+        public var outputGainDecibels = 0.0
+        public var dcBlocker = false
+        public var bypassed = false
+        public init() {}
+    }
+
+    public init(model: EffectModel, sampleRate: Double, settings s: Settings, stop: StopSignal) throws {
+        self.model = model
+        self.stop = stop
+        channels = s.channels
+        maxBlockSize = s.maxBlockSize
+        midiMap = s.midiMap
+        inputGainDecibels = s.inputGainDecibels
+        outputGainDecibels = s.outputGainDecibels
+        dcBlocker = s.dcBlocker
+        knobValues = model.knobs.defaults
+        for text in s.knobs {
+            do {
+                let (i, v) = try model.knobs.setting(text)
+                knobValues[i] = v
+            } catch let e as KnobError { throw HostError.badArgument(e.description) }
+        }
+        for name in midiMap.knobForController.values where model.knobs.index(of: name) == nil {
+            throw HostError.badArgument("--midi-map: " + KnobError.unknownKnob(name, valid: model.knobs.names).description)
+        }
+        let set = EngineSet(model: model, channels: channels, maxBlockSize: maxBlockSize,
+                            knobValues: Dictionary(uniqueKeysWithValues: zip(model.knobs.names, knobValues)),
+                            inputGainDecibels: inputGainDecibels, outputGainDecibels: outputGainDecibels, midiMap: midiMap)
+        processor = LiveProcessor(initial: set, sampleRate: sampleRate)
+        if dcBlocker { processor.setDCBlocker(true) }
+        if s.bypassed { setBypass(true) }
+    }
+
+    // MARK: Changes
+
+    /// Applies `name=value` (a number, or a switch position).
+    public func set(_ text: String) throws {
+        do {
+            let (i, v) = try model.knobs.setting(text)
+            setKnob(i, to: v)
+        } catch let e as KnobError { throw HostError.badArgument(e.description) }
+    }
+
+    public func setKnob(_ index: Int, to value: Double) {
+        let k = model.knobs.knobs[index]
+        let v = min(max(value, k.minimum), k.maximum)
+        knobValues[index] = v
+        processor.setKnob(index, to: v)
+    }
+
+    /// Moves a knob by `fraction` of its range (a switch by one position).
+    public func nudge(_ index: Int, by fraction: Double) {
+        let k = model.knobs.knobs[index]
+        let step = k.isSwitch ? (fraction > 0 ? 1.0 : -1.0) : fraction * (k.maximum - k.minimum)
+        setKnob(index, to: knobValues[index] + step)
+    }
+
+    public func setBypass(_ on: Bool) { bypassed = on; processor.setBypass(on) }
+    public func setInputGain(decibels: Double) { inputGainDecibels = decibels; processor.setInputGain(decibels: decibels) }
+    public func setOutputGain(decibels: Double) { outputGainDecibels = decibels; processor.setOutputGain(decibels: decibels) }
+    public func setDCBlocker(_ on: Bool) { dcBlocker = on; processor.setDCBlocker(on) }
+
+    public func learn(_ knobName: String) throws {
+        guard let i = model.knobs.index(of: knobName) else {
+            throw HostError.badArgument(KnobError.unknownKnob(knobName, valid: model.knobs.names).description)
+        }
+        processor.learn(knob: i)
+        notices.append("learn: move a MIDI controller to bind it to '\(knobName)'")
+    }
+
+    /// Loads a model on the background queue; `poll()` installs it when ready.
+    /// Knobs with the same names keep their values.
+    public func load(_ name: String) {
+        loading = name
+        let values = Dictionary(uniqueKeysWithValues: zip(model.knobs.names, knobValues))
+        let (channels, maxBlockSize, inDB, outDB, map) = (self.channels, self.maxBlockSize, inputGainDecibels,
+                                                           outputGainDecibels, midiMap)
+        loader.async { [self] in
+            let result: Result<EngineSet, HostError>
+            do {
+                let m = try ModelSource.resolve(name)
+                result = .success(EngineSet(model: m, channels: channels, maxBlockSize: maxBlockSize, knobValues: values,
+                                            inputGainDecibels: inDB, outputGainDecibels: outDB, midiMap: map))
+            } catch let e as HostError {
+                result = .failure(e)
+            } catch {
+                result = .failure(.model("cannot load model '\(name)': \(error)"))
+            }
+            loaded.withLock { $0.append(result) }
+        }
+    }
+
+    /// Does the control side's periodic work: installs loaded models, frees
+    /// retired ones, picks up MIDI learn and program changes. Returns notices.
+    public func poll() -> [String] {
+        processor.collectRetired()
+        for result in loaded.withLock({ r -> [Result<EngineSet, HostError>] in defer { r = [] }; return r }) {
+            loading = nil
+            switch result {
+            case let .success(set):
+                let old = Dictionary(uniqueKeysWithValues: zip(model.knobs.names, knobValues))
+                model = set.model
+                knobValues = model.knobs.knobs.map { old[$0.name] ?? $0.defaultValue }
+                processor.install(set)
+                notices.append("loaded model '\(model.name)'")
+            case let .failure(e):
+                notices.append("error: \(e.description)")
+            }
+        }
+        if let (cc, knob) = processor.takeLearned(), knob < model.knobs.count {
+            midiMap.knobForController[cc] = model.knobs.knobs[knob].name
+            notices.append("learned cc\(cc)=\(model.knobs.knobs[knob].name)")
+        }
+        if let program = processor.takeProgramChange() {
+            if programs.indices.contains(program) { load(programs[program]) }
+            else { notices.append("MIDI program \(program) has no entry in --programs") }
+        }
+        defer { notices = [] }
+        return notices
+    }
+
+    /// True when nothing is loading and the audio thread has applied everything.
+    public var isSettled: Bool { loading == nil && loaded.withLock { $0.isEmpty } && processor.isSettled }
+
+    // MARK: Reports
+
+    public func knobDescription(_ i: Int) -> String {
+        let k = model.knobs.knobs[i]
+        return "\(k.name)=\(k.describe(knobValues[i]))"
+    }
+
+    /// One line: knobs, meters, gain change, load, xruns.
+    public func statusLine() -> String {
+        let s = processor.statistics
+        let levels = s.takeLevels()
+        func db(_ x: Float) -> String { x <= 1e-5 ? " -inf" : fixed(20 * log10(Double(x)), 1, width: 5) }
+        var parts = [model.name + (bypassed ? " [bypass]" : "")]
+        parts.append((0..<model.knobs.count).map(knobDescription).joined(separator: " "))
+        parts.append("in \(db(levels.inputPeak)) out \(db(levels.outputPeak)) dBFS")
+        if let g = levels.gainChangeDecibels, g < -0.05 { parts.append("GR \(fixed(-g, 1, width: 4)) dB") }
+        parts.append("DSP \(fixed(s.dspLoad * 100, 1, width: 5))%")
+        parts.append("xruns \(s.xruns)")
+        if let loading { parts.append("loading \(loading)…") }
+        return parts.joined(separator: " | ")
+    }
+
+    /// Totals for scripts and tests, one JSON object.
+    public func statisticsJSON() -> String {
+        let s = processor.statistics
+        let knobs = (0..<model.knobs.count).map { "\"\(model.knobs.knobs[$0].name)\":\(knobValues[$0])" }.joined(separator: ",")
+        return "{\"model\":\"\(model.name)\",\"knobs\":{\(knobs)},\"frames\":\(s.frames),\"callbacks\":\(s.callbacks),"
+            + "\"xruns\":\(s.xruns),\"callback_allocations\":\(s.callbackAllocations),"
+            + "\"max_dsp_load\":\(fixed(s.maxDSPLoad, 4, width: 0)),\"model_switches\":\(s.switches),"
+            + "\"midi_messages\":\(s.midiMessagesReceived),\"midi_map\":\"\(midiMap.description)\"}"
+    }
+}
+
+/// `value` with `decimals` decimals, right-aligned to `width`.
+func fixed(_ value: Double, _ decimals: Int, width: Int) -> String {
+    var scale = 1.0
+    for _ in 0..<decimals { scale *= 10 }
+    let r = (value * scale).rounded() / scale
+    var s = String(r)
+    if let dot = s.firstIndex(of: ".") {
+        let have = s.distance(from: dot, to: s.endIndex) - 1
+        if have < decimals { s += String(repeating: "0", count: decimals - have) }
+        if decimals == 0 { s = String(s[..<dot]) }
+    }
+    if s.count < width { s = String(repeating: " ", count: width - s.count) + s }
+    return s
+}
