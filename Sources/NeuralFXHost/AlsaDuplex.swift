@@ -29,8 +29,11 @@ public final class AlsaDuplex: @unchecked Sendable {
     private let finished = DispatchSemaphore(value: 0)
     private let realtimeGranted = Atomic<Bool>(false)
 
+    private let frameLimit: Int?
+
+    /// `frameLimit`: stop (raising `stop`) after exactly that many frames.
     public init(device: String, rate: Int, channels: Int, period: Int, periods: Int,
-                processor: LiveProcessor, stop: StopSignal) throws {
+                processor: LiveProcessor, stop: StopSignal, frameLimit: Int? = nil) throws {
         guard period > 0, periods >= 2 else { throw HostError.badArgument("--period must be positive and --periods at least 2") }
         capture = try AlsaPCM(device: device, capture: true, rate: rate, channels: channels, period: period, periods: periods)
         playback = try AlsaPCM(device: device, capture: false, rate: rate, channels: channels, period: period, periods: periods)
@@ -42,6 +45,7 @@ public final class AlsaDuplex: @unchecked Sendable {
         periodFrames = capture.periodFrames
         self.processor = processor
         self.stop = stop
+        self.frameLimit = frameLimit
         let frames = capture.periodFrames
         captureRaw = .allocate(byteCount: frames * channels * capture.format.bytes, alignment: 16)
         playbackRaw = .allocate(byteCount: frames * channels * playback.format.bytes, alignment: 16)
@@ -76,14 +80,17 @@ public final class AlsaDuplex: @unchecked Sendable {
         snd_pcm_start(capture.handle)
         let inputs = inputBuffers.map(\.pointer), outputs = outputBuffers.map(\.pointer)
         let period = Double(periodFrames) / Double(rate)
-        while !stop.isRaised {
+        var remaining = frameLimit ?? Int.max
+        while !stop.isRaised && remaining > 0 {
             guard transfer(capture) else { return }
             nfx_allocation_counting_begin()
             var start = timespec()
             clock_gettime(CLOCK_MONOTONIC, &start)
             capture.format.read(captureRaw, frames: periodFrames, channels: channels, into: inputs)
             processor.beginCycle()
-            processor.render(offset: 0, frameCount: periodFrames)
+            let frames = min(periodFrames, remaining)
+            processor.render(offset: 0, frameCount: frames)
+            remaining -= frames
             playback.format.write(outputs, frames: periodFrames, channels: channels, to: playbackRaw)
             var end = timespec()
             clock_gettime(CLOCK_MONOTONIC, &end)
@@ -93,6 +100,7 @@ public final class AlsaDuplex: @unchecked Sendable {
             guard transfer(playback) else { return }
         }
         snd_pcm_drain(playback.handle)
+        stop.raise()
     }
 
     /// Fills the playback buffer with silence so output starts a buffer late

@@ -73,6 +73,7 @@ final class AlsaPCM {
     init(device: String, capture: Bool, rate: Int, channels: Int, period: Int, periods: Int) throws {
         self.capture = capture
         let what = capture ? "capture" : "playback"
+        nfx_alsa_silence_errors()
         var h: OpaquePointer?
         var r = snd_pcm_open(&h, device, capture ? SND_PCM_STREAM_CAPTURE : SND_PCM_STREAM_PLAYBACK, 0)
         guard r >= 0, let h else { throw HostError.alsa("cannot open ALSA device '\(device)' for \(what): \(alsaError(r))") }

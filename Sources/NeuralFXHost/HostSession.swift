@@ -48,22 +48,30 @@ public final class HostSession {
         inputGainDecibels = s.inputGainDecibels
         outputGainDecibels = s.outputGainDecibels
         dcBlocker = s.dcBlocker
-        knobValues = model.knobs.defaults
-        for text in s.knobs {
-            do {
-                let (i, v) = try model.knobs.setting(text)
-                knobValues[i] = v
-            } catch let e as KnobError { throw HostError.badArgument(e.description) }
-        }
-        for name in midiMap.knobForController.values where model.knobs.index(of: name) == nil {
-            throw HostError.badArgument("--midi-map: " + KnobError.unknownKnob(name, valid: model.knobs.names).description)
-        }
+        knobValues = try Self.initialKnobValues(model: model, settings: s)
         let set = EngineSet(model: model, channels: channels, maxBlockSize: maxBlockSize,
                             knobValues: Dictionary(uniqueKeysWithValues: zip(model.knobs.names, knobValues)),
                             inputGainDecibels: inputGainDecibels, outputGainDecibels: outputGainDecibels, midiMap: midiMap)
         processor = LiveProcessor(initial: set, sampleRate: sampleRate)
         if dcBlocker { processor.setDCBlocker(true) }
         if s.bypassed { setBypass(true) }
+    }
+
+    /// The knob values `settings` asks for, checked against the model
+    /// (knob settings and MIDI map), so a mistake is reported before any
+    /// audio device is opened.
+    public static func initialKnobValues(model: EffectModel, settings s: Settings) throws -> [Double] {
+        var values = model.knobs.defaults
+        for text in s.knobs {
+            do {
+                let (i, v) = try model.knobs.setting(text)
+                values[i] = v
+            } catch let e as KnobError { throw HostError.badArgument(e.description) }
+        }
+        for name in s.midiMap.knobForController.values where model.knobs.index(of: name) == nil {
+            throw HostError.badArgument("--midi-map: " + KnobError.unknownKnob(name, valid: model.knobs.names).description)
+        }
+        return values
     }
 
     // MARK: Changes
@@ -142,6 +150,7 @@ public final class HostSession {
                 notices.append("error: \(e.description)")
             }
         }
+        for (knob, value) in processor.takeKnobMoves() where knob < knobValues.count { knobValues[knob] = value }
         if let (cc, knob) = processor.takeLearned(), knob < model.knobs.count {
             midiMap.knobForController[cc] = model.knobs.knobs[knob].name
             notices.append("learned cc\(cc)=\(model.knobs.knobs[knob].name)")

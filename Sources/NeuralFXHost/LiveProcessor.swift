@@ -27,6 +27,8 @@ public final class LiveProcessor: @unchecked Sendable {
 
     private let commands = MessageRing<Command>(capacity: 1024)
     private let retired = MessageRing<UnsafeMutableRawPointer>(capacity: 64)
+    /// Knob moves made on the audio thread (MIDI), for the control side's view.
+    private let knobMoves = MessageRing<(knob: Int, value: Double)>(capacity: 256)
     /// Serializes producers on the control side; the audio thread never takes it.
     private let producer = Mutex<Void>(())
 
@@ -120,6 +122,13 @@ public final class LiveProcessor: @unchecked Sendable {
         while let p = retired.pop() { Unmanaged<EngineSet>.fromOpaque(p).release() }
     }
 
+    /// Knobs moved by MIDI since the last call, oldest first.
+    public func takeKnobMoves() -> [(knob: Int, value: Double)] {
+        var moves: [(knob: Int, value: Double)] = []
+        while let m = knobMoves.pop() { moves.append(m) }
+        return moves
+    }
+
     /// A MIDI controller bound by learn mode since the last call.
     public func takeLearned() -> (controller: Int, knob: Int)? {
         let v = learned.exchange(-1, ordering: .acquiringAndReleasing)
@@ -188,6 +197,9 @@ public final class LiveProcessor: @unchecked Sendable {
         guard knob >= 0 else { return }
         let v = MidiMap.knobValue(controllerValue: value, of: set.model.knobs.knobs[knob])
         for e in set.engines { e.setKnob(knob, to: v) }
+        // If the control side falls behind, its display misses a move; the
+        // sound does not.
+        _ = knobMoves.push((knob, v))
     }
 
     public func programChange(_ program: Int) {

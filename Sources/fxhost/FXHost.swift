@@ -64,26 +64,31 @@ struct FXHost: ParsableCommand {
         settings.bypassed = bypass
         if let midiMap { settings.midiMap = try MidiMap(parsing: midiMap) }
 
+        let effect = try ModelSource.resolve(model)
+        _ = try HostSession.initialKnobValues(model: effect, settings: settings)
         if alsa {
-            let effect = try ModelSource.resolve(model)
             let streamRate = rate ?? Int(effect.sampleRate)
             settings.maxBlockSize = period
             let session = try HostSession(model: effect, sampleRate: Double(streamRate), settings: settings, stop: stop)
             configure(session)
             let duplex = try AlsaDuplex(device: device, rate: streamRate, channels: channels, period: period,
-                                        periods: periods, processor: session.processor, stop: stop)
+                                        periods: periods, processor: session.processor, stop: stop,
+                                        frameLimit: duration.map { Int($0 * Double(streamRate)) })
             try duplex.start()
-            ControlLoop.run(session, surface: surface(), sampleRate: Double(streamRate), seconds: duration)
+            ControlLoop.run(session, surface: surface(), sampleRate: Double(streamRate), seconds: nil)
             stop.raise()
             duplex.join()
             try finish(session, stop)
             return
         }
 
+        if listPorts {
+            let client = try JackClient(name: name, server: server)
+            print(client.ports().joined(separator: "\n"))
+            return
+        }
         let client = try JackClient(name: name, server: server)
         defer { client.close() }
-        if listPorts { print(client.ports().joined(separator: "\n")); return }
-        let effect = try ModelSource.resolve(model)
         settings.maxBlockSize = client.bufferSize
         let session = try HostSession(model: effect, sampleRate: Double(client.sampleRate), settings: settings, stop: stop)
         configure(session)

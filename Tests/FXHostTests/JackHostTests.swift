@@ -1,0 +1,149 @@
+import Foundation
+import NeuralFXCore
+import NeuralFXHost
+import XCTest
+
+/// fxhost against a real `jackd -d dummy` server it does not own, fed and
+/// recorded by a second client in this process.
+final class JackHostTests: XCTestCase {
+    let knobs = ["peak=0.3", "mode=limit"]
+
+    /// Starts fxhost wired to `player` and waits until it runs.
+    func startHost(_ server: DummyJackServer, _ player: PlayerRecorder, extra: [String] = []) throws -> ChildProcess {
+        let host = try ChildProcess(fxhostPath, ["--jack", "--server", server.name, "--name", "fx", "--no-ui", "--stats",
+                                                 "--inputs", player.playName, "--outputs", player.recordName]
+                                        + knobs.flatMap { ["--knob", $0] } + extra)
+        let up = host.waitForOutput(15) { $0.contains("running ") }
+        XCTAssertTrue(up, "fxhost did not start: \(host.standardError)")
+        return host
+    }
+
+    func finish(_ host: ChildProcess) throws -> [String: Any] {
+        host.send("quit")
+        let status = host.wait(10)
+        XCTAssertEqual(status, 0, host.standardError)
+        return try XCTUnwrap(statistics(in: host.standardOutput), "no statistics in: \(host.standardOutput)")
+    }
+
+    /// 30 s at a 64-frame period: output equals the offline render to 1e-6
+    /// (after the graph's delay), no xruns, no allocation in the callback.
+    func testThirtySecondsMatchOfflineRenderWithoutXrunsOrAllocations() throws {
+        let server = try DummyJackServer(period: 64)
+        defer { server.stop() }
+        let rate = Double(server.sampleRate)
+        let signal = testSignal(count: Int(30 * rate), sampleRate: rate)
+        let player = try PlayerRecorder(server: server.name, signal: signal, extra: 1024)
+        let host = try startHost(server, player, extra: ["--no-midi"])
+        defer { host.kill() }
+        player.start()
+        XCTAssertTrue(eventually(45) { player.isDone }, "recording stalled at \(player.recordedCount) samples")
+        let stats = try finish(host)
+
+        let expected = try offlineRender(try ModelSource.resolve("test"), knobs: knobs, input: signal)
+        let (delay, error) = alignment(recording: player.recordingSoFar, expected: expected, maxDelay: 4 * server.period)
+        XCTAssertLessThanOrEqual(error, 1e-6, "best delay \(delay)")
+        XCTAssertEqual(delay % server.period, 0, "the delay should be whole periods")
+        XCTAssertEqual(stats["xruns"] as? Int, 0)
+        XCTAssertEqual(stats["callback_allocations"] as? Int, 0)
+        XCTAssertGreaterThan(stats["callbacks"] as? Int ?? 0, Int(30 * rate) / server.period)
+    }
+
+    /// A MIDI control change moves the mapped knob on the sample it arrives,
+    /// smoothed exactly like the engine offline.
+    func testMidiControlChangeMovesTheMappedKnob() throws {
+        let server = try DummyJackServer(period: 64)
+        defer { server.stop() }
+        let rate = Double(server.sampleRate)
+        let signal = testSignal(count: Int(3 * rate), sampleRate: rate)
+        let changeAt = Int(1.5 * rate) + 17
+        let player = try PlayerRecorder(server: server.name, signal: signal, extra: 1024,
+                                        midi: [(at: changeAt, status: 0xB0, data1: 7, data2: 100)])
+        let host = try startHost(server, player, extra: ["--midi-map", "cc7=peak", "--connect", player.midiName])
+        defer { host.kill() }
+        player.start()
+        XCTAssertTrue(eventually(15) { player.isDone })
+        let stats = try finish(host)
+
+        let model = try ModelSource.resolve("test")
+        let peak = model.knobs.index(of: "peak")!
+        let value = MidiMap.knobValue(controllerValue: 100, of: model.knobs.knobs[peak])
+        let expected = try offlineRender(model, knobs: knobs, input: signal, changes: [(changeAt, peak, value)])
+        let unchanged = try offlineRender(model, knobs: knobs, input: signal)
+        let (delay, error) = alignment(recording: player.recordingSoFar, expected: expected, maxDelay: 4 * server.period)
+        XCTAssertLessThanOrEqual(error, 1e-6, "best delay \(delay)")
+        // The knob change must be audible, or the comparison proves nothing.
+        XCTAssertGreaterThan(zip(expected, unchanged).map { abs($0 - $1) }.max()!, 1e-3)
+        XCTAssertEqual(stats["midi_messages"] as? Int, 1)
+        let reported = try XCTUnwrap(stats["knobs"] as? [String: Double])
+        XCTAssertEqual(reported["peak"] ?? -1, value, accuracy: 1e-12, "the control side sees the MIDI move")
+    }
+
+    /// `load` while playing: the output follows model A exactly, crossfades
+    /// over 20 ms, then follows model B exactly. Stated bound on the click:
+    /// no sample-to-sample step around the switch exceeds the largest step of
+    /// either model's own output plus the crossfade's slope over the largest
+    /// A/B difference (|A - B| / fade length) — far below a hard cut's jump.
+    func testModelSwitchWhilePlayingCrossfadesWithoutAClick() throws {
+        let server = try DummyJackServer(period: 64)
+        defer { server.stop() }
+        let rate = Double(server.sampleRate)
+        let signal = testSignal(count: Int(3 * rate), sampleRate: rate)
+        let player = try PlayerRecorder(server: server.name, signal: signal, extra: 1024)
+        let host = try startHost(server, player, extra: ["--no-midi"])
+        defer { host.kill() }
+        player.start()
+        XCTAssertTrue(eventually(10) { player.recordedCount > Int(rate) })
+        host.send("load test-b")
+        XCTAssertTrue(host.waitForOutput(10) { $0.contains("loaded model 'test-b'") }, host.standardOutput)
+        XCTAssertTrue(eventually(15) { player.isDone })
+        let stats = try finish(host)
+        XCTAssertEqual(stats["model_switches"] as? Int, 1)
+        XCTAssertEqual(stats["callback_allocations"] as? Int, 0)
+
+        let a = try offlineRender(try ModelSource.resolve("test"), knobs: knobs, input: signal)
+        let b = try offlineRender(try ModelSource.resolve("test-b"), knobs: knobs, input: signal)
+        let recording = player.recordingSoFar
+        let head = Int(0.5 * rate)
+        let (delay, headError) = alignment(recording: recording, expected: Array(a[..<head]), maxDelay: 4 * server.period)
+        XCTAssertLessThanOrEqual(headError, 1e-6)
+        let y = Array(recording[delay..<(delay + signal.count)])
+        let switchAt = try XCTUnwrap(y.indices.first { abs(y[$0] - a[$0]) > 1e-6 }, "the output never left model A")
+        XCTAssertGreaterThan(switchAt, Int(rate) - 2 * server.period)
+        let fade = Int(LiveProcessor.crossfadeSeconds * rate)
+        // B started from silence at the switch: once its receptive field has
+        // filled, it matches B's offline render.
+        let model = try ModelSource.resolve("test-b")
+        let settled = switchAt + fade + model.blueprint.makeNetwork().receptiveField
+        let tailError = zip(y[settled...], b[settled...]).map { abs($0 - $1) }.max() ?? 0
+        XCTAssertLessThanOrEqual(tailError, 1e-6)
+
+        func maxStep(_ x: ArraySlice<Float>) -> Float { zip(x.dropFirst(), x).map { abs($0 - $1) }.max() ?? 0 }
+        let window = (switchAt - 1000)..<(switchAt + fade + 1000)
+        let difference = zip(a[window], b[window]).map { abs($0 - $1) }.max()!
+        let bound = max(maxStep(a[window]), maxStep(b[window])) + difference / Float(fade)
+        let hardCut = abs(a[switchAt] - b[switchAt])
+        XCTAssertGreaterThan(hardCut, 2 * bound, "the two models must differ enough for a click to show")
+        XCTAssertLessThanOrEqual(maxStep(y[window]), bound)
+    }
+
+    /// SIGTERM ends fxhost cleanly (statistics printed, status 0); the server
+    /// going away ends it with one line and a failure status.
+    func testSignalAndServerShutdownEndTheHost() throws {
+        let server = try DummyJackServer(period: 64)
+        defer { server.stop() }
+        let player = try PlayerRecorder(server: server.name, signal: [], extra: 0)
+        let host = try startHost(server, player)
+        host.signal(SIGTERM)
+        XCTAssertEqual(host.wait(10), 0, host.standardError)
+        XCTAssertNotNil(statistics(in: host.standardOutput))
+
+        let second = try startHost(server, player)
+        defer { second.kill() }
+        player.client.close()
+        server.stop()
+        XCTAssertEqual(second.wait(10), 1)
+        let lines = second.standardError.split(separator: "\n")
+        XCTAssertEqual(lines.count, 1, second.standardError)
+        XCTAssertTrue(second.standardError.contains("JACK server shut down"), second.standardError)
+    }
+}
