@@ -142,6 +142,12 @@ public final class JackClient {
         guard jack_activate(handle) == 0 else { throw HostError.jack("cannot activate JACK client '\(name)'") }
     }
 
+    /// Freewheel mode runs the graph as fast as it can, without deadlines
+    /// (offline bounces, and tests that must not depend on machine load).
+    public func setFreewheel(_ on: Bool) throws {
+        guard jack_set_freewheel(handle, on ? 1 : 0) == 0 else { throw HostError.jack("cannot set JACK freewheel mode") }
+    }
+
     /// Asks the server to recompute latencies after ours changed.
     public func latencyChanged() { jack_recompute_total_latencies(handle) }
 

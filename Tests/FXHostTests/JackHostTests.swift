@@ -25,9 +25,41 @@ final class JackHostTests: XCTestCase {
         return try XCTUnwrap(statistics(in: host.standardOutput), "no statistics in: \(host.standardOutput)")
     }
 
-    /// 30 s at a 64-frame period: output equals the offline render to 1e-6
-    /// (after the graph's delay), no xruns, no allocation in the callback.
-    func testThirtySecondsMatchOfflineRenderWithoutXrunsOrAllocations() throws {
+    /// Plays the player's signal through fxhost and waits for the recording.
+    /// In freewheel mode the graph runs as fast as it can, with no deadline
+    /// to miss, so the comparison cannot be spoiled by a loaded machine.
+    func play(_ player: PlayerRecorder, freewheel: Bool, seconds: Double) throws {
+        if freewheel { try player.client.setFreewheel(true) }
+        player.start()
+        let done = eventually(seconds) { player.isDone }
+        if freewheel { try player.client.setFreewheel(false) }
+        XCTAssertTrue(done, "recording stalled at \(player.recordedCount) samples")
+    }
+
+    /// Output equals the core engine's offline render to 1e-6 once the
+    /// graph's delay (whole periods) is removed; nothing allocated.
+    func testOutputMatchesOfflineRender() throws {
+        let server = try DummyJackServer(period: 64)
+        defer { server.stop() }
+        let rate = Double(server.sampleRate)
+        let signal = testSignal(count: Int(10 * rate), sampleRate: rate)
+        let player = try PlayerRecorder(server: server.name, signal: signal, extra: 1024)
+        let host = try startHost(server, player, extra: ["--no-midi"])
+        defer { host.kill() }
+        try play(player, freewheel: true, seconds: 60)
+        let stats = try finish(host)
+
+        let expected = try offlineRender(try ModelSource.resolve("test"), knobs: knobs, input: signal)
+        let (delay, error) = alignment(recording: player.recordingSoFar, expected: expected, maxDelay: 4 * server.period)
+        XCTAssertLessThanOrEqual(error, 1e-6, "best delay \(delay)")
+        XCTAssertEqual(delay % server.period, 0, "the delay should be whole periods")
+        XCTAssertEqual(stats["callback_allocations"] as? Int, 0)
+    }
+
+    /// 30 s in real time at a 64-frame period (1.45 ms): no xruns, no
+    /// allocation in the callback, and the output still equals the offline
+    /// render. Needs the machine's cores not to be saturated by other work.
+    func testThirtySecondsInRealTimeWithoutXrunsOrAllocations() throws {
         let server = try DummyJackServer(period: 64)
         defer { server.stop() }
         let rate = Double(server.sampleRate)
@@ -35,17 +67,15 @@ final class JackHostTests: XCTestCase {
         let player = try PlayerRecorder(server: server.name, signal: signal, extra: 1024)
         let host = try startHost(server, player, extra: ["--no-midi"])
         defer { host.kill() }
-        player.start()
-        XCTAssertTrue(eventually(45) { player.isDone }, "recording stalled at \(player.recordedCount) samples")
+        try play(player, freewheel: false, seconds: 45)
         let stats = try finish(host)
 
+        XCTAssertEqual(stats["xruns"] as? Int, 0)
+        XCTAssertEqual(stats["callback_allocations"] as? Int, 0)
+        XCTAssertGreaterThanOrEqual(stats["callbacks"] as? Int ?? 0, signal.count / server.period)
         let expected = try offlineRender(try ModelSource.resolve("test"), knobs: knobs, input: signal)
         let (delay, error) = alignment(recording: player.recordingSoFar, expected: expected, maxDelay: 4 * server.period)
         XCTAssertLessThanOrEqual(error, 1e-6, "best delay \(delay)")
-        XCTAssertEqual(delay % server.period, 0, "the delay should be whole periods")
-        XCTAssertEqual(stats["xruns"] as? Int, 0)
-        XCTAssertEqual(stats["callback_allocations"] as? Int, 0)
-        XCTAssertGreaterThan(stats["callbacks"] as? Int ?? 0, Int(30 * rate) / server.period)
     }
 
     /// A MIDI control change moves the mapped knob on the sample it arrives,
@@ -60,8 +90,7 @@ final class JackHostTests: XCTestCase {
                                         midi: [(at: changeAt, status: 0xB0, data1: 7, data2: 100)])
         let host = try startHost(server, player, extra: ["--midi-map", "cc7=peak", "--connect", player.midiName])
         defer { host.kill() }
-        player.start()
-        XCTAssertTrue(eventually(15) { player.isDone })
+        try play(player, freewheel: true, seconds: 30)
         let stats = try finish(host)
 
         let model = try ModelSource.resolve("test")
@@ -78,24 +107,24 @@ final class JackHostTests: XCTestCase {
         XCTAssertEqual(reported["peak"] ?? -1, value, accuracy: 1e-12, "the control side sees the MIDI move")
     }
 
-    /// `load` while playing: the output follows model A exactly, crossfades
-    /// over 20 ms, then follows model B exactly. Stated bound on the click:
-    /// no sample-to-sample step around the switch exceeds the largest step of
-    /// either model's own output plus the crossfade's slope over the largest
-    /// A/B difference (|A - B| / fade length) — far below a hard cut's jump.
+    /// A MIDI program change loads another model while playing: the output
+    /// follows model A exactly, crossfades over 20 ms, then follows model B
+    /// exactly. Stated bound on the click: no sample-to-sample step around
+    /// the switch exceeds the largest step of either model's own output plus
+    /// the crossfade's slope over the largest A/B difference (|A - B| / fade
+    /// length); a hard cut would jump by |A - B|, checked to be far larger.
     func testModelSwitchWhilePlayingCrossfadesWithoutAClick() throws {
         let server = try DummyJackServer(period: 64)
         defer { server.stop() }
         let rate = Double(server.sampleRate)
-        let signal = testSignal(count: Int(3 * rate), sampleRate: rate)
-        let player = try PlayerRecorder(server: server.name, signal: signal, extra: 1024)
-        let host = try startHost(server, player, extra: ["--no-midi"])
+        let signal = testSignal(count: Int(10 * rate), sampleRate: rate)
+        let programAt = Int(rate)
+        let player = try PlayerRecorder(server: server.name, signal: signal, extra: 1024,
+                                        midi: [(at: programAt, status: 0xC0, data1: 1, data2: 0)])
+        let host = try startHost(server, player, extra: ["--programs", "test,test-b", "--connect", player.midiName])
         defer { host.kill() }
-        player.start()
-        XCTAssertTrue(eventually(10) { player.recordedCount > Int(rate) })
-        host.send("load test-b")
+        try play(player, freewheel: true, seconds: 60)
         XCTAssertTrue(host.waitForOutput(10) { $0.contains("loaded model 'test-b'") }, host.standardOutput)
-        XCTAssertTrue(eventually(15) { player.isDone })
         let stats = try finish(host)
         XCTAssertEqual(stats["model_switches"] as? Int, 1)
         XCTAssertEqual(stats["callback_allocations"] as? Int, 0)
@@ -103,17 +132,17 @@ final class JackHostTests: XCTestCase {
         let a = try offlineRender(try ModelSource.resolve("test"), knobs: knobs, input: signal)
         let b = try offlineRender(try ModelSource.resolve("test-b"), knobs: knobs, input: signal)
         let recording = player.recordingSoFar
-        let head = Int(0.5 * rate)
-        let (delay, headError) = alignment(recording: recording, expected: Array(a[..<head]), maxDelay: 4 * server.period)
+        let (delay, headError) = alignment(recording: recording, expected: Array(a[..<programAt]), maxDelay: 4 * server.period)
         XCTAssertLessThanOrEqual(headError, 1e-6)
         let y = Array(recording[delay..<(delay + signal.count)])
         let switchAt = try XCTUnwrap(y.indices.first { abs(y[$0] - a[$0]) > 1e-6 }, "the output never left model A")
-        XCTAssertGreaterThan(switchAt, Int(rate) - 2 * server.period)
         let fade = Int(LiveProcessor.crossfadeSeconds * rate)
+        let receptiveField = try ModelSource.resolve("test-b").blueprint.makeNetwork().receptiveField
+        XCTAssertGreaterThanOrEqual(switchAt, programAt)
+        XCTAssertLessThan(switchAt + fade + receptiveField + 1000, y.count, "the switch came too late to check")
         // B started from silence at the switch: once its receptive field has
         // filled, it matches B's offline render.
-        let model = try ModelSource.resolve("test-b")
-        let settled = switchAt + fade + model.blueprint.makeNetwork().receptiveField
+        let settled = switchAt + fade + receptiveField
         let tailError = zip(y[settled...], b[settled...]).map { abs($0 - $1) }.max() ?? 0
         XCTAssertLessThanOrEqual(tailError, 1e-6)
 
