@@ -20,8 +20,13 @@ public final class HostSession {
     /// Models (or presets) selected by MIDI program change, in program order.
     public var programs: [String] = []
 
+    /// Called on the control thread when a model starts playing, with the
+    /// frames of latency it adds (resampling), so a driver can report them.
+    public var onLatencyChange: ((Int) -> Void)?
+    public private(set) var latencyFrames: Int
     private let channels: Int
     private let maxBlockSize: Int
+    private let streamRate: Int
     private let loader = DispatchQueue(label: "neuralfx.fxhost.loader")
     private let loaded = Mutex<[Result<EngineSet, HostError>]>([])
     /// Messages for the user (UI or script output), oldest first.
@@ -49,9 +54,11 @@ public final class HostSession {
         outputGainDecibels = s.outputGainDecibels
         dcBlocker = s.dcBlocker
         knobValues = try Self.initialKnobValues(model: model, settings: s)
-        let set = EngineSet(model: model, channels: channels, maxBlockSize: maxBlockSize,
+        streamRate = Int(sampleRate.rounded())
+        let set = EngineSet(model: model, channels: channels, streamRate: streamRate, maxBlockSize: maxBlockSize,
                             knobValues: Dictionary(uniqueKeysWithValues: zip(model.knobs.names, knobValues)),
                             inputGainDecibels: inputGainDecibels, outputGainDecibels: outputGainDecibels, midiMap: midiMap)
+        latencyFrames = set.latencyFrames
         processor = LiveProcessor(initial: set, sampleRate: sampleRate)
         if dcBlocker { processor.setDCBlocker(true) }
         if s.bypassed { setBypass(true) }
@@ -116,13 +123,14 @@ public final class HostSession {
     public func load(_ name: String) {
         loading = name
         let values = Dictionary(uniqueKeysWithValues: zip(model.knobs.names, knobValues))
-        let (channels, maxBlockSize, inDB, outDB, map) = (self.channels, self.maxBlockSize, inputGainDecibels,
-                                                           outputGainDecibels, midiMap)
+        let (channels, rate, maxBlockSize, inDB, outDB, map) = (self.channels, streamRate, self.maxBlockSize,
+                                                                 inputGainDecibels, outputGainDecibels, midiMap)
         loader.async { [self] in
             let result: Result<EngineSet, HostError>
             do {
                 let m = try ModelSource.resolve(name)
-                result = .success(EngineSet(model: m, channels: channels, maxBlockSize: maxBlockSize, knobValues: values,
+                result = .success(EngineSet(model: m, channels: channels, streamRate: rate, maxBlockSize: maxBlockSize,
+                                            knobValues: values,
                                             inputGainDecibels: inDB, outputGainDecibels: outDB, midiMap: map))
             } catch let e as HostError {
                 result = .failure(e)
@@ -145,6 +153,10 @@ public final class HostSession {
                 model = set.model
                 knobValues = model.knobs.knobs.map { old[$0.name] ?? $0.defaultValue }
                 processor.install(set)
+                if set.latencyFrames != latencyFrames {
+                    latencyFrames = set.latencyFrames
+                    onLatencyChange?(latencyFrames)
+                }
                 notices.append("loaded model '\(model.name)'")
             case let .failure(e):
                 notices.append("error: \(e.description)")
@@ -193,7 +205,7 @@ public final class HostSession {
         let s = processor.statistics
         let knobs = (0..<model.knobs.count).map { "\"\(model.knobs.knobs[$0].name)\":\(knobValues[$0])" }.joined(separator: ",")
         return "{\"model\":\"\(model.name)\",\"knobs\":{\(knobs)},\"frames\":\(s.frames),\"callbacks\":\(s.callbacks),"
-            + "\"xruns\":\(s.xruns),\"callback_allocations\":\(s.callbackAllocations),"
+            + "\"xruns\":\(s.xruns),\"latency_frames\":\(latencyFrames),\"callback_allocations\":\(s.callbackAllocations),"
             + "\"max_dsp_load\":\(fixed(s.maxDSPLoad, 4, width: 0)),\"model_switches\":\(s.switches),"
             + "\"midi_messages\":\(s.midiMessagesReceived),\"midi_map\":\"\(midiMap.description)\"}"
     }

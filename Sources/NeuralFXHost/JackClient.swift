@@ -11,6 +11,12 @@ public protocol JackClientDelegate: AnyObject {
     func jackLatency(capture: Bool)
     /// The server went away or threw the client out; the client is dead.
     func jackShutdown(reason: String)
+    /// The server entered or left freewheel mode (no deadlines).
+    func jackFreewheel(on: Bool)
+}
+
+extension JackClientDelegate {
+    public func jackFreewheel(on: Bool) {}
 }
 
 /// A JACK port of this client (audio or MIDI).
@@ -132,6 +138,9 @@ public final class JackClient {
         jack_set_latency_callback(handle, { mode, arg in
             Unmanaged<JackClient>.fromOpaque(arg!).takeUnretainedValue().delegate?.jackLatency(capture: mode == JackCaptureLatency)
         }, me)
+        jack_set_freewheel_callback(handle, { on, arg in
+            Unmanaged<JackClient>.fromOpaque(arg!).takeUnretainedValue().delegate?.jackFreewheel(on: on != 0)
+        }, me)
         jack_on_info_shutdown(handle, { _, reason, arg in
             let text = reason.map { String(cString: $0) } ?? "server shut down"
             Unmanaged<JackClient>.fromOpaque(arg!).takeUnretainedValue().delegate?.jackShutdown(reason: text)
@@ -157,6 +166,12 @@ public final class JackClient {
         guard r == 0 || r == EEXIST else {
             throw HostError.jack("cannot connect JACK port '\(source)' to '\(destination)'")
         }
+    }
+
+    /// The latency range JACK computed for any port, by full name.
+    public func latencyRange(ofPort fullName: String, capture: Bool) -> ClosedRange<Int>? {
+        guard let p = jack_port_by_name(handle, fullName) else { return nil }
+        return JackPort(handle: p).latencyRange(capture: capture)
     }
 
     /// Whether a port of that full name exists.

@@ -55,7 +55,11 @@ public final class LiveProcessor: @unchecked Sendable {
     /// Seconds over which a model switch crossfades and bypass ramps.
     public static let crossfadeSeconds = 0.02
 
-    public init(initial: EngineSet, sampleRate: Double, maxChunk: Int = 1024) {
+    /// Frames the processor hands an engine set at once.
+    public static let chunkFrames = 1024
+
+    public init(initial: EngineSet, sampleRate: Double) {
+        let maxChunk = min(Self.chunkFrames, initial.maxBlockSize)
         channels = initial.engines.count
         current = Unmanaged.passRetained(initial)
         self.sampleRate = sampleRate
@@ -227,10 +231,10 @@ public final class LiveProcessor: @unchecked Sendable {
             let input = inputs[c] + offset, output = outputs[c] + offset
             let x = dry[c].pointer
             x.update(from: input, count: n)
-            cur.engines[c].process(x, output, frameCount: n)
+            cur.process(channel: c, x, output, frameCount: n)
             if let next {
                 let y = fading.pointer
-                next.engines[c].process(x, y, frameCount: n)
+                next.process(channel: c, x, y, frameCount: n)
                 let total = Float(fadeLength)
                 for i in 0..<n {
                     let f = min(Float(fadeDone + i + 1) / total, 1)

@@ -93,6 +93,8 @@ struct FXHost: ParsableCommand {
         let session = try HostSession(model: effect, sampleRate: Double(client.sampleRate), settings: settings, stop: stop)
         configure(session)
         let host = try JackHost(client: client, processor: session.processor, midi: !noMidi, stop: stop)
+        host.setAddedLatency(frames: session.latencyFrames)
+        session.onLatencyChange = { host.setAddedLatency(frames: $0) }
         let plan = try connectionPlan(client)
         try host.activate()
         try host.connect(inputsFrom: plan.sources, outputsTo: plan.destinations, midiFrom: plan.midi)

@@ -30,7 +30,7 @@ final class JackHostTests: XCTestCase {
     /// to miss, so the comparison cannot be spoiled by a loaded machine.
     func play(_ player: PlayerRecorder, freewheel: Bool, seconds: Double) throws {
         if freewheel { try player.client.setFreewheel(true) }
-        player.start()
+        player.start(afterFreewheel: freewheel)
         let done = eventually(seconds) { player.isDone }
         if freewheel { try player.client.setFreewheel(false) }
         XCTAssertTrue(done, "recording stalled at \(player.recordedCount) samples")
@@ -174,5 +174,58 @@ final class JackHostTests: XCTestCase {
         let lines = second.standardError.split(separator: "\n")
         XCTAssertEqual(lines.count, 1, second.standardError)
         XCTAssertTrue(second.standardError.contains("JACK server shut down"), second.standardError)
+    }
+
+    /// A server at 48 kHz and a model trained at 44.1 kHz: fxhost resamples
+    /// inside, reports the added latency through JACK's latency API, and its
+    /// output equals the same conversion chain run offline.
+    func testResamplesWhenTheServerRateDiffersAndReportsTheLatency() throws {
+        let server = try DummyJackServer(period: 64, sampleRate: 48000)
+        defer { server.stop() }
+        let rate = Double(server.sampleRate)
+        let signal = testSignal(count: Int(3 * rate), sampleRate: rate)
+        let player = try PlayerRecorder(server: server.name, signal: signal, extra: 2048)
+        let host = try startHost(server, player, extra: ["--no-midi"])
+        defer { host.kill() }
+        try play(player, freewheel: true, seconds: 30)
+        let reported = player.client.latencyRange(ofPort: "fx:out", capture: true)
+        let stats = try finish(host)
+        let latency = try XCTUnwrap(stats["latency_frames"] as? Int)
+        XCTAssertGreaterThan(latency, 0)
+        XCTAssertEqual(reported, latency...latency)
+        XCTAssertEqual(stats["callback_allocations"] as? Int, 0)
+
+        // The model-rate sampling grid repeats every 160 stream frames
+        // (48000 / gcd(48000, 44100)); where it stood when the signal began
+        // depends on how long fxhost ran before. Find that phase on a short
+        // head, then compare everything.
+        // Offline, the chain runs as live: 64-frame periods.
+        func render(leadIn: Int, _ input: ArraySlice<Float>) throws -> [Float] {
+            let model = try ModelSource.resolve("test")
+            let engine = EffectEngine(model: model, maxBlockSize: 60)
+            for text in knobs { let (i, v) = try model.knobs.setting(text); engine.setKnob(i, to: v, immediately: true) }
+            engine.reset()
+            let chain = RateConversion(engine: engine, streamRate: server.sampleRate, modelRate: 44100, maxBlockSize: 64)
+            XCTAssertEqual(chain.latencyFrames, latency)
+            let x = [Float](repeating: 0, count: leadIn) + input
+            var y = [Float](repeating: 0, count: x.count)
+            x.withUnsafeBufferPointer { x in
+                y.withUnsafeMutableBufferPointer { y in
+                    for start in stride(from: 0, to: x.count, by: 64) {
+                        chain.process(x.baseAddress! + start, y.baseAddress! + start, frameCount: min(64, x.count - start))
+                    }
+                }
+            }
+            return Array(y[leadIn...])
+        }
+        let recording = player.recordingSoFar
+        let headErrors = try (0..<160).map {
+            alignment(recording: recording, expected: try render(leadIn: $0, signal[..<3000]), maxDelay: 4 * server.period).maxError
+        }
+        let phase = headErrors.indices.min { headErrors[$0] < headErrors[$1] }!
+        let expected = try render(leadIn: phase, signal[...])
+        let (delay, error) = alignment(recording: recording, expected: expected, maxDelay: 4 * server.period)
+        XCTAssertLessThanOrEqual(error, 1e-6, "best delay \(delay)")
+        XCTAssertEqual(delay % server.period, 0)
     }
 }

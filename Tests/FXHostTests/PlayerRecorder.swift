@@ -15,6 +15,9 @@ final class PlayerRecorder: JackClientDelegate {
     private let recording: UnsafeMutablePointer<Float>
     private let capacity: Int
     private let armed = Atomic<Bool>(false)
+    private let freewheeling = Atomic<Bool>(false)
+    /// Whether playback must wait for the server to be in freewheel mode.
+    private let needsFreewheel = Atomic<Bool>(false)
     private let recorded = Atomic<Int>(0)
     private var position = 0
     private var nextEvent = 0
@@ -42,7 +45,12 @@ final class PlayerRecorder: JackClientDelegate {
     var recordName: String { "\(client.name):rec" }
     var midiName: String { "\(client.name):midi" }
 
-    func start() { armed.store(true, ordering: .releasing) }
+    /// Starts playing on the next cycle; with `afterFreewheel`, on the first
+    /// cycle run in freewheel mode, so no real-time cycle can spoil it.
+    func start(afterFreewheel: Bool = false) {
+        needsFreewheel.store(afterFreewheel, ordering: .releasing)
+        armed.store(true, ordering: .releasing)
+    }
 
     /// Samples recorded so far.
     var recordedCount: Int { recorded.load(ordering: .acquiring) }
@@ -55,7 +63,8 @@ final class PlayerRecorder: JackClientDelegate {
         let input = recordPort.audioBuffer(frames: frames)
         let events = midiPort.midiBuffer(frames: frames)
         events.clear()
-        guard armed.load(ordering: .acquiring), position < capacity else {
+        let waiting = needsFreewheel.load(ordering: .acquiring) && !freewheeling.load(ordering: .acquiring)
+        guard armed.load(ordering: .acquiring), !waiting, position < capacity else {
             out.update(repeating: 0, count: frames)
             return
         }
@@ -78,4 +87,5 @@ final class PlayerRecorder: JackClientDelegate {
     func jackXrun() {}
     func jackLatency(capture: Bool) {}
     func jackShutdown(reason: String) {}
+    func jackFreewheel(on: Bool) { freewheeling.store(on, ordering: .releasing) }
 }
