@@ -20,6 +20,7 @@ final class PlayerRecorder: JackClientDelegate {
     private let needsFreewheel = Atomic<Bool>(false)
     private let recorded = Atomic<Int>(0)
     private var position = 0
+    private var freewheelCycles = 0
     private var nextEvent = 0
 
     init(server: String, signal: [Float], extra: Int, midi: [(at: Int, status: UInt8, data1: UInt8, data2: UInt8)] = []) throws {
@@ -63,7 +64,10 @@ final class PlayerRecorder: JackClientDelegate {
         let input = recordPort.audioBuffer(frames: frames)
         let events = midiPort.midiBuffer(frames: frames)
         events.clear()
-        let waiting = needsFreewheel.load(ordering: .acquiring) && !freewheeling.load(ordering: .acquiring)
+        // In freewheel mode, let a few cycles pass first: the switch from
+        // real time is announced before the last real-time cycles are done.
+        if freewheeling.load(ordering: .acquiring) { freewheelCycles += 1 }
+        let waiting = needsFreewheel.load(ordering: .acquiring) && freewheelCycles < 32
         guard armed.load(ordering: .acquiring), !waiting, position < capacity else {
             out.update(repeating: 0, count: frames)
             return
