@@ -55,6 +55,9 @@ struct FXHost: ParsableCommand {
         if jack && alsa { throw HostError.badArgument("choose one of --jack and --alsa") }
         let stop = StopSignal()
         watchSignals(stop)
+        // Page faults on the audio thread cost deadlines; lock memory where
+        // the system allows it (fine to go on without).
+        mlockall(MCL_CURRENT | MCL_FUTURE)
         var settings = HostSession.Settings()
         settings.channels = channels
         settings.knobs = knobs

@@ -22,6 +22,7 @@ final class AlsaHostTests: XCTestCase {
         let config = directory.appendingPathComponent("asound.conf")
         try """
         pcm.fxtest {
+            hint { show on; description "NeuralFX test device" }
             type asym
             playback.pcm { type file; slave.pcm null; file "\(output.path)"; format "raw" }
             capture.pcm { type file; slave.pcm null; file "/dev/null"; infile "\(input.path)"; format "raw" }
@@ -56,5 +57,42 @@ final class AlsaHostTests: XCTestCase {
         let (delay, error) = alignment(recording: recording, expected: expected, maxDelay: 256)
         XCTAssertLessThanOrEqual(error, 1e-6, "best delay \(delay)")
         XCTAssertEqual(delay, 128, "playback starts after the primed buffer (2 periods of 64)")
+    }
+
+    /// Stereo runs two instances of the model, one per channel, each equal to
+    /// the mono offline render of its channel.
+    func testStereoRunsOneInstancePerChannel() throws {
+        let rate = 44100
+        let left = testSignal(count: rate, sampleRate: Double(rate), seed: 7)
+        let right = testSignal(count: rate, sampleRate: Double(rate), seed: 8).map { $0 * 0.5 }
+        let interleaved = zip(left, right).flatMap { [$0, $1] }
+        let input = directory.appendingPathComponent("in.raw"), output = directory.appendingPathComponent("out.raw")
+        try interleaved.withUnsafeBufferPointer { Data(buffer: $0) }.write(to: input)
+        let configPath = try writeConfig(input: input, output: output)
+        let host = try ChildProcess(fxhostPath, ["--alsa", "--device", "fxtest", "--channels", "2", "--period", "64",
+                                                 "--no-ui", "--stats", "--duration", "0.5"],
+                                    environment: ["ALSA_CONFIG_PATH": configPath])
+        defer { host.kill() }
+        XCTAssertEqual(host.wait(30), 0, host.standardError)
+        let bytes = try Data(contentsOf: output)
+        let recording = bytes.withUnsafeBytes { Array($0.bindMemory(to: Float.self)) }
+        let played = rate / 2 - 256
+        let model = try ModelSource.resolve("test")
+        for (c, signal) in [left, right].enumerated() {
+            let channel = stride(from: c, to: recording.count, by: 2).map { recording[$0] }
+            let expected = try offlineRender(model, knobs: [], input: Array(signal[..<played]))
+            let (delay, error) = alignment(recording: channel, expected: expected, maxDelay: 256)
+            XCTAssertLessThanOrEqual(error, 1e-6, "channel \(c), best delay \(delay)")
+            XCTAssertEqual(delay, 128)
+        }
+    }
+
+    func testListDevicesShowsConfiguredDevices() throws {
+        let configPath = try writeConfig(input: directory.appendingPathComponent("in.raw"),
+                                         output: directory.appendingPathComponent("out.raw"))
+        let p = try ChildProcess(fxhostPath, ["--list-devices"], environment: ["ALSA_CONFIG_PATH": configPath])
+        defer { p.kill() }
+        XCTAssertEqual(p.wait(15), 0, p.standardError)
+        XCTAssertTrue(p.standardOutput.contains("fxtest\tNeuralFX test device"), p.standardOutput)
     }
 }

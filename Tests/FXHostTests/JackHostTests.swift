@@ -228,4 +228,43 @@ final class JackHostTests: XCTestCase {
         XCTAssertLessThanOrEqual(error, 1e-6, "best delay \(delay)")
         XCTAssertEqual(delay % server.period, 0)
     }
+
+    /// Learn mode binds the next controller that moves to the chosen knob,
+    /// and that same message already moves it.
+    func testMidiLearnBindsTheNextController() throws {
+        let server = try DummyJackServer(period: 64)
+        defer { server.stop() }
+        let rate = Double(server.sampleRate)
+        let signal = testSignal(count: Int(2 * rate), sampleRate: rate)
+        let changeAt = Int(rate)
+        let player = try PlayerRecorder(server: server.name, signal: signal, extra: 1024,
+                                        midi: [(at: changeAt, status: 0xB3, data1: 21, data2: 64)])
+        let host = try startHost(server, player, extra: ["--connect", player.midiName])
+        defer { host.kill() }
+        host.send("learn peak")
+        XCTAssertTrue(host.waitForOutput(5) { $0.contains("ok") })
+        // The command reaches the audio thread at its next period.
+        usleep(100_000)
+        try play(player, freewheel: true, seconds: 30)
+        XCTAssertTrue(host.waitForOutput(5) { $0.contains("learned cc21=peak") }, host.standardOutput)
+        let stats = try finish(host)
+        XCTAssertEqual(stats["midi_map"] as? String, "cc21=peak")
+
+        let model = try ModelSource.resolve("test")
+        let peak = model.knobs.index(of: "peak")!
+        let value = MidiMap.knobValue(controllerValue: 64, of: model.knobs.knobs[peak])
+        let expected = try offlineRender(model, knobs: knobs, input: signal, changes: [(changeAt, peak, value)])
+        let (delay, error) = alignment(recording: player.recordingSoFar, expected: expected, maxDelay: 4 * server.period)
+        XCTAssertLessThanOrEqual(error, 1e-6, "best delay \(delay)")
+    }
+
+    func testListPorts() throws {
+        let server = try DummyJackServer()
+        defer { server.stop() }
+        let p = try ChildProcess(fxhostPath, ["--server", server.name, "--list-ports"])
+        defer { p.kill() }
+        XCTAssertEqual(p.wait(15), 0, p.standardError)
+        let ports = p.standardOutput.split(separator: "\n").map(String.init)
+        XCTAssertTrue(ports.contains("system:capture_1") && ports.contains("system:playback_1"), p.standardOutput)
+    }
 }
