@@ -96,7 +96,7 @@ public final class AlsaDuplex: @unchecked Sendable {
             clock_gettime(CLOCK_MONOTONIC, &end)
             let allocations = Int(nfx_allocation_counting_end())
             let elapsed = Double(end.tv_sec - start.tv_sec) + Double(end.tv_nsec - start.tv_nsec) * 1e-9
-            processor.statistics.noteCallback(load: elapsed / period, allocations: allocations)
+            processor.statistics.noteCallback(elapsed: elapsed, period: period, allocations: allocations)
             guard transfer(playback) else { return }
         }
         snd_pcm_drain(playback.handle)

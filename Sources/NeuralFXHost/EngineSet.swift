@@ -15,6 +15,8 @@ public final class EngineSet {
     public let latencyFrames: Int
     /// Largest frame count one `process` call accepts.
     public let maxBlockSize: Int
+    /// The knob values the set was built with, by name.
+    public let initialKnobValues: [String: Double]
     let engines: [EffectEngine]
     /// Knob index moved by each MIDI controller number, or -1. Owned by the
     /// audio thread once installed (MIDI learn writes it there).
@@ -30,6 +32,7 @@ public final class EngineSet {
         self.model = model
         self.streamRate = streamRate
         self.maxBlockSize = maxBlockSize
+        initialKnobValues = knobValues
         let modelRate = Int(model.sampleRate.rounded())
         let resampling = modelRate != streamRate
         let engineBlock = resampling ? maxBlockSize * modelRate / streamRate + 2 : maxBlockSize

@@ -153,6 +153,10 @@ public final class HostSession {
                 model = set.model
                 knobValues = model.knobs.knobs.map { old[$0.name] ?? $0.defaultValue }
                 processor.install(set)
+                // Knobs turned while it loaded: bring the new model up to date.
+                for (i, k) in model.knobs.knobs.enumerated() where set.initialKnobValues[k.name].map({ $0 != knobValues[i] }) ?? false {
+                    processor.setKnob(i, to: knobValues[i])
+                }
                 if set.latencyFrames != latencyFrames {
                     latencyFrames = set.latencyFrames
                     onLatencyChange?(latencyFrames)
@@ -206,7 +210,7 @@ public final class HostSession {
         let knobs = (0..<model.knobs.count).map { "\"\(model.knobs.knobs[$0].name)\":\(knobValues[$0])" }.joined(separator: ",")
         return "{\"model\":\"\(model.name)\",\"knobs\":{\(knobs)},\"frames\":\(s.frames),\"callbacks\":\(s.callbacks),"
             + "\"xruns\":\(s.xruns),\"latency_frames\":\(latencyFrames),\"callback_allocations\":\(s.callbackAllocations),"
-            + "\"max_dsp_load\":\(fixed(s.maxDSPLoad, 4, width: 0)),\"model_switches\":\(s.switches),"
+            + "\"mean_dsp_load\":\(fixed(s.meanDSPLoad, 4, width: 0)),\"max_dsp_load\":\(fixed(s.maxDSPLoad, 4, width: 0)),\"model_switches\":\(s.switches),"
             + "\"midi_messages\":\(s.midiMessagesReceived),\"midi_map\":\"\(midiMap.description)\"}"
     }
 }

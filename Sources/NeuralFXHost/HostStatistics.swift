@@ -13,6 +13,9 @@ public final class HostStatistics: @unchecked Sendable {
     private let outputEnergyBits = Atomic<UInt64>(0)
     private let loadBits = Atomic<UInt64>(0)
     private let maxLoadBits = Atomic<UInt64>(0)
+    // Sums of callback time and period time, for the mean load.
+    private let busyBits = Atomic<UInt64>(0)
+    private let periodBits = Atomic<UInt64>(0)
 
     let xrunCount = Atomic<Int>(0)
     let callbackCount = Atomic<Int>(0)
@@ -33,10 +36,19 @@ public final class HostStatistics: @unchecked Sendable {
     /// Share of the period spent in the last callback (1 = the whole period).
     public var dspLoad: Double { Double(bitPattern: loadBits.load(ordering: .relaxed)) }
     public var maxDSPLoad: Double { Double(bitPattern: maxLoadBits.load(ordering: .relaxed)) }
+    /// Callback time over period time, since the start.
+    public var meanDSPLoad: Double {
+        let p = Double(bitPattern: periodBits.load(ordering: .relaxed))
+        return p > 0 ? Double(bitPattern: busyBits.load(ordering: .relaxed)) / p : 0
+    }
 
     func noteXrun() { xrunCount.wrappingAdd(1, ordering: .relaxed) }
 
-    func noteCallback(load: Double, allocations: Int) {
+    /// One callback took `elapsed` seconds of a `period`-second period.
+    func noteCallback(elapsed: Double, period: Double, allocations: Int) {
+        let load = elapsed / period
+        add(busyBits, elapsed)
+        add(periodBits, period)
         callbackCount.wrappingAdd(1, ordering: .relaxed)
         if allocations != 0 { allocationCount.wrappingAdd(allocations, ordering: .relaxed) }
         loadBits.store(load.bitPattern, ordering: .relaxed)

@@ -174,6 +174,23 @@ public final class JackClient {
         return JackPort(handle: p).latencyRange(capture: capture)
     }
 
+    /// Full names of the ports connected to a port.
+    public func connections(ofPort fullName: String) -> [String] {
+        guard let p = jack_port_by_name(handle, fullName), let list = jack_port_get_all_connections(handle, p) else { return [] }
+        defer { jack_free(list) }
+        var names: [String] = []
+        var i = 0
+        while let n = list[i] { names.append(String(cString: n)); i += 1 }
+        return names
+    }
+
+    /// Asks the server for another period size (fxhost follows such changes).
+    public func setBufferSize(_ frames: Int) throws {
+        guard jack_set_buffer_size(handle, jack_nframes_t(frames)) == 0 else {
+            throw HostError.jack("cannot set the JACK buffer size to \(frames)")
+        }
+    }
+
     /// Whether a port of that full name exists.
     public func portExists(_ fullName: String) -> Bool { jack_port_by_name(handle, fullName) != nil }
 

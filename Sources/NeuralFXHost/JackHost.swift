@@ -41,7 +41,11 @@ public final class JackHost: JackClientDelegate {
             throw HostError.jack("no JACK port named '\(name)' (see --list-ports)")
         }
         for (port, source) in zip(inputPorts, sources) { try client.connect(source, port.name) }
-        for (port, destination) in zip(outputPorts, destinations) { try client.connect(port.name, destination) }
+        // More destinations than channels: the last channel feeds the rest
+        // (a mono effect into both speakers).
+        for (i, destination) in destinations.enumerated() where !outputPorts.isEmpty {
+            try client.connect(outputPorts[min(i, outputPorts.count - 1)].name, destination)
+        }
         if let midiFrom, let midiPort { try client.connect(midiFrom, midiPort.name) }
     }
 
@@ -77,7 +81,7 @@ public final class JackHost: JackClientDelegate {
         let elapsed = Double(end.tv_sec - start.tv_sec) + Double(end.tv_nsec - start.tv_nsec) * 1e-9
         let period = Double(frames) / Double(max(sampleRate.load(ordering: .relaxed), 1))
         let allocations = Int(nfx_allocation_counting_end())
-        processor.statistics.noteCallback(load: elapsed / period, allocations: allocations)
+        processor.statistics.noteCallback(elapsed: elapsed, period: period, allocations: allocations)
     }
 
     public func jackBufferSizeChanged(frames: Int) {

@@ -26,6 +26,8 @@ struct FXHost: ParsableCommand {
     @Option(parsing: .upToNextOption, help: "JACK ports our outputs feed, in channel order.") var outputs: [String] = []
     @Option(help: "JACK port to connect (repeatable): outputs feed us, inputs are fed by us, MIDI outputs drive the knobs.")
     var connect: [String] = []
+    @Flag(help: "Without --inputs/--outputs/--connect, do not connect to the system's physical ports.")
+    var noAutoConnect = false
     @Flag(help: "List JACK ports and exit.") var listPorts = false
     @Flag(help: "Do not open a JACK MIDI input.") var noMidi = false
     @Option(help: "MIDI controllers to knobs, e.g. cc7=peak,cc1=drive.") var midiMap: String?
@@ -118,6 +120,14 @@ struct FXHost: ParsableCommand {
     /// Sorts `--inputs/--outputs/--connect` into our inputs' sources, our
     /// outputs' destinations and the MIDI source.
     func connectionPlan(_ client: JackClient) throws -> (sources: [String], destinations: [String], midi: String?) {
+        if inputs.isEmpty && outputs.isEmpty && connect.isEmpty {
+            guard !noAutoConnect else { return ([], [], nil) }
+            // A guitarist's default: system capture in, every speaker out
+            // (a mono effect feeds both sides).
+            let capture = client.physicalPorts(inputs: false), playback = client.physicalPorts(inputs: true)
+            let destinations = channels == 1 ? Array(playback.prefix(2)) : Array(playback.prefix(channels))
+            return (Array(capture.prefix(channels)), destinations, nil)
+        }
         var sources = inputs, destinations = outputs, midi: String?
         let outs = Set(client.ports(inputs: false)), midiOuts = Set(client.ports(midi: true, inputs: false))
         let ins = Set(client.ports(inputs: true))

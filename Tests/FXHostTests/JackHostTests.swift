@@ -267,4 +267,43 @@ final class JackHostTests: XCTestCase {
         let ports = p.standardOutput.split(separator: "\n").map(String.init)
         XCTAssertTrue(ports.contains("system:capture_1") && ports.contains("system:playback_1"), p.standardOutput)
     }
+
+    /// The server's period changes under a running fxhost (64 -> 256 -> 32):
+    /// the output still equals the offline render.
+    func testFollowsBufferSizeChanges() throws {
+        let server = try DummyJackServer(period: 64)
+        defer { server.stop() }
+        let rate = Double(server.sampleRate)
+        let signal = testSignal(count: Int(3 * rate), sampleRate: rate)
+        let player = try PlayerRecorder(server: server.name, signal: signal, extra: 2048)
+        let host = try startHost(server, player, extra: ["--no-midi"])
+        defer { host.kill() }
+        for frames in [256, 32] {
+            try player.client.setBufferSize(frames)
+            XCTAssertTrue(eventually(5) { player.client.bufferSize == frames })
+        }
+        try play(player, freewheel: true, seconds: 30)
+        let stats = try finish(host)
+        XCTAssertEqual(stats["callback_allocations"] as? Int, 0)
+        let expected = try offlineRender(try ModelSource.resolve("test"), knobs: knobs, input: signal)
+        let (delay, error) = alignment(recording: player.recordingSoFar, expected: expected, maxDelay: 512)
+        XCTAssertLessThanOrEqual(error, 1e-6, "best delay \(delay)")
+        XCTAssertEqual(delay % 32, 0)
+    }
+
+    /// With no connections asked for, fxhost plugs into the system ports:
+    /// capture into its input, its output to both playback ports.
+    func testConnectsToPhysicalPortsByDefault() throws {
+        let server = try DummyJackServer()
+        defer { server.stop() }
+        let host = try ChildProcess(fxhostPath, ["--server", server.name, "--name", "fx", "--no-ui"])
+        defer { host.kill() }
+        XCTAssertTrue(host.waitForOutput(15) { $0.contains("running ") }, host.standardError)
+        let observer = try JackClient(name: "observer", server: server.name)
+        defer { observer.close() }
+        XCTAssertEqual(observer.connections(ofPort: "fx:in"), ["system:capture_1"])
+        XCTAssertEqual(Set(observer.connections(ofPort: "fx:out")), ["system:playback_1", "system:playback_2"])
+        host.send("quit")
+        XCTAssertEqual(host.wait(10), 0)
+    }
 }
