@@ -12,6 +12,9 @@ let package = Package(
     name: "NeuralFX",
     products: [
         .library(name: "NeuralFXCore", targets: ["NeuralFXCore"]),
+        .library(name: "NeuralFXAudio", targets: ["NeuralFXAudio"]),
+        .library(name: "NeuralFXTools", targets: ["NeuralFXTools"]),
+        .executable(name: "fxrender", targets: ["fxrender"]),
         .library(name: "NeuralFXHost", targets: ["NeuralFXHost"]),
         .executable(name: "fxhost", targets: ["fxhost"]),
     ],
@@ -25,25 +28,45 @@ let package = Package(
                 dependencies: [.product(name: "RealModule", package: "swift-numerics")],
                 swiftSettings: hotSwift),
 
+        // Model files: safetensors with micro-tcn names (and .nam), handed to the core as plain descriptions.
+        .target(name: "NeuralFXModelFiles", dependencies: ["NeuralFXCore"]),
+
         // Test support: counts heap allocations made by the calling thread.
         .target(name: "CAllocationCounter", cSettings: hotC),
 
+        .testTarget(name: "NeuralFXCoreTests",
+                    dependencies: ["NeuralFXCore", "CAllocationCounter"]),
+        .testTarget(name: "NeuralFXModelFilesTests",
+                    dependencies: ["NeuralFXModelFiles", "NeuralFXCore"],
+                    resources: [.copy("Fixtures")]),
+
+        // Audio files (libsndfile), resampling (libsamplerate), loudness. C enters here only.
+        .systemLibrary(name: "CSndFile", pkgConfig: "sndfile", providers: [.apt(["libsndfile1-dev"])]),
+        .systemLibrary(name: "CSampleRate", pkgConfig: "samplerate", providers: [.apt(["libsamplerate0-dev"])]),
+        .target(name: "NeuralFXAudio", dependencies: ["CSndFile", "CSampleRate"], swiftSettings: hotSwift),
+        .testTarget(name: "NeuralFXAudioTests", dependencies: ["NeuralFXAudio"]),
+
+        // Model/preset catalog and the offline render pipeline shared by the executables.
+        .target(name: "NeuralFXTools", dependencies: ["NeuralFXCore", "NeuralFXModelFiles", "NeuralFXAudio"]),
+        .executableTarget(name: "fxrender",
+                          dependencies: ["NeuralFXTools", .product(name: "ArgumentParser", package: "swift-argument-parser")]),
+        .testTarget(name: "NeuralFXToolsTests", dependencies: ["NeuralFXTools", "NeuralFXAudio", "NeuralFXCore"]),
+        // Runs the built fxrender (a dependency so that `swift test` builds it).
+        .testTarget(name: "FXRenderTests",
+                    dependencies: ["fxrender", "NeuralFXTools", "NeuralFXModelFiles", "NeuralFXAudio", "NeuralFXCore"]),
+
         // Live hosting: JACK and ALSA through system-library targets, wrapped once in NeuralFXHost.
-        .systemLibrary(name: "CJack", pkgConfig: "jack",
-                       providers: [.apt(["libjack-jackd2-dev"])]),
-        .systemLibrary(name: "CALSA", pkgConfig: "alsa",
-                       providers: [.apt(["libasound2-dev"])]),
+        .systemLibrary(name: "CJack", pkgConfig: "jack", providers: [.apt(["libjack-jackd2-dev"])]),
+        .systemLibrary(name: "CALSA", pkgConfig: "alsa", providers: [.apt(["libasound2-dev"])]),
         .target(name: "NeuralFXHost",
-                dependencies: ["NeuralFXCore", "CJack", "CALSA", "CAllocationCounter"],
+                dependencies: ["NeuralFXCore", "NeuralFXTools", "CJack", "CALSA", "CAllocationCounter"],
                 swiftSettings: hotSwift),
         .executableTarget(name: "fxhost",
                           dependencies: ["NeuralFXHost", "CAllocationCounter",
                                          .product(name: "ArgumentParser", package: "swift-argument-parser")]),
+        // Runs the built fxhost against real servers (a dependency so that `swift test` builds it).
         .testTarget(name: "FXHostTests",
-                    dependencies: ["NeuralFXHost", "NeuralFXCore"]),
-
-        .testTarget(name: "NeuralFXCoreTests",
-                    dependencies: ["NeuralFXCore", "CAllocationCounter"]),
+                    dependencies: ["fxhost", "NeuralFXHost", "NeuralFXTools", "NeuralFXModelFiles", "NeuralFXCore"]),
     ],
     swiftLanguageModes: [.v5]
 )

@@ -1,7 +1,7 @@
 /// The text commands that drive a session: typed in the terminal UI's
 /// prompt or sent line by line on standard input with `--no-ui`.
 public enum ControlCommands {
-    public static let help = "commands: NAME=VALUE | set NAME=VALUE | load MODEL | bypass on|off | gain in|out DB"
+    public static let help = "commands: NAME=VALUE | set NAME=VALUE | load MODEL | preset PRESET | bypass on|off | gain in|out DB"
         + " | dc on|off | learn KNOB | programs NAME,... | status | stats | quit"
 
     public enum Outcome: Equatable {
@@ -28,6 +28,10 @@ public enum ControlCommands {
                 guard !rest.isEmpty else { return .reply("error: load needs a model name") }
                 session.load(rest)
                 return .reply("loading \(rest)")
+            case "preset":
+                guard !rest.isEmpty else { return .reply("error: preset needs a preset name or file") }
+                session.loadPreset(rest)
+                return .reply("loading preset \(rest)")
             case "bypass":
                 guard let on = onOff(rest) else { return .reply("error: bypass on|off") }
                 session.setBypass(on)

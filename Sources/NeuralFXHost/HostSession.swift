@@ -1,6 +1,7 @@
 import Dispatch
 import Glibc
 import NeuralFXCore
+import NeuralFXTools
 import Synchronization
 
 /// The control side of a running host: what the user sees and changes. Lives
@@ -17,7 +18,7 @@ public final class HostSession {
     public private(set) var dcBlocker: Bool
     public private(set) var loading: String?
     public let stop: StopSignal
-    /// Models (or presets) selected by MIDI program change, in program order.
+    /// Presets selected by MIDI program change, in program order.
     public var programs: [String] = []
 
     /// Called on the control thread when a model starts playing, with the
@@ -28,32 +29,44 @@ public final class HostSession {
     private let maxBlockSize: Int
     private let streamRate: Int
     private let loader = DispatchQueue(label: "neuralfx.fxhost.loader")
-    private let loaded = Mutex<[Result<EngineSet, HostError>]>([])
+    private let loaded = Mutex<[Result<Loaded, HostError>]>([])
+
+    /// A model built on the loader queue, waiting to be installed.
+    private struct Loaded {
+        var set: EngineSet
+        var what: String
+        /// Gains a preset sets (nil: keep the current ones).
+        var gains: (input: Double, output: Double)?
+        /// Whether knobs turned during the load should carry over (a model
+        /// switch) or the loaded values stand (a preset).
+        var keepTurnedKnobs: Bool
+    }
     /// Messages for the user (UI or script output), oldest first.
     private var notices: [String] = []
 
     public struct Settings {
         public var channels = 1
         public var maxBlockSize = 1024
-        public var knobs: [String] = []
         public var midiMap = MidiMap()
-        public var inputGainDecibels = 0.0
-        public var outputGainDecibels = 0.0
         public var dcBlocker = false
         public var bypassed = false
         public init() {}
     }
 
-    public init(model: EffectModel, sampleRate: Double, settings s: Settings, stop: StopSignal) throws {
+    /// `effect`: the knob values and gains to start with (from
+    /// `ModelSource.configuration`).
+    public init(model: EffectModel, effect: EffectSettings, sampleRate: Double, settings s: Settings,
+                stop: StopSignal) throws {
+        try Self.check(s.midiMap, for: model)
         self.model = model
         self.stop = stop
         channels = s.channels
         maxBlockSize = s.maxBlockSize
         midiMap = s.midiMap
-        inputGainDecibels = s.inputGainDecibels
-        outputGainDecibels = s.outputGainDecibels
+        inputGainDecibels = effect.inputGainDB
+        outputGainDecibels = effect.outputGainDB
         dcBlocker = s.dcBlocker
-        knobValues = try Self.initialKnobValues(model: model, settings: s)
+        knobValues = effect.values
         streamRate = Int(sampleRate.rounded())
         let set = EngineSet(model: model, channels: channels, streamRate: streamRate, maxBlockSize: maxBlockSize,
                             knobValues: Dictionary(uniqueKeysWithValues: zip(model.knobs.names, knobValues)),
@@ -64,21 +77,12 @@ public final class HostSession {
         if s.bypassed { setBypass(true) }
     }
 
-    /// The knob values `settings` asks for, checked against the model
-    /// (knob settings and MIDI map), so a mistake is reported before any
-    /// audio device is opened.
-    public static func initialKnobValues(model: EffectModel, settings s: Settings) throws -> [Double] {
-        var values = model.knobs.defaults
-        for text in s.knobs {
-            do {
-                let (i, v) = try model.knobs.setting(text)
-                values[i] = v
-            } catch let e as KnobError { throw HostError.badArgument(e.description) }
-        }
-        for name in s.midiMap.knobForController.values where model.knobs.index(of: name) == nil {
+    /// Refuses a MIDI map naming knobs the model does not have (called
+    /// before any audio device is opened).
+    public static func check(_ midiMap: MidiMap, for model: EffectModel) throws {
+        for name in midiMap.knobForController.values where model.knobs.index(of: name) == nil {
             throw HostError.badArgument("--midi-map: " + KnobError.unknownKnob(name, valid: model.knobs.names).description)
         }
-        return values
     }
 
     // MARK: Changes
@@ -120,22 +124,49 @@ public final class HostSession {
 
     /// Loads a model on the background queue; `poll()` installs it when ready.
     /// Knobs with the same names keep their values.
-    public func load(_ name: String) {
-        loading = name
+    public func load(_ spec: String) {
         let values = Dictionary(uniqueKeysWithValues: zip(model.knobs.names, knobValues))
+        startLoading(spec) { build in
+            Loaded(set: build(try ModelSource.model(spec), values, nil), what: "model", gains: nil, keepTurnedKnobs: true)
+        }
+    }
+
+    /// Loads a preset on the background queue: its model (or the current
+    /// one), its knobs over the current values, its gains.
+    public func loadPreset(_ spec: String) {
+        let (current, values) = (model, Dictionary(uniqueKeysWithValues: zip(model.knobs.names, knobValues)))
+        startLoading(spec) { build in
+            let (preset, path) = try ModelSource.preset(spec)
+            let m = try preset.model.map { try ModelSource.model($0) } ?? current
+            var merged = values
+            do {
+                for (i, v) in try preset.settings(for: m.knobs, source: path) { merged[m.knobs.knobs[i].name] = v }
+            } catch { throw HostError.model("\(error)") }
+            let gains = (preset.inputGainDB, preset.outputGainDB)
+            return Loaded(set: build(m, merged, gains),
+                          what: "preset", gains: gains, keepTurnedKnobs: false)
+        }
+    }
+
+    /// Runs `make` on the loader queue with a function that builds an engine
+    /// set like the current one (channels, rate, gains, MIDI map).
+    private func startLoading(_ what: String,
+                              _ make: @escaping (_ build: (EffectModel, [String: Double], (Double, Double)?) -> EngineSet) throws -> Loaded) {
+        loading = what
         let (channels, rate, maxBlockSize, inDB, outDB, map) = (self.channels, streamRate, self.maxBlockSize,
                                                                  inputGainDecibels, outputGainDecibels, midiMap)
         loader.async { [self] in
-            let result: Result<EngineSet, HostError>
+            let result: Result<Loaded, HostError>
             do {
-                let m = try ModelSource.resolve(name)
-                result = .success(EngineSet(model: m, channels: channels, streamRate: rate, maxBlockSize: maxBlockSize,
-                                            knobValues: values,
-                                            inputGainDecibels: inDB, outputGainDecibels: outDB, midiMap: map))
+                result = .success(try make { model, values, gains in
+                    EngineSet(model: model, channels: channels, streamRate: rate, maxBlockSize: maxBlockSize,
+                              knobValues: values, inputGainDecibels: gains?.0 ?? inDB, outputGainDecibels: gains?.1 ?? outDB,
+                              midiMap: map)
+                })
             } catch let e as HostError {
                 result = .failure(e)
             } catch {
-                result = .failure(.model("cannot load model '\(name)': \(error)"))
+                result = .failure(.model("cannot load '\(what)': \(error)"))
             }
             loaded.withLock { $0.append(result) }
         }
@@ -145,23 +176,25 @@ public final class HostSession {
     /// retired ones, picks up MIDI learn and program changes. Returns notices.
     public func poll() -> [String] {
         processor.collectRetired()
-        for result in loaded.withLock({ r -> [Result<EngineSet, HostError>] in defer { r = [] }; return r }) {
+        for result in loaded.withLock({ r -> [Result<Loaded, HostError>] in defer { r = [] }; return r }) {
             loading = nil
             switch result {
-            case let .success(set):
+            case let .success(loaded):
+                let set = loaded.set
                 let old = Dictionary(uniqueKeysWithValues: zip(model.knobs.names, knobValues))
                 model = set.model
-                knobValues = model.knobs.knobs.map { old[$0.name] ?? $0.defaultValue }
+                knobValues = model.knobs.knobs.map { set.initialKnobValues[$0.name] ?? $0.defaultValue }
+                if let gains = loaded.gains { (inputGainDecibels, outputGainDecibels) = gains }
                 processor.install(set)
-                // Knobs turned while it loaded: bring the new model up to date.
-                for (i, k) in model.knobs.knobs.enumerated() where set.initialKnobValues[k.name].map({ $0 != knobValues[i] }) ?? false {
-                    processor.setKnob(i, to: knobValues[i])
+                // Knobs turned while a model loaded: bring it up to date.
+                for (i, k) in model.knobs.knobs.enumerated() where loaded.keepTurnedKnobs {
+                    if let v = old[k.name], v != knobValues[i] { setKnob(i, to: v) }
                 }
                 if set.latencyFrames != latencyFrames {
                     latencyFrames = set.latencyFrames
                     onLatencyChange?(latencyFrames)
                 }
-                notices.append("loaded model '\(model.name)'")
+                notices.append("loaded \(loaded.what) '\(model.name)'")
             case let .failure(e):
                 notices.append("error: \(e.description)")
             }
@@ -172,7 +205,7 @@ public final class HostSession {
             notices.append("learned cc\(cc)=\(model.knobs.knobs[knob].name)")
         }
         if let program = processor.takeProgramChange() {
-            if programs.indices.contains(program) { load(programs[program]) }
+            if programs.indices.contains(program) { loadPreset(programs[program]) }
             else { notices.append("MIDI program \(program) has no entry in --programs") }
         }
         defer { notices = [] }

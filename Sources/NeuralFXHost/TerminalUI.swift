@@ -5,7 +5,7 @@ import Glibc
 ///
 /// Keys: up/down (or k/j) select a knob, left/right (or h/l) nudge it by 1%
 /// of its range, -/+ by 10%, = types a value, b bypass, d DC blocker,
-/// m MIDI learn, p load a model or preset, : any command, q quit.
+/// m MIDI learn, p load a preset, o open a model, : any command, q quit.
 public final class TerminalUI: ControlSurface {
     private var saved = termios()
     private var selected = 0
@@ -25,7 +25,7 @@ public final class TerminalUI: ControlSurface {
             cc[Int(VTIME)] = 0
         }
         tcsetattr(0, TCSANOW, &raw)
-        write("keys: ↑↓ select  ←→ nudge  -/+ coarse  = value  b bypass  d dc  m learn  p load  : command  q quit\n")
+        write("keys: ↑↓ select  ←→ nudge  -/+ coarse  = value  b bypass  d dc  m learn  p preset  o model  : command  q quit\n")
     }
 
     public func finish(_ session: HostSession) {
@@ -107,7 +107,9 @@ public final class TerminalUI: ControlSurface {
             let name = session.model.knobs.knobs[selected].name
             prompt = ("\(name) = ", "", { text in Self.reply(ControlCommands.execute("set \(name)=\(text)", on: session)) })
         case "p":
-            prompt = ("load: ", "", { text in Self.reply(ControlCommands.execute("load \(text)", on: session)) })
+            prompt = ("preset: ", "", { text in Self.reply(ControlCommands.execute("preset \(text)", on: session)) })
+        case "o":
+            prompt = ("model: ", "", { text in Self.reply(ControlCommands.execute("load \(text)", on: session)) })
         case ":":
             prompt = (": ", "", { [weak self] text in
                 let outcome = ControlCommands.execute(text, on: session)

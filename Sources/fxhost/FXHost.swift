@@ -12,11 +12,12 @@ struct FXHost: ParsableCommand {
     @Flag(help: "Run as a JACK client (the default).") var jack = false
     @Flag(help: "Run full duplex on an ALSA device.") var alsa = false
 
-    @Option(help: "Model name or file (default: the bundled model).") var model: String?
+    @Option(help: "Model name or file (default: the bundled compressor, or the preset's model).") var model: String?
+    @Option(help: "Preset name or file: knob values, gains, and its model unless --model is given.") var preset: String?
     @Option(name: .customLong("knob"), help: "Initial knob setting NAME=VALUE (repeatable).") var knobs: [String] = []
     @Option(help: "Audio channels: 1, or 2 for stereo as two instances.") var channels = 1
-    @Option(help: "Input gain in dB.") var inputGain = 0.0
-    @Option(help: "Output gain in dB.") var outputGain = 0.0
+    @Option(help: "Input gain in dB (overrides the preset's).") var inputGain: Double?
+    @Option(help: "Output gain in dB (overrides the preset's).") var outputGain: Double?
     @Flag(help: "High-pass the output to remove DC.") var dcBlock = false
     @Flag(help: "Start bypassed.") var bypass = false
 
@@ -31,7 +32,7 @@ struct FXHost: ParsableCommand {
     @Flag(help: "List JACK ports and exit.") var listPorts = false
     @Flag(help: "Do not open a JACK MIDI input.") var noMidi = false
     @Option(help: "MIDI controllers to knobs, e.g. cc7=peak,cc1=drive.") var midiMap: String?
-    @Option(help: "Models chosen by MIDI program change 0, 1, ... (comma-separated).") var programs: String?
+    @Option(help: "Presets chosen by MIDI program change 0, 1, ... (comma-separated).") var programs: String?
 
     @Option(help: "ALSA device.") var device = "default"
     @Option(help: "ALSA period in frames.") var period = 64
@@ -62,19 +63,22 @@ struct FXHost: ParsableCommand {
         mlockall(MCL_CURRENT | MCL_FUTURE)
         var settings = HostSession.Settings()
         settings.channels = channels
-        settings.knobs = knobs
-        settings.inputGainDecibels = inputGain
-        settings.outputGainDecibels = outputGain
         settings.dcBlocker = dcBlock
         settings.bypassed = bypass
         if let midiMap { settings.midiMap = try MidiMap(parsing: midiMap) }
 
-        let effect = try ModelSource.resolve(model)
-        _ = try HostSession.initialKnobValues(model: effect, settings: settings)
+        var (effect, values) = try ModelSource.configuration(model: model, preset: preset, knobs: knobs)
+        for (gain, db) in [(inputGain, "--input-gain"), (outputGain, "--output-gain")] {
+            if let gain, !(gain.isFinite && abs(gain) <= 60) { throw HostError.badArgument("\(db) must be within ±60 dB") }
+        }
+        if let inputGain { values.inputGainDB = inputGain }
+        if let outputGain { values.outputGainDB = outputGain }
+        try HostSession.check(settings.midiMap, for: effect)
         if alsa {
             let streamRate = rate ?? Int(effect.sampleRate)
             settings.maxBlockSize = period
-            let session = try HostSession(model: effect, sampleRate: Double(streamRate), settings: settings, stop: stop)
+            let session = try HostSession(model: effect, effect: values, sampleRate: Double(streamRate), settings: settings,
+                                          stop: stop)
             configure(session)
             let duplex = try AlsaDuplex(device: device, rate: streamRate, channels: channels, period: period,
                                         periods: periods, processor: session.processor, stop: stop,
@@ -95,7 +99,8 @@ struct FXHost: ParsableCommand {
         let client = try JackClient(name: name, server: server)
         defer { client.close() }
         settings.maxBlockSize = client.bufferSize
-        let session = try HostSession(model: effect, sampleRate: Double(client.sampleRate), settings: settings, stop: stop)
+        let session = try HostSession(model: effect, effect: values, sampleRate: Double(client.sampleRate),
+                                      settings: settings, stop: stop)
         configure(session)
         let host = try JackHost(client: client, processor: session.processor, midi: !noMidi, stop: stop)
         host.setAddedLatency(frames: session.latencyFrames)

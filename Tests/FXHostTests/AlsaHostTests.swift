@@ -39,7 +39,7 @@ final class AlsaHostTests: XCTestCase {
         let configPath = try writeConfig(input: input, output: output)
         let knobs = ["peak=0.8", "mode=compress"]
         let seconds = 1.5
-        let host = try ChildProcess(fxhostPath, ["--alsa", "--device", "fxtest", "--rate", "\(rate)", "--period", "64",
+        let host = try ChildProcess(fxhostPath, ["--alsa", "--device", "fxtest", "--model", TestModels.a, "--rate", "\(rate)", "--period", "64",
                                                  "--periods", "2", "--no-ui", "--stats", "--duration", "\(seconds)"]
                                         + knobs.flatMap { ["--knob", $0] },
                                     environment: ["ALSA_CONFIG_PATH": configPath])
@@ -53,7 +53,7 @@ final class AlsaHostTests: XCTestCase {
         let bytes = try Data(contentsOf: output)
         let recording = bytes.withUnsafeBytes { Array($0.bindMemory(to: Float.self)) }
         let played = Int(seconds * Double(rate)) - 256
-        let expected = try offlineRender(try ModelSource.resolve("test"), knobs: knobs, input: Array(signal[..<played]))
+        let expected = try offlineRender(try TestModels.model(TestModels.a), knobs: knobs, input: Array(signal[..<played]))
         let (delay, error) = alignment(recording: recording, expected: expected, maxDelay: 256)
         XCTAssertLessThanOrEqual(error, 1e-6, "best delay \(delay)")
         XCTAssertEqual(delay, 128, "playback starts after the primed buffer (2 periods of 64)")
@@ -69,7 +69,7 @@ final class AlsaHostTests: XCTestCase {
         let input = directory.appendingPathComponent("in.raw"), output = directory.appendingPathComponent("out.raw")
         try interleaved.withUnsafeBufferPointer { Data(buffer: $0) }.write(to: input)
         let configPath = try writeConfig(input: input, output: output)
-        let host = try ChildProcess(fxhostPath, ["--alsa", "--device", "fxtest", "--channels", "2", "--period", "64",
+        let host = try ChildProcess(fxhostPath, ["--alsa", "--device", "fxtest", "--model", TestModels.a, "--channels", "2", "--period", "64",
                                                  "--no-ui", "--stats", "--duration", "0.5"],
                                     environment: ["ALSA_CONFIG_PATH": configPath])
         defer { host.kill() }
@@ -77,7 +77,7 @@ final class AlsaHostTests: XCTestCase {
         let bytes = try Data(contentsOf: output)
         let recording = bytes.withUnsafeBytes { Array($0.bindMemory(to: Float.self)) }
         let played = rate / 2 - 256
-        let model = try ModelSource.resolve("test")
+        let model = try TestModels.model(TestModels.a)
         for (c, signal) in [left, right].enumerated() {
             let channel = stride(from: c, to: recording.count, by: 2).map { recording[$0] }
             let expected = try offlineRender(model, knobs: [], input: Array(signal[..<played]))

@@ -44,4 +44,17 @@ final class BadInputTests: XCTestCase {
     func testMissingAlsaDevice() throws {
         try assertRefused(["--alsa", "--device", "nfx_no_such_device"], mentions: "cannot open ALSA device 'nfx_no_such_device'")
     }
+
+    func testCorruptModelFileAndBadPreset() throws {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("nfx-bad-\(getpid())")
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let model = dir.appendingPathComponent("broken.safetensors")
+        try Data("not a model".utf8).write(to: model)
+        try assertRefused(["--model", model.path], mentions: "cannot load model '\(model.path)'")
+        let preset = dir.appendingPathComponent("bad.json")
+        try Data("{\"knobs\": {\"peak\": 9}}".utf8).write(to: preset)
+        try assertRefused(["--model", TestModels.a, "--preset", preset.path], mentions: "outside its range")
+        try assertRefused(["--preset", "no-such-preset"], mentions: "cannot load preset 'no-such-preset'")
+    }
 }

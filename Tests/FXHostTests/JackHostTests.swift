@@ -1,6 +1,7 @@
 import Foundation
 import NeuralFXCore
 import NeuralFXHost
+import NeuralFXModelFiles
 import XCTest
 
 /// fxhost against a real `jackd -d dummy` server it does not own, fed and
@@ -10,7 +11,7 @@ final class JackHostTests: XCTestCase {
 
     /// Starts fxhost wired to `player` and waits until it runs.
     func startHost(_ server: DummyJackServer, _ player: PlayerRecorder, extra: [String] = []) throws -> ChildProcess {
-        let host = try ChildProcess(fxhostPath, ["--jack", "--server", server.name, "--name", "fx", "--no-ui", "--stats",
+        let host = try ChildProcess(fxhostPath, ["--jack", "--server", server.name, "--name", "fx", "--no-ui", "--stats", "--model", TestModels.a,
                                                  "--inputs", player.playName, "--outputs", player.recordName]
                                         + knobs.flatMap { ["--knob", $0] } + extra)
         let up = host.waitForOutput(15) { $0.contains("running ") }
@@ -49,7 +50,7 @@ final class JackHostTests: XCTestCase {
         try play(player, freewheel: true, seconds: 60)
         let stats = try finish(host)
 
-        let expected = try offlineRender(try ModelSource.resolve("test"), knobs: knobs, input: signal)
+        let expected = try offlineRender(try TestModels.model(TestModels.a), knobs: knobs, input: signal)
         let (delay, error) = alignment(recording: player.recordingSoFar, expected: expected, maxDelay: 4 * server.period)
         XCTAssertLessThanOrEqual(error, 1e-6, "best delay \(delay)")
         XCTAssertEqual(delay % server.period, 0, "the delay should be whole periods")
@@ -73,7 +74,7 @@ final class JackHostTests: XCTestCase {
         XCTAssertEqual(stats["xruns"] as? Int, 0)
         XCTAssertEqual(stats["callback_allocations"] as? Int, 0)
         XCTAssertGreaterThanOrEqual(stats["callbacks"] as? Int ?? 0, signal.count / server.period)
-        let expected = try offlineRender(try ModelSource.resolve("test"), knobs: knobs, input: signal)
+        let expected = try offlineRender(try TestModels.model(TestModels.a), knobs: knobs, input: signal)
         let (delay, error) = alignment(recording: player.recordingSoFar, expected: expected, maxDelay: 4 * server.period)
         XCTAssertLessThanOrEqual(error, 1e-6, "best delay \(delay)")
     }
@@ -93,7 +94,7 @@ final class JackHostTests: XCTestCase {
         try play(player, freewheel: true, seconds: 30)
         let stats = try finish(host)
 
-        let model = try ModelSource.resolve("test")
+        let model = try TestModels.model(TestModels.a)
         let peak = model.knobs.index(of: "peak")!
         let value = MidiMap.knobValue(controllerValue: 100, of: model.knobs.knobs[peak])
         let expected = try offlineRender(model, knobs: knobs, input: signal, changes: [(changeAt, peak, value)])
@@ -121,23 +122,23 @@ final class JackHostTests: XCTestCase {
         let programAt = Int(rate)
         let player = try PlayerRecorder(server: server.name, signal: signal, extra: 1024,
                                         midi: [(at: programAt, status: 0xC0, data1: 1, data2: 0)])
-        let host = try startHost(server, player, extra: ["--programs", "test,test-b", "--connect", player.midiName])
+        let host = try startHost(server, player, extra: ["--programs", "\(TestModels.presetA),\(TestModels.presetB)", "--connect", player.midiName])
         defer { host.kill() }
         try play(player, freewheel: true, seconds: 60)
-        XCTAssertTrue(host.waitForOutput(10) { $0.contains("loaded model 'test-b'") }, host.standardOutput)
+        XCTAssertTrue(host.waitForOutput(10) { $0.contains("loaded preset 'test-b'") }, host.standardOutput)
         let stats = try finish(host)
         XCTAssertEqual(stats["model_switches"] as? Int, 1)
         XCTAssertEqual(stats["callback_allocations"] as? Int, 0)
 
-        let a = try offlineRender(try ModelSource.resolve("test"), knobs: knobs, input: signal)
-        let b = try offlineRender(try ModelSource.resolve("test-b"), knobs: knobs, input: signal)
+        let a = try offlineRender(try TestModels.model(TestModels.a), knobs: knobs, input: signal)
+        let b = try offlineRender(try TestModels.model(TestModels.b), knobs: knobs, input: signal)
         let recording = player.recordingSoFar
         let (delay, headError) = alignment(recording: recording, expected: Array(a[..<programAt]), maxDelay: 4 * server.period)
         XCTAssertLessThanOrEqual(headError, 1e-6)
         let y = Array(recording[delay..<(delay + signal.count)])
         let switchAt = try XCTUnwrap(y.indices.first { abs(y[$0] - a[$0]) > 1e-6 }, "the output never left model A")
         let fade = Int(LiveProcessor.crossfadeSeconds * rate)
-        let receptiveField = try ModelSource.resolve("test-b").blueprint.makeNetwork().receptiveField
+        let receptiveField = try TestModels.model(TestModels.b).blueprint.makeNetwork().receptiveField
         XCTAssertGreaterThanOrEqual(switchAt, programAt)
         XCTAssertLessThan(switchAt + fade + receptiveField + 1000, y.count, "the switch came too late to check")
         // B started from silence at the switch: once its receptive field has
@@ -201,7 +202,7 @@ final class JackHostTests: XCTestCase {
         // head, then compare everything.
         // Offline, the chain runs as live: 64-frame periods.
         func render(leadIn: Int, _ input: ArraySlice<Float>) throws -> [Float] {
-            let model = try ModelSource.resolve("test")
+            let model = try TestModels.model(TestModels.a)
             let engine = EffectEngine(model: model, maxBlockSize: 60)
             for text in knobs { let (i, v) = try model.knobs.setting(text); engine.setKnob(i, to: v, immediately: true) }
             engine.reset()
@@ -250,7 +251,7 @@ final class JackHostTests: XCTestCase {
         let stats = try finish(host)
         XCTAssertEqual(stats["midi_map"] as? String, "cc21=peak")
 
-        let model = try ModelSource.resolve("test")
+        let model = try TestModels.model(TestModels.a)
         let peak = model.knobs.index(of: "peak")!
         let value = MidiMap.knobValue(controllerValue: 64, of: model.knobs.knobs[peak])
         let expected = try offlineRender(model, knobs: knobs, input: signal, changes: [(changeAt, peak, value)])
@@ -285,7 +286,7 @@ final class JackHostTests: XCTestCase {
         try play(player, freewheel: true, seconds: 30)
         let stats = try finish(host)
         XCTAssertEqual(stats["callback_allocations"] as? Int, 0)
-        let expected = try offlineRender(try ModelSource.resolve("test"), knobs: knobs, input: signal)
+        let expected = try offlineRender(try TestModels.model(TestModels.a), knobs: knobs, input: signal)
         let (delay, error) = alignment(recording: player.recordingSoFar, expected: expected, maxDelay: 512)
         XCTAssertLessThanOrEqual(error, 1e-6, "best delay \(delay)")
         XCTAssertEqual(delay % 32, 0)

@@ -47,7 +47,7 @@ final class LiveProcessorTests: XCTestCase {
     }
 
     func testKnobAndGainCommandsRampLikeTheEngine() throws {
-        let model = try ModelSource.resolve("test")
+        let model = try TestModels.model(TestModels.a)
         let input = testSignal(count: Int(rate), sampleRate: rate)
         let processor = makeProcessor(model)
         let output = run(processor, input) { p in
@@ -68,7 +68,7 @@ final class LiveProcessorTests: XCTestCase {
     }
 
     func testBypassFadesToTheDryInputAndBack() throws {
-        let model = try ModelSource.resolve("test")
+        let model = try TestModels.model(TestModels.a)
         let input = testSignal(count: Int(rate), sampleRate: rate)
         let processor = makeProcessor(model)
         let output = run(processor, input) { p in
@@ -90,7 +90,7 @@ final class LiveProcessorTests: XCTestCase {
     }
 
     func testDCBlockerRemovesTheOutputOffset() throws {
-        let model = try ModelSource.resolve("test")
+        let model = try TestModels.model(TestModels.a)
         let input = testSignal(count: Int(2 * rate), sampleRate: rate)
         let plain = run(makeProcessor(model), input)
         let processor = makeProcessor(model)
@@ -106,14 +106,14 @@ final class LiveProcessorTests: XCTestCase {
     /// collects it: the audio thread never drops the last reference.
     func testReplacedModelIsFreedOnlyByTheControlSide() throws {
         func makeSet(_ name: String) throws -> EngineSet {
-            EngineSet(model: try ModelSource.resolve(name), channels: 1, streamRate: Int(rate), maxBlockSize: period,
+            EngineSet(model: try TestModels.model(name), channels: 1, streamRate: Int(rate), maxBlockSize: period,
                       knobValues: [:], inputGainDecibels: 0, outputGainDecibels: 0, midiMap: MidiMap())
         }
-        var first: EngineSet? = try makeSet("test")
+        var first: EngineSet? = try makeSet(TestModels.a)
         weak var firstWatch = first
         let processor = LiveProcessor(initial: first!, sampleRate: rate)
         first = nil
-        XCTAssertTrue(processor.install(try makeSet("test-b")))
+        XCTAssertTrue(processor.install(try makeSet(TestModels.b)))
         _ = run(processor, testSignal(count: Int(0.1 * rate), sampleRate: rate))
         XCTAssertTrue(processor.isSettled)
         XCTAssertEqual(processor.statistics.switches, 1)

@@ -1,6 +1,8 @@
 import Foundation
 import NeuralFXCore
 import NeuralFXHost
+import NeuralFXModelFiles
+import NeuralFXTools
 import XCTest
 
 /// A reproducible test signal: a swelling two-tone chord with a little noise,
@@ -71,4 +73,32 @@ func eventually(_ seconds: Double, _ condition: () -> Bool) -> Bool {
         usleep(10_000)
     }
     return condition()
+}
+
+/// Two small random micro-tcn models with a compressor's knobs, written once
+/// per test process as model files (so fxhost loads them like any model),
+/// and presets that select them.
+enum TestModels {
+    static let directory: String = {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("nfx-host-models-\(getpid())").path
+        try? FileManager.default.removeItem(atPath: dir)
+        try! FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        let knobs = KnobSchema([.continuous("peak", label: "Peak Reduction", range: 0...1, default: 0.5, conditioningIndex: 1),
+                                .switchKnob("mode", label: "Mode", positions: ["compress", "limit"], default: 0,
+                                            conditioningIndex: 0)])
+        for (name, seed) in [("test-a", UInt64(1)), ("test-b", UInt64(2))] {
+            try! ModelFile.save(MicroTCNWeights.random(MicroTCNConfig.named("utcn-100-c", nparams: 2)!, seed: seed),
+                                to: "\(dir)/\(name).safetensors", name: name, sampleRate: 44100, knobs: knobs)
+            let preset = Preset(model: "\(dir)/\(name).safetensors", knobs: [("peak", .number(0.3)), ("mode", .position("limit"))])
+            try! preset.json().write(to: URL(fileURLWithPath: "\(dir)/\(name)-limit.json"))
+        }
+        return dir
+    }()
+
+    static var a: String { directory + "/test-a.safetensors" }
+    static var b: String { directory + "/test-b.safetensors" }
+    static var presetA: String { directory + "/test-a-limit.json" }
+    static var presetB: String { directory + "/test-b-limit.json" }
+
+    static func model(_ path: String) throws -> EffectModel { try ModelSource.model(path) }
 }

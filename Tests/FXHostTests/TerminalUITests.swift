@@ -19,7 +19,7 @@ final class TerminalUITests: XCTestCase {
         let done = FileManager.default.temporaryDirectory.appendingPathComponent("\(session).status")
         try? FileManager.default.removeItem(at: done)
         _ = try tmux(["new-session", "-d", "-s", session, "-x", "220", "-y", "20",
-                      "\(fxhostPath) --server \(server.name) --name ui; echo exit=$? > \(done.path)"])
+                      "\(fxhostPath) --model \(TestModels.a) --server \(server.name) --name ui; echo exit=$? > \(done.path)"])
         // Normally gone by then (fxhost quit); this covers failures.
         defer { _ = try? tmux(["kill-session", "-t", session], check: false) }
         func screen() throws -> String { try tmux(["capture-pane", "-p", "-t", session]) }

@@ -1,0 +1,74 @@
+import Foundation
+import XCTest
+import NeuralFXCore
+import NeuralFXModelFiles
+
+func fixtureURL(_ relative: String) -> URL {
+    Bundle.module.resourceURL!.appendingPathComponent("Fixtures").appendingPathComponent(relative)
+}
+
+/// Parity with the independent PyTorch implementation in tools/microtcn_reference.py
+/// (fixtures made by tools/make_microtcn_fixtures.py).
+final class MicroTCNParityTests: XCTestCase {
+    static let cases = ["utcn-100-c", "small-gelu", "small-snake", "small-gated", "small-tanh", "small-silu",
+                        "small-relu-unconditioned", "small-grouped", "small-growth", "converted-checkpoint"]
+
+    func testEveryFixtureMatchesPyTorch() throws {
+        for name in Self.cases {
+            let model = try ModelFile.load(path: fixtureURL("microtcn/\(name).safetensors").path)
+            let io = try Safetensors.parse(Data(contentsOf: fixtureURL("microtcn/\(name)-io.safetensors"))).tensors
+            let x = io["input"]!.values, expected = io["output"]!.values
+            XCTAssertEqual(model.sampleRate, 44100)
+            XCTAssertGreaterThan(expected.map(abs).max()!, 0.01, "\(name): reference output is silent")
+            for maxBlock in [x.count, 64, 1] {
+                let net = model.blueprint.makeNetwork()
+                net.prepare(maxBlockSize: maxBlock)
+                if let cond = io["conditioning"]?.values { net.setConditioning(cond) }
+                net.reset()
+                var y = [Float](repeating: 0, count: x.count)
+                var at = 0
+                while at < x.count {
+                    let n = min(maxBlock, x.count - at)
+                    x.withUnsafeBufferPointer { xp in
+                        y.withUnsafeMutableBufferPointer { yp in net.process(xp.baseAddress! + at, yp.baseAddress! + at, frameCount: n) }
+                    }
+                    at += n
+                }
+                let worst = zip(y, expected).map { abs($0 - $1) }.max()!
+                XCTAssertLessThan(worst, 1e-5, "\(name) at blocks of \(maxBlock): max error \(worst)")
+            }
+        }
+    }
+
+    func testKnobsAndInfoComeFromMetadata() throws {
+        let model = try ModelFile.load(path: fixtureURL("microtcn/utcn-100-c.safetensors").path)
+        XCTAssertEqual(model.knobs.names, ["mode", "peak"])
+        XCTAssertEqual(model.knobs.knobs[0].positions, ["compress", "limit"])
+        XCTAssertEqual(model.name, "utcn-100-c")
+        XCTAssertTrue(model.info.contains { $0.key == "trained_on" && $0.value.contains("random") })
+        XCTAssertTrue(model.info.contains { $0.key == "receptive field" && $0.value == "4445 samples" })
+    }
+
+    func testSaveThenLoadGivesTheSameModel() throws {
+        let config = MicroTCNConfig.named("utcn-300-c", nparams: 2)!
+        let weights = MicroTCNWeights.random(config, seed: 77)
+        let knobs = KnobSchema([
+            .switchKnob("mode", label: "Mode", positions: ["compress", "limit"], default: 1, conditioningIndex: 0),
+            .continuous("peak", label: "Peak Reduction", range: 0...1, default: 0.25, conditioningIndex: 1),
+        ])
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("nfx-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let path = dir.appendingPathComponent("m.safetensors").path
+        try ModelFile.save(weights, to: path, name: "roundtrip", sampleRate: 48000, knobs: knobs,
+                           provenance: ["trained_on": "test", "esr": 0.01])
+        let model = try ModelFile.load(path: path)
+        XCTAssertEqual(model.blueprint as? MicroTCNWeights, weights)
+        XCTAssertEqual(model.knobs, knobs)
+        XCTAssertEqual(model.sampleRate, 48000)
+        XCTAssertThrowsError(try ModelFile.save(weights, to: path, name: "again", sampleRate: 48000, knobs: knobs)) { e in
+            XCTAssertTrue("\(e)".contains("already exists"))
+        }
+        XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: dir.path), ["m.safetensors"])
+    }
+}

@@ -1,0 +1,161 @@
+"""An independent PyTorch implementation of micro-tcn's TCNModel.
+
+Written from the paper (Steinmetz & Reiss 2021) and the published module
+layout, with the same parameter names, so a state_dict from either loads into
+the other. Used to make parity fixtures and by the converter and benchmarks.
+Supports the block activations NeuralFX adds for experiments.
+"""
+import math
+import torch
+import torch.nn.functional as F
+
+
+def block_dilation(cfg, n):
+    return cfg["dilation_growth"] ** (n % cfg["stack_size"])
+
+
+def receptive_field(cfg):
+    return 1 + sum((cfg["kernel_size"] - 1) * block_dilation(cfg, n) for n in range(cfg["nblocks"]))
+
+
+class Snake(torch.nn.Module):
+    def __init__(self, channels):
+        super().__init__()
+        self.alpha = torch.nn.Parameter(torch.ones(channels))
+
+    def forward(self, x):
+        a = self.alpha[None, :, None]
+        return x + torch.sin(a * x) ** 2 / a
+
+
+class Gated(torch.nn.Module):
+    def forward(self, x):
+        half = x.shape[1] // 2
+        return torch.tanh(x[:, :half]) * torch.sigmoid(x[:, half:])
+
+
+def make_activation(kind, channels):
+    return {
+        "prelu": lambda: torch.nn.PReLU(channels),
+        "relu": torch.nn.ReLU,
+        "tanh": torch.nn.Tanh,
+        "sigmoid": torch.nn.Sigmoid,
+        "silu": torch.nn.SiLU,
+        "gelu": torch.nn.GELU,
+        "snake": lambda: Snake(channels),
+        "gated": Gated,
+        "identity": torch.nn.Identity,
+    }[kind]()
+
+
+class Modulation(torch.nn.Module):
+    """BatchNorm without affine, then a scale and shift from the conditioning embedding."""
+
+    def __init__(self, channels, embedding=32):
+        super().__init__()
+        self.bn = torch.nn.BatchNorm1d(channels, affine=False)
+        self.adaptor = torch.nn.Linear(embedding, 2 * channels)
+
+    def forward(self, x, embedding):
+        gamma, beta = self.adaptor(embedding).chunk(2, dim=-1)
+        return self.bn(x) * gamma.transpose(1, 2) + beta.transpose(1, 2)
+
+
+class Block(torch.nn.Module):
+    def __init__(self, cin, cout, cfg, dilation):
+        super().__init__()
+        act = cfg.get("activation", "prelu")
+        conv_out = cout * (2 if act == "gated" else 1)
+        groups = conv_out if cfg.get("grouped", False) and cin % conv_out == 0 else 1
+        self.grouped = cfg.get("grouped", False)
+        self.conditional = cfg["nparams"] > 0
+        self.conv1 = torch.nn.Conv1d(cin, conv_out, cfg["kernel_size"], dilation=dilation, groups=groups, bias=False)
+        if self.grouped:
+            self.conv1b = torch.nn.Conv1d(conv_out, conv_out, 1)
+        if self.conditional:
+            self.film = Modulation(conv_out)
+        else:
+            self.bn = torch.nn.BatchNorm1d(conv_out)
+        if act == "prelu":
+            self.relu = torch.nn.PReLU(cout)
+        elif act == "snake":
+            self.act = Snake(cout)
+        else:
+            self.nonlinearity = make_activation(act, cout)
+        self.activation = act
+        self.res = torch.nn.Conv1d(cin, cout, 1, groups=cin, bias=False)
+
+    def forward(self, x, embedding):
+        y = self.conv1(x)
+        if self.grouped:
+            y = self.conv1b(y)
+        y = self.film(y, embedding) if self.conditional else self.bn(y)
+        if self.activation == "prelu":
+            y = self.relu(y)
+        elif self.activation == "snake":
+            y = self.act(y)
+        else:
+            y = self.nonlinearity(y)
+        r = self.res(x)
+        # The residual is cropped to end one sample before the input does.
+        length = y.shape[-1]
+        end = r.shape[-1] - 1
+        return y + r[..., end - length:end]
+
+
+class MicroTCN(torch.nn.Module):
+    def __init__(self, cfg):
+        super().__init__()
+        self.cfg = cfg
+        if cfg["nparams"] > 0:
+            self.gen = torch.nn.Sequential(
+                torch.nn.Linear(cfg["nparams"], 16), torch.nn.ReLU(),
+                torch.nn.Linear(16, 32), torch.nn.ReLU(),
+                torch.nn.Linear(32, 32), torch.nn.ReLU())
+        self.blocks = torch.nn.ModuleList()
+        cout = cfg.get("ninputs", 1)
+        for n in range(cfg["nblocks"]):
+            cin = cout
+            cout = cin * cfg["channel_growth"] if cfg.get("channel_growth", 1) > 1 else cfg["channel_width"]
+            self.blocks.append(Block(cin, cout, cfg, block_dilation(cfg, n)))
+        self.output = torch.nn.Conv1d(cout, 1, 1)
+
+    def forward(self, x, p=None):
+        embedding = self.gen(p) if self.cfg["nparams"] > 0 else None
+        for block in self.blocks:
+            x = block(x, embedding)
+        return torch.tanh(self.output(x))
+
+    def stream_equivalent(self, x, p=None):
+        """Output aligned with the input: what a causal streaming engine that
+        starts from silence produces (the input is left-padded with zeros)."""
+        pad = receptive_field(self.cfg) - 1
+        return self.forward(F.pad(x, (pad, 0)), p)
+
+
+def full_config(**overrides):
+    cfg = dict(nparams=2, ninputs=1, noutputs=1, nblocks=4, kernel_size=5, dilation_growth=10,
+               channel_growth=1, channel_width=32, stack_size=10, grouped=False, causal=True,
+               skip_connections=False, activation="prelu")
+    cfg.update(overrides)
+    return cfg
+
+
+def randomize(model, generator):
+    """Non-trivial values everywhere, including BatchNorm statistics, so a
+    parity test exercises every parameter."""
+    with torch.no_grad():
+        for name, t in model.state_dict().items():
+            if t.dtype != torch.float32:
+                continue
+            if name.endswith("running_var"):
+                t.copy_(torch.rand(t.shape, generator=generator) * 1.5 + 0.25)
+            elif name.endswith("running_mean"):
+                t.copy_(torch.randn(t.shape, generator=generator) * 0.1)
+            elif name.endswith("relu.weight"):
+                t.copy_(torch.rand(t.shape, generator=generator) * 0.5)
+            elif name.endswith("act.alpha"):
+                t.copy_(torch.rand(t.shape, generator=generator) * 1.5 + 0.5)
+            else:
+                fan_in = max(1, t[0].numel()) if t.dim() > 1 else 4
+                t.copy_(torch.randn(t.shape, generator=generator) / math.sqrt(fan_in))
