@@ -31,15 +31,10 @@ public enum ControlLoop {
 /// go to standard output one per line. End of input just stops reading.
 public final class ScriptControl: ControlSurface {
     private let lines = Mutex<[String]>([])
-    private let ended = Atomic<Bool>(false)
-    private let quiet: Bool
 
-    public init(readStandardInput: Bool = true) {
-        quiet = !readStandardInput
-        guard readStandardInput else { return }
+    public init() {
         let thread = Thread { [self] in
             while let line = readLine() { lines.withLock { $0.append(line) } }
-            ended.store(true, ordering: .releasing)
         }
         thread.start()
     }
@@ -62,7 +57,6 @@ public final class ScriptControl: ControlSurface {
     public func finish(_ session: HostSession) {}
 
     private func say(_ text: String) {
-        guard !quiet else { return }
         print(text)
         fflush(stdout)
     }

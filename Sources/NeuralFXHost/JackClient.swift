@@ -176,7 +176,13 @@ public final class JackClient {
 
     /// Full names of the ports connected to a port.
     public func connections(ofPort fullName: String) -> [String] {
-        guard let p = jack_port_by_name(handle, fullName), let list = jack_port_get_all_connections(handle, p) else { return [] }
+        guard let p = jack_port_by_name(handle, fullName) else { return [] }
+        return Self.take(jack_port_get_all_connections(handle, p))
+    }
+
+    /// Copies a NULL-terminated name list from libjack and frees it.
+    private static func take(_ list: UnsafeMutablePointer<UnsafePointer<CChar>?>?) -> [String] {
+        guard let list else { return [] }
         defer { jack_free(list) }
         var names: [String] = []
         var i = 0
@@ -199,23 +205,13 @@ public final class JackClient {
         let type = midi.map { $0 ? Self.midiType : Self.audioType }
         var flags: UInt = 0
         if let inputs { flags = UInt(inputs ? JackPortIsInput.rawValue : JackPortIsOutput.rawValue) }
-        guard let list = jack_get_ports(handle, pattern, type, flags) else { return [] }
-        defer { jack_free(list) }
-        var names: [String] = []
-        var i = 0
-        while let p = list[i] { names.append(String(cString: p)); i += 1 }
-        return names
+        return Self.take(jack_get_ports(handle, pattern, type, flags))
     }
 
     /// Physical ports (system capture/playback), for default connections.
     public func physicalPorts(inputs: Bool) -> [String] {
         let flags = UInt(JackPortIsPhysical.rawValue | (inputs ? JackPortIsInput.rawValue : JackPortIsOutput.rawValue))
-        guard let list = jack_get_ports(handle, nil, Self.audioType, flags) else { return [] }
-        defer { jack_free(list) }
-        var names: [String] = []
-        var i = 0
-        while let p = list[i] { names.append(String(cString: p)); i += 1 }
-        return names
+        return Self.take(jack_get_ports(handle, nil, Self.audioType, flags))
     }
 
     /// Deactivates and leaves the server. Safe to call twice, and after the

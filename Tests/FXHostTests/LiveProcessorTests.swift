@@ -110,7 +110,7 @@ final class LiveProcessorTests: XCTestCase {
                       knobValues: [:], inputGainDecibels: 0, outputGainDecibels: 0, midiMap: MidiMap())
         }
         var first: EngineSet? = try makeSet(TestModels.a)
-        weak var firstWatch = first
+        weak let firstWatch = first
         let processor = LiveProcessor(initial: first!, sampleRate: rate)
         first = nil
         XCTAssertTrue(processor.install(try makeSet(TestModels.b)))
