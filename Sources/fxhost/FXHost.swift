@@ -54,6 +54,11 @@ struct FXHost: ParsableCommand {
 
     func runHost() throws {
         if listDevices { print(try AlsaDevices.list().joined(separator: "\n")); return }
+        if listPorts {
+            let client = try JackClient(name: name, server: server)
+            print(client.ports().joined(separator: "\n"))
+            return
+        }
         guard channels == 1 || channels == 2 else { throw HostError.badArgument("--channels must be 1 or 2") }
         if jack && alsa { throw HostError.badArgument("choose one of --jack and --alsa") }
         let stop = StopSignal()
@@ -91,11 +96,6 @@ struct FXHost: ParsableCommand {
             return
         }
 
-        if listPorts {
-            let client = try JackClient(name: name, server: server)
-            print(client.ports().joined(separator: "\n"))
-            return
-        }
         let client = try JackClient(name: name, server: server)
         defer { client.close() }
         settings.maxBlockSize = client.bufferSize
