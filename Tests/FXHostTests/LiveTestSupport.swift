@@ -83,6 +83,10 @@ enum TestModels {
         let dir = FileManager.default.temporaryDirectory.appendingPathComponent("nfx-host-models-\(getpid())").path
         try? FileManager.default.removeItem(atPath: dir)
         try! FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        atexit {
+            try? FileManager.default.removeItem(
+                atPath: FileManager.default.temporaryDirectory.appendingPathComponent("nfx-host-models-\(getpid())").path)
+        }
         let knobs = KnobSchema([.continuous("peak", label: "Peak Reduction", range: 0...1, default: 0.5, conditioningIndex: 1),
                                 .switchKnob("mode", label: "Mode", positions: ["compress", "limit"], default: 0,
                                             conditioningIndex: 0)])
