@@ -4,12 +4,20 @@ import XCTest
 /// The interactive UI as a person uses it: fxhost in a real terminal (tmux),
 /// keys typed, the screen read back.
 final class TerminalUITests: XCTestCase {
+    /// Runs tmux on a private socket with its output in a file, never a pipe:
+    /// the first call forks the tmux server, which would inherit a pipe and
+    /// keep it open, so a reader waiting for end-of-file would wait forever.
     @discardableResult
     func tmux(_ arguments: [String], check: Bool = true) throws -> String {
-        let p = try ChildProcess("/usr/bin/tmux", arguments)
-        let status = p.wait(10)
-        if check { XCTAssertEqual(status, 0, p.standardError) }
-        return p.standardOutput
+        let result = try runWithDeadline("/usr/bin/tmux", ["-L", socketName, "-f", "/dev/null"] + arguments, seconds: 10)
+        if check { XCTAssertEqual(result.status, 0, result.output) }
+        return result.output
+    }
+
+    let socketName = "nfxtest\(getpid())"
+
+    override func tearDown() {
+        _ = try? runWithDeadline("/usr/bin/tmux", ["-L", socketName, "kill-server"], seconds: 5)
     }
 
     func testKeysSelectNudgeTypeAndQuit() throws {

@@ -83,7 +83,9 @@ final class ChildProcess {
     func kill() {
         guard process.isRunning else { return }
         Glibc.kill(pid, SIGKILL)
-        process.waitUntilExit()
+        // Bounded: a test must never hang on a child, whatever state it is in.
+        let deadline = Date().addingTimeInterval(5)
+        while process.isRunning && Date() < deadline { usleep(10_000) }
     }
 }
 
@@ -125,4 +127,36 @@ final class DummyJackServer {
 struct SetupError: Error, CustomStringConvertible {
     let description: String
     init(_ d: String) { description = d }
+}
+
+/// Runs a short-lived tool with stdout and stderr in a temporary file and a
+/// deadline, reaping it with waitpid. Returns status nil if it was killed.
+func runWithDeadline(_ path: String, _ arguments: [String], seconds: Double) throws -> (status: Int32?, output: String) {
+    let outputPath = FileManager.default.temporaryDirectory.appendingPathComponent("nfx-tool-\(UUID().uuidString)").path
+    defer { unlink(outputPath) }
+    var actions = posix_spawn_file_actions_t()
+    posix_spawn_file_actions_init(&actions)
+    defer { posix_spawn_file_actions_destroy(&actions) }
+    posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
+    posix_spawn_file_actions_addopen(&actions, 1, outputPath, O_WRONLY | O_CREAT | O_TRUNC, 0o600)
+    posix_spawn_file_actions_adddup2(&actions, 1, 2)
+    let argv = ([path] + arguments).map { strdup($0) } + [nil]
+    defer { argv.forEach { free($0) } }
+    var pid: pid_t = 0
+    let rc = posix_spawn(&pid, path, &actions, nil, argv, environ)
+    guard rc == 0 else { throw NSError(domain: "spawn", code: Int(rc)) }
+    let deadline = Date().addingTimeInterval(seconds)
+    var status: Int32 = 0
+    var exited = false
+    while Date() < deadline {
+        if waitpid(pid, &status, WNOHANG) == pid { exited = true; break }
+        usleep(10_000)
+    }
+    if !exited {
+        Glibc.kill(pid, SIGKILL)
+        _ = waitpid(pid, &status, 0)
+    }
+    let output = (try? String(contentsOfFile: outputPath, encoding: .utf8)) ?? ""
+    let code: Int32? = exited ? ((status & 0x7f) == 0 ? (status >> 8) & 0xff : 128 + (status & 0x7f)) : nil
+    return (code, output)
 }
