@@ -81,3 +81,24 @@ public enum Activation {
         }
     }
 }
+
+/// Sixteen-lane forms of the activations whose vector form is exact: each
+/// lane equals the scalar definition above bit for bit, so the fast path
+/// changes nothing numerically.
+extension Activation {
+    /// Whether `kind` has an exact sixteen-lane form here.
+    @inlinable public static func hasExactVectorForm(_ kind: ActivationKind) -> Bool {
+        kind == .identity || kind == .prelu || kind == .relu
+    }
+
+    @inlinable @inline(__always)
+    public static func prelu(_ x: SIMD16<Float>, slope: SIMD16<Float>) -> SIMD16<Float> {
+        (slope * x).replacing(with: x, where: x .>= 0)
+    }
+
+    @inlinable @inline(__always)
+    public static func relu(_ x: SIMD16<Float>) -> SIMD16<Float> {
+        // `max(x, 0)` returns its second argument on ties, so -0 becomes +0 here too.
+        x.replacing(with: 0, where: x .<= 0)
+    }
+}

@@ -39,7 +39,7 @@ public final class PointwiseConv {
             for t in 0..<frames { let dst = output + t * cout; for o in 0..<cout { dst[o] += b[o] } }
         }
         if groups == 1 {
-            ConvolutionKernel.accumulate(output: output, input: input, weights: weights.pointer,
+            ConvolutionKernel.accumulate(into: output, input: input, tapStride: 0, taps: 1, weights: weights.pointer,
                                          frames: frames, inChannels: cin, outChannels: cout)
             return
         }

@@ -219,6 +219,8 @@ public final class MicroTCN: StreamingNetwork {
     let films: [FiLM]
     let activationParameters: [FloatBuffer?]
     let residuals: [FloatBuffer]
+    /// Per block: whether its tail takes the vectorized path (`hasVectorTail`).
+    let vectorTail: [Bool]
     let output: PointwiseConv
     let generator: [Dense]
 
@@ -261,6 +263,7 @@ public final class MicroTCN: StreamingNetwork {
         self.films = films
         activationParameters = acts
         self.residuals = residuals
+        vectorTail = (0..<c.nblocks).map { MicroTCN.hasVectorTail(c, block: $0) }
         steadyInputs = steady
         let last = c.outChannels(ofBlock: c.nblocks - 1)
         output = PointwiseConv(inChannels: last, outChannels: 1, weights: w.outputWeight, bias: w.outputBias)
@@ -347,17 +350,62 @@ public final class MicroTCN: StreamingNetwork {
             pre = pointwiseScratch.pointer
         }
         let scale = films[n].scale.pointer, shift = films[n].shift.pointer
+        let r = residuals[n].pointer
+        if vectorTail[n] {
+            let slope = activationParameters[n]?.pointer
+            switch c.activation {
+            case .prelu:
+                fusedTail(pre: pre, scale: scale, shift: shift, residual: r, residualInput: residualInput,
+                          frames: frames, channels: cout, inChannels: cin, into: out) { z, ch in
+                    Activation.prelu(z, slope: ConvolutionKernel.load(slope! + ch))
+                }
+            case .relu:
+                fusedTail(pre: pre, scale: scale, shift: shift, residual: r, residualInput: residualInput,
+                          frames: frames, channels: cout, inChannels: cin, into: out) { z, _ in Activation.relu(z) }
+            default:
+                fusedTail(pre: pre, scale: scale, shift: shift, residual: r, residualInput: residualInput,
+                          frames: frames, channels: cout, inChannels: cin, into: out) { z, _ in z }
+            }
+            return
+        }
         for t in 0..<frames {
             let row = pre + t * cc
             for ch in 0..<cc { row[ch] = row[ch] * scale[ch] + shift[ch] }
         }
         Activation.apply(c.activation, input: UnsafePointer(pre), output: out, frames: frames, channels: cout,
                          parameters: activationParameters[n].map { UnsafePointer($0.pointer) })
-        let r = residuals[n].pointer
         let ratio = cout / cin
         for t in 0..<frames {
             let dst = out + t * cout, x = residualInput + t * cin
             for ch in 0..<cout { dst[ch] += r[ch] * x[ch / ratio] }
+        }
+    }
+
+    /// Whether block `n`'s tail runs sixteen channels at a time: an activation
+    /// with an exact vector form, a width that is a multiple of 16, and a
+    /// residual that is either channel for channel or one input to all.
+    private static func hasVectorTail(_ c: MicroTCNConfig, block n: Int) -> Bool {
+        let cin = c.inChannels(ofBlock: n), cout = c.outChannels(ofBlock: n)
+        return Activation.hasExactVectorForm(c.activation) && cout % 16 == 0 && (cin == cout || cin == 1)
+    }
+
+    /// Affine, activation and residual in one pass over the block's frames:
+    /// `out = act(pre * scale + shift) + r * x[n - 1]`.
+    @inline(__always)
+    private func fusedTail(pre: UnsafePointer<Float>, scale: UnsafePointer<Float>, shift: UnsafePointer<Float>,
+                           residual: UnsafePointer<Float>, residualInput: UnsafePointer<Float>, frames: Int,
+                           channels: Int, inChannels: Int, into out: UnsafeMutablePointer<Float>,
+                           activation: (SIMD16<Float>, Int) -> SIMD16<Float>) {
+        typealias K = ConvolutionKernel
+        for t in 0..<frames {
+            let row = pre + t * channels, dst = out + t * channels, x = residualInput + t * inChannels
+            var ch = 0
+            while ch < channels {
+                let z = K.load(shift + ch).addingProduct(K.load(row + ch), K.load(scale + ch))
+                let skip = inChannels == 1 ? SIMD16(repeating: x[0]) : K.load(x + ch)
+                K.store(activation(z, ch).addingProduct(K.load(residual + ch), skip), dst + ch)
+                ch += 16
+            }
         }
     }
 
