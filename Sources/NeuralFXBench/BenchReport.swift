@@ -1,9 +1,11 @@
 /// One model at one block size.
 public struct CellReport: Codable, Sendable {
     public var blockSize: Int
-    /// Processing time over audio time, on one core.
+    /// Processing time over audio time, on one core, by wall clock.
     public var realTimeFactor: Spread
-    /// Arithmetic rate at the median time.
+    /// The same by the thread's CPU time (excludes time other processes had the core).
+    public var cpuRealTimeFactor: Spread
+    /// Arithmetic rate at the median CPU time.
     public var gflops: Double
     public var fractionOfPeak: Double
     /// State and scratch of one instance prepared for this block size.

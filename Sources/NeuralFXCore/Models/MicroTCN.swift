@@ -225,6 +225,11 @@ public final class MicroTCN: StreamingNetwork {
     let generator: [Dense]
 
     private var maxBlock = 0
+    /// Frames that go through all the layers together. Longer blocks are cut
+    /// into chunks of this length: the activations of a chunk stay in cache,
+    /// scratch stays small, and the result is the same bit for bit.
+    static let chunkFrames = 256
+    private var maxChunk = 0
     private var bufferA = FloatBuffer(count: 0)
     private var bufferB = FloatBuffer(count: 0)
     private var convScratch = FloatBuffer(count: 0)
@@ -290,12 +295,13 @@ public final class MicroTCN: StreamingNetwork {
     public func prepare(maxBlockSize: Int) {
         let c = weights.config
         maxBlock = maxBlockSize
-        for conv in convs { conv.prepare(maxBlockSize: maxBlockSize, extraHistory: 1) }
+        maxChunk = min(maxBlockSize, MicroTCN.chunkFrames)
+        for conv in convs { conv.prepare(maxBlockSize: maxChunk, extraHistory: 1) }
         let widest = (0..<c.nblocks).map { max(c.convChannels(ofBlock: $0), c.inChannels(ofBlock: $0)) }.max()!
-        bufferA = FloatBuffer(count: maxBlockSize * widest)
-        bufferB = FloatBuffer(count: maxBlockSize * widest)
-        convScratch = FloatBuffer(count: maxBlockSize * widest)
-        pointwiseScratch = FloatBuffer(count: c.grouped ? maxBlockSize * widest : 0)
+        bufferA = FloatBuffer(count: maxChunk * widest)
+        bufferB = FloatBuffer(count: maxChunk * widest)
+        convScratch = FloatBuffer(count: maxChunk * widest)
+        pointwiseScratch = FloatBuffer(count: c.grouped ? maxChunk * widest : 0)
         reset()
     }
 
@@ -411,7 +417,16 @@ public final class MicroTCN: StreamingNetwork {
 
     public func process(_ input: UnsafePointer<Float>, _ outputSamples: UnsafeMutablePointer<Float>, frameCount: Int) {
         precondition(frameCount <= maxBlock, "block larger than prepared")
-        guard frameCount > 0 else { return }
+        var done = 0
+        while done < frameCount {
+            let n = min(maxChunk, frameCount - done)
+            processChunk(input + done, outputSamples + done, frameCount: n)
+            done += n
+        }
+    }
+
+    private func processChunk(_ input: UnsafePointer<Float>, _ outputSamples: UnsafeMutablePointer<Float>,
+                              frameCount: Int) {
         let c = weights.config
         var x = input
         var dst = bufferA.pointer
