@@ -86,7 +86,7 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--configs", nargs="+", default=list(CONFIGS), choices=list(CONFIGS))
     parser.add_argument("--blocks", nargs="+", type=int, default=[1, 16, 64, 128, 512, 4096])
-    parser.add_argument("--seconds", type=float, default=3.0, help="seconds of audio per run")
+    parser.add_argument("--seconds", type=float, default=2.0, help="seconds of audio per run")
     parser.add_argument("--repetitions", type=int, default=5)
     parser.add_argument("--budget", type=float, default=3.0,
                         help="wall-clock seconds PyTorch may spend streaming one block size")

@@ -28,11 +28,11 @@ public struct BenchSubject: Sendable {
 /// How long and how often to measure.
 public struct BenchSettings: Sendable {
     /// Seconds of audio per timed run.
-    public var audioSeconds: Double = 3
+    public var audioSeconds: Double = 2
     /// Timed runs per cell (after one untimed warm-up run).
     public var repetitions: Int = 7
 
-    public init(audioSeconds: Double = 3, repetitions: Int = 7) {
+    public init(audioSeconds: Double = 2, repetitions: Int = 7) {
         precondition(audioSeconds > 0 && repetitions > 0)
         self.audioSeconds = audioSeconds
         self.repetitions = repetitions

@@ -26,7 +26,7 @@ struct FXBench: ParsableCommand {
     var repetitions = 7
 
     @Option(help: "Seconds of audio per timed run.")
-    var seconds = 3.0
+    var seconds = 2.0
 
     @Flag(help: "Skip the whole-file (offline) row.")
     var noOffline = false

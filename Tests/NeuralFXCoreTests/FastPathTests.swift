@@ -63,3 +63,48 @@ extension ActivationTests {
         XCTAssertFalse(Activation.hasExactVectorForm(.tanh))
     }
 }
+
+extension ActivationTests {
+    /// The stated error bounds of the fast forms, over a dense grid.
+    func testFastFormsStayWithinTheirBounds() {
+        var worstTanh: Float = 0, worstTanhRelative: Float = 0, worstSigmoid: Float = 0
+        var x: Float = -30
+        while x < 30 {
+            let lanes = SIMD16<Float>((0..<16).map { x + Float($0) * 1e-4 })
+            let t = Activation.fastTanh(lanes), s = Activation.fastSigmoid(lanes)
+            for lane in 0..<16 {
+                let exactT = Activation.apply(.tanh, lanes[lane], parameter: 0)
+                let errorT = abs(t[lane] - exactT)
+                worstTanh = max(worstTanh, errorT)
+                if exactT != 0 { worstTanhRelative = max(worstTanhRelative, errorT / abs(exactT)) }
+                worstSigmoid = max(worstSigmoid, abs(s[lane] - Activation.sigmoid(lanes[lane])))
+            }
+            x += abs(x) < 2 ? 0.0037 : 0.071
+        }
+        XCTAssertLessThan(worstTanh, 2e-7)
+        XCTAssertLessThan(worstTanhRelative, 1e-6)
+        XCTAssertLessThan(worstSigmoid, 2e-7)
+        // Tiny inputs keep their relative accuracy; huge ones saturate.
+        XCTAssertEqual(Activation.fastTanh(SIMD16(repeating: 1e-20))[0], 1e-20)
+        XCTAssertEqual(Activation.fastTanh(SIMD16(repeating: -200))[0], -1)
+        XCTAssertEqual(Activation.fastSigmoid(SIMD16(repeating: 200))[0], 1)
+        XCTAssertEqual(Activation.fastSigmoid(SIMD16(repeating: -200))[0], 0, accuracy: 1e-30)
+    }
+
+    /// Everything `applyFast` computes agrees with the exact `apply`.
+    func testApplyFastAgreesWithApply() {
+        var rng = SplitMix64(seed: 8)
+        for kind in ActivationKind.allCases {
+            for channels in [5, 16, 37] {
+                let frames = 9
+                let inputs = frames * channels * kind.inputChannelsPerOutput
+                let x = (0..<inputs).map { _ in rng.nextFloat(in: -6...6) }
+                let parameters = (0..<channels).map { _ in rng.nextFloat(in: 0.2...1.5) }
+                var exact = [Float](repeating: 0, count: frames * channels), fast = exact
+                Activation.apply(kind, input: x, output: &exact, frames: frames, channels: channels, parameters: parameters)
+                Activation.applyFast(kind, input: x, output: &fast, frames: frames, channels: channels, parameters: parameters)
+                XCTAssertLessThan(maxAbsDifference(exact, fast), 4e-7, "\(kind), \(channels) channels")
+            }
+        }
+    }
+}

@@ -378,7 +378,7 @@ public final class MicroTCN: StreamingNetwork {
             let row = pre + t * cc
             for ch in 0..<cc { row[ch] = row[ch] * scale[ch] + shift[ch] }
         }
-        Activation.apply(c.activation, input: UnsafePointer(pre), output: out, frames: frames, channels: cout,
+        Activation.applyFast(c.activation, input: UnsafePointer(pre), output: out, frames: frames, channels: cout,
                          parameters: activationParameters[n].map { UnsafePointer($0.pointer) })
         let ratio = cout / cin
         for t in 0..<frames {
