@@ -34,12 +34,18 @@ struct FXBench: ParsableCommand {
     @Flag(help: "Print JSON instead of a table.")
     var json = false
 
+    @Option(name: .customLong("save-json"), help: "Also write the JSON report to this new file (never overwrites).")
+    var jsonPath: String?
+
     func validate() throws {
         if let bad = blockSizes.first(where: { $0 < 1 || $0 > 1 << 20 }) {
             throw ValidationError("block size \(bad) is outside 1...\(1 << 20)")
         }
         guard repetitions >= 1 && repetitions <= 1000 else { throw ValidationError("--repetitions must be in 1...1000") }
         guard seconds > 0 && seconds <= 600 else { throw ValidationError("--seconds must be in (0, 600]") }
+        if let path = jsonPath, FileManager.default.fileExists(atPath: path) {
+            throw ValidationError("'\(path)' exists; fxbench does not overwrite files")
+        }
         for name in configs where MicroTCNConfig.named(name, nparams: 2) == nil {
             throw ValidationError("unknown configuration '\(name)' (known: "
                 + "\(MicroTCNConfig.namedConfigurations.joined(separator: ", ")))")
@@ -71,12 +77,20 @@ struct FXBench: ParsableCommand {
         }
         let report = BenchReport(machine: MachineReport(cpu: MachineReport.cpuName, peakGFLOPs: peak),
                                  audioSeconds: seconds, repetitions: repetitions, models: reports)
-        if json {
-            let encoder = JSONEncoder()
-            encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
-            print(String(decoding: try encoder.encode(report), as: UTF8.self))
-        } else {
-            print(report.table)
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+        let encoded = try encoder.encode(report)
+        if let path = jsonPath {
+            do { try encoded.write(to: URL(fileURLWithPath: path), options: .withoutOverwriting) } catch {
+                throw BenchError("cannot write '\(path)': \(error.localizedDescription)")
+            }
         }
+        print(json ? String(decoding: encoded, as: UTF8.self) : report.table)
     }
+}
+
+/// A one-line failure reported to the user.
+struct BenchError: Error, CustomStringConvertible {
+    let description: String
+    init(_ description: String) { self.description = description }
 }

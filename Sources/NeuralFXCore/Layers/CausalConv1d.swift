@@ -113,17 +113,18 @@ public final class CausalConv1d {
         let cout = outChannels
         let inPerGroup = inChannels / groups
         let outPerGroup = outChannels / groups
+        if groups == 1 {
+            // The oldest tap's frames start the window; later taps follow `dilation` frames apart.
+            ConvolutionKernel.run(into: output, start: .bias(bias.map { UnsafePointer($0.pointer) }),
+                                  input: pastInput(frames: frames, delay: history),
+                                  tapStride: dilation * inChannels, taps: kernelSize,
+                                  weights: packedWeights.pointer, frames: frames,
+                                  inChannels: inChannels, outChannels: cout)
+            return
+        }
         for t in 0..<frames {
             let dst = output + t * cout
             if let b = bias { dst.update(from: b.pointer, count: cout) } else { dst.update(repeating: 0, count: cout) }
-        }
-        if groups == 1 {
-            // The oldest tap's frames start the window; later taps follow `dilation` frames apart.
-            ConvolutionKernel.accumulate(into: output, input: pastInput(frames: frames, delay: history),
-                                         tapStride: dilation * inChannels, taps: kernelSize,
-                                         weights: packedWeights.pointer, frames: frames,
-                                         inChannels: inChannels, outChannels: cout)
-            return
         }
         for j in 0..<kernelSize {
             let src = pastInput(frames: frames, delay: (kernelSize - 1 - j) * dilation)

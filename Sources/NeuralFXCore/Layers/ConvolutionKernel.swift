@@ -19,42 +19,55 @@
 enum ConvolutionKernel {
     typealias Vector = SIMD16<Float>
 
-    static func accumulate(into output: UnsafeMutablePointer<Float>, input: UnsafePointer<Float>,
-                           tapStride: Int, taps: Int, weights: UnsafePointer<Float>,
-                           frames: Int, inChannels: Int, outChannels: Int) {
+    /// How the outputs start: overwritten with `initial` (a bias, one value
+    /// per output channel) or zero plus the sum, or accumulated onto.
+    struct Start {
+        let overwrite: Bool
+        let initial: UnsafePointer<Float>?
+
+        static let zero = Start(overwrite: true, initial: nil)
+        static let existing = Start(overwrite: false, initial: nil)
+        static func bias(_ b: UnsafePointer<Float>?) -> Start { Start(overwrite: true, initial: b) }
+
+        func offset(_ column: Int) -> Start { Start(overwrite: overwrite, initial: initial.map { $0 + column }) }
+    }
+
+    static func run(into output: UnsafeMutablePointer<Float>, start: Start, input: UnsafePointer<Float>,
+                    tapStride: Int, taps: Int, weights: UnsafePointer<Float>,
+                    frames: Int, inChannels: Int, outChannels: Int) {
         let cout = outChannels
         if cout == 1 && inChannels % 16 == 0 {
-            dotProducts(into: output, input: input, tapStride: tapStride, taps: taps, weights: weights,
+            dotProducts(into: output, start: start, input: input, tapStride: tapStride, taps: taps, weights: weights,
                         frames: frames, inChannels: inChannels)
             return
         }
         guard cout % 16 == 0 else {
-            scalar(into: output, input: input, tapStride: tapStride, taps: taps, weights: weights,
+            scalar(into: output, start: start, input: input, tapStride: tapStride, taps: taps, weights: weights,
                    frames: frames, inChannels: inChannels, outChannels: cout)
             return
         }
         var column = 0
         while column + 32 <= cout {
-            let w = weights + column
+            let w = weights + column, s = start.offset(column)
             var t = 0
             while t + 12 <= frames {
-                tile12x32(output + t * cout + column, input + t * inChannels, tapStride, taps, w, inChannels, cout)
+                tile12x32(output + t * cout + column, s, input + t * inChannels, tapStride, taps, w, inChannels, cout)
                 t += 12
             }
             while t + 4 <= frames {
-                tile4x32(output + t * cout + column, input + t * inChannels, tapStride, taps, w, inChannels, cout)
+                tile4x32(output + t * cout + column, s, input + t * inChannels, tapStride, taps, w, inChannels, cout)
                 t += 4
             }
             while t < frames {
-                frame32(output + t * cout + column, input + t * inChannels, tapStride, taps, w, inChannels, cout)
+                frame32(output + t * cout + column, s, input + t * inChannels, tapStride, taps, w, inChannels, cout)
                 t += 1
             }
             column += 32
         }
         if column < cout {
             for t in 0..<frames {
-                frame16(output + t * cout + column, input + t * inChannels, tapStride, taps, weights + column,
-                        inChannels, cout)
+                frame16(output + t * cout + column, start.offset(column), input + t * inChannels, tapStride, taps,
+                        weights + column, inChannels, cout)
             }
         }
     }
@@ -70,14 +83,25 @@ enum ConvolutionKernel {
         UnsafeMutableRawPointer(p).storeBytes(of: v, as: Vector.self)
     }
 
-    /// Adds one tap's partial sums for 32 channels of one frame into the output.
+    /// Adds one tap's partial sums for 32 channels of one frame into the
+    /// output; the first tap of an overwriting run starts from the initial values.
     @inline(__always)
-    static func flush(_ a: Vector, _ b: Vector, _ out: UnsafeMutablePointer<Float>) {
-        store(load(out) + a, out)
-        store(load(out + 16) + b, out + 16)
+    static func flush(_ a: Vector, _ b: Vector, _ out: UnsafeMutablePointer<Float>, _ start: Start, first: Bool) {
+        if first && start.overwrite {
+            if let i = start.initial {
+                store(load(i) + a, out)
+                store(load(i + 16) + b, out + 16)
+            } else {
+                store(a, out)
+                store(b, out + 16)
+            }
+        } else {
+            store(load(out) + a, out)
+            store(load(out + 16) + b, out + 16)
+        }
     }
 
-    static func tile12x32(_ out: UnsafeMutablePointer<Float>, _ x: UnsafePointer<Float>, _ tapStride: Int,
+    static func tile12x32(_ out: UnsafeMutablePointer<Float>, _ start: Start, _ x: UnsafePointer<Float>, _ tapStride: Int,
                           _ taps: Int, _ weights: UnsafePointer<Float>, _ cin: Int, _ cout: Int) {
         for j in 0..<taps {
             var p0a = Vector(), p0b = Vector(), p1a = Vector(), p1b = Vector(), p2a = Vector(), p2b = Vector()
@@ -103,22 +127,22 @@ enum ConvolutionKernel {
                 wp += cout
                 xp += 1
             }
-            flush(p0a, p0b, out)
-            flush(p1a, p1b, out + 1 * cout)
-            flush(p2a, p2b, out + 2 * cout)
-            flush(p3a, p3b, out + 3 * cout)
-            flush(p4a, p4b, out + 4 * cout)
-            flush(p5a, p5b, out + 5 * cout)
-            flush(p6a, p6b, out + 6 * cout)
-            flush(p7a, p7b, out + 7 * cout)
-            flush(p8a, p8b, out + 8 * cout)
-            flush(p9a, p9b, out + 9 * cout)
-            flush(p10a, p10b, out + 10 * cout)
-            flush(p11a, p11b, out + 11 * cout)
+            flush(p0a, p0b, out, start, first: j == 0)
+            flush(p1a, p1b, out + 1 * cout, start, first: j == 0)
+            flush(p2a, p2b, out + 2 * cout, start, first: j == 0)
+            flush(p3a, p3b, out + 3 * cout, start, first: j == 0)
+            flush(p4a, p4b, out + 4 * cout, start, first: j == 0)
+            flush(p5a, p5b, out + 5 * cout, start, first: j == 0)
+            flush(p6a, p6b, out + 6 * cout, start, first: j == 0)
+            flush(p7a, p7b, out + 7 * cout, start, first: j == 0)
+            flush(p8a, p8b, out + 8 * cout, start, first: j == 0)
+            flush(p9a, p9b, out + 9 * cout, start, first: j == 0)
+            flush(p10a, p10b, out + 10 * cout, start, first: j == 0)
+            flush(p11a, p11b, out + 11 * cout, start, first: j == 0)
         }
     }
 
-    static func tile4x32(_ out: UnsafeMutablePointer<Float>, _ x: UnsafePointer<Float>, _ tapStride: Int,
+    static func tile4x32(_ out: UnsafeMutablePointer<Float>, _ start: Start, _ x: UnsafePointer<Float>, _ tapStride: Int,
                          _ taps: Int, _ weights: UnsafePointer<Float>, _ cin: Int, _ cout: Int) {
         for j in 0..<taps {
             var p0a = Vector(), p0b = Vector(), p1a = Vector(), p1b = Vector()
@@ -134,16 +158,16 @@ enum ConvolutionKernel {
                 wp += cout
                 xp += 1
             }
-            flush(p0a, p0b, out)
-            flush(p1a, p1b, out + 1 * cout)
-            flush(p2a, p2b, out + 2 * cout)
-            flush(p3a, p3b, out + 3 * cout)
+            flush(p0a, p0b, out, start, first: j == 0)
+            flush(p1a, p1b, out + 1 * cout, start, first: j == 0)
+            flush(p2a, p2b, out + 2 * cout, start, first: j == 0)
+            flush(p3a, p3b, out + 3 * cout, start, first: j == 0)
         }
     }
 
     /// One frame, 32 channels: four taps run side by side (eight independent
     /// accumulators), then join the output in tap order.
-    static func frame32(_ out: UnsafeMutablePointer<Float>, _ x: UnsafePointer<Float>, _ tapStride: Int,
+    static func frame32(_ out: UnsafeMutablePointer<Float>, _ start: Start, _ x: UnsafePointer<Float>, _ tapStride: Int,
                         _ taps: Int, _ weights: UnsafePointer<Float>, _ cin: Int, _ cout: Int) {
         let tapWeights = cin * cout
         var j = 0
@@ -164,10 +188,10 @@ enum ConvolutionKernel {
                 wp += cout
                 xp += 1
             }
-            flush(p0a, p0b, out)
-            flush(p1a, p1b, out)
-            flush(p2a, p2b, out)
-            flush(p3a, p3b, out)
+            flush(p0a, p0b, out, start, first: j == 0)
+            flush(p1a, p1b, out, start, first: false)
+            flush(p2a, p2b, out, start, first: false)
+            flush(p3a, p3b, out, start, first: false)
             j += 4
         }
         while j < taps {
@@ -180,13 +204,13 @@ enum ConvolutionKernel {
                 wp += cout
                 xp += 1
             }
-            flush(pa, pb, out)
+            flush(pa, pb, out, start, first: j == 0)
             j += 1
         }
     }
 
     /// One frame, the last 16 channels when the width is an odd multiple of 16.
-    static func frame16(_ out: UnsafeMutablePointer<Float>, _ x: UnsafePointer<Float>, _ tapStride: Int,
+    static func frame16(_ out: UnsafeMutablePointer<Float>, _ start: Start, _ x: UnsafePointer<Float>, _ tapStride: Int,
                         _ taps: Int, _ weights: UnsafePointer<Float>, _ cin: Int, _ cout: Int) {
         for j in 0..<taps {
             var p = Vector()
@@ -197,16 +221,20 @@ enum ConvolutionKernel {
                 wp += cout
                 xp += 1
             }
-            store(load(out) + p, out)
+            if j == 0 && start.overwrite {
+                store(start.initial.map { load($0) + p } ?? p, out)
+            } else {
+                store(load(out) + p, out)
+            }
         }
     }
 
     /// A single output channel (a network's output layer): per tap, a vector
     /// dot product across the inputs.
-    static func dotProducts(into output: UnsafeMutablePointer<Float>, input: UnsafePointer<Float>, tapStride: Int,
-                            taps: Int, weights: UnsafePointer<Float>, frames: Int, inChannels cin: Int) {
+    static func dotProducts(into output: UnsafeMutablePointer<Float>, start: Start, input: UnsafePointer<Float>,
+                            tapStride: Int, taps: Int, weights: UnsafePointer<Float>, frames: Int, inChannels cin: Int) {
         for t in 0..<frames {
-            var total = output[t]
+            var total = start.overwrite ? start.initial?[0] ?? 0 : output[t]
             for j in 0..<taps {
                 let xp = input + j * tapStride + t * cin, wp = weights + j * cin
                 var p = Vector()
@@ -222,10 +250,14 @@ enum ConvolutionKernel {
     }
 
     /// Any other width, one value at a time in the same order.
-    static func scalar(into output: UnsafeMutablePointer<Float>, input: UnsafePointer<Float>, tapStride: Int,
-                       taps: Int, weights: UnsafePointer<Float>, frames: Int, inChannels cin: Int, outChannels cout: Int) {
+    static func scalar(into output: UnsafeMutablePointer<Float>, start: Start, input: UnsafePointer<Float>,
+                       tapStride: Int, taps: Int, weights: UnsafePointer<Float>, frames: Int, inChannels cin: Int,
+                       outChannels cout: Int) {
         for t in 0..<frames {
             let dst = output + t * cout
+            if start.overwrite {
+                if let b = start.initial { dst.update(from: b, count: cout) } else { dst.update(repeating: 0, count: cout) }
+            }
             for j in 0..<taps {
                 let xp = input + j * tapStride + t * cin, wp = weights + j * cin * cout
                 for o in 0..<cout {
