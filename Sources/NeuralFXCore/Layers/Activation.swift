@@ -91,12 +91,12 @@ extension Activation {
         kind == .identity || kind == .prelu || kind == .relu
     }
 
-    @inlinable @inline(__always)
+    @inlinable @inline(always)
     public static func prelu(_ x: SIMD16<Float>, slope: SIMD16<Float>) -> SIMD16<Float> {
         (slope * x).replacing(with: x, where: x .>= 0)
     }
 
-    @inlinable @inline(__always)
+    @inlinable @inline(always)
     public static func relu(_ x: SIMD16<Float>) -> SIMD16<Float> {
         // `max(x, 0)` returns its second argument on ties, so -0 becomes +0 here too.
         x.replacing(with: 0, where: x .<= 0)
@@ -158,27 +158,33 @@ extension Activation {
     @inlinable @inline(always)
     public static func fastSigmoid(_ x: SIMD16<Float>) -> SIMD16<Float> { 1 / (1 + fastExp(-x)) }
 
-    /// `apply` for inference: the exact vector forms where they exist, the
-    /// approximations above for tanh, sigmoid, SiLU and the gated unit in
-    /// groups of sixteen values, the scalar definitions for the rest and for
-    /// values left over.
+    /// `apply` for inference: the approximations above for tanh, sigmoid, SiLU
+    /// and the gated unit (channels past the last group of sixteen of a gated
+    /// unit use the scalar definition), the scalar definitions for the rest.
     public static func applyFast(_ kind: ActivationKind, input: UnsafePointer<Float>,
                                  output: UnsafeMutablePointer<Float>, frames: Int, channels: Int,
                                  parameters: UnsafePointer<Float>?) {
         typealias V = SIMD16<Float>
-        func load(_ p: UnsafePointer<Float>) -> V { UnsafeRawPointer(p).loadUnaligned(as: V.self) }
-        func store(_ v: V, _ p: UnsafeMutablePointer<Float>) { UnsafeMutableRawPointer(p).storeBytes(of: v, as: V.self) }
+        @inline(always) func load(_ p: UnsafePointer<Float>) -> V { UnsafeRawPointer(p).loadUnaligned(as: V.self) }
+        @inline(always) func store(_ v: V, _ p: UnsafeMutablePointer<Float>) { UnsafeMutableRawPointer(p).storeBytes(of: v, as: V.self) }
         switch kind {
         case .tanh, .sigmoid, .silu:
             // Element-wise without parameters: run over the frames as one flat array.
+            // The last partial group goes through the same vector code, so each value
+            // is the same function of its input wherever it falls in a block.
+            @inline(always) func f(_ x: V) -> V { kind == .tanh ? fastTanh(x) : kind == .sigmoid ? fastSigmoid(x) : x * fastSigmoid(x) }
             let count = frames * channels
             var i = 0
             while i + 16 <= count {
-                let x = load(input + i)
-                store(kind == .tanh ? fastTanh(x) : kind == .sigmoid ? fastSigmoid(x) : x * fastSigmoid(x), output + i)
+                store(f(load(input + i)), output + i)
                 i += 16
             }
-            for j in i..<count { output[j] = apply(kind, input[j], parameter: 0) }
+            if i < count {
+                var lanes = V()
+                for j in i..<count { lanes[j - i] = input[j] }
+                let y = f(lanes)
+                for j in i..<count { output[j] = y[j - i] }
+            }
         case .gated:
             for t in 0..<frames {
                 let src = input + t * 2 * channels, dst = output + t * channels

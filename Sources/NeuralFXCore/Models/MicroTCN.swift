@@ -441,6 +441,7 @@ public final class MicroTCN: StreamingNetwork {
             dst = dst == bufferA.pointer ? bufferB.pointer : bufferA.pointer
         }
         output.apply(x, frames: frameCount, into: outputSamples)
-        for i in 0..<frameCount { outputSamples[i] = Float.tanh(outputSamples[i]) }
+        Activation.applyFast(.tanh, input: outputSamples, output: outputSamples, frames: frameCount, channels: 1,
+                             parameters: nil)
     }
 }
