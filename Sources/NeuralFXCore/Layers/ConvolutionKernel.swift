@@ -18,6 +18,8 @@
 /// blocked: streaming in any block size reproduces whole-file rendering exactly.
 enum ConvolutionKernel {
     typealias Vector = SIMD16<Float>
+    /// Weight bytes one pass over the taps may touch (half a 48 KiB L1 data cache).
+    static let l1WeightBytes = 24 << 10
 
     /// How the outputs start: overwritten with `initial` (a bias, one value
     /// per output channel) or zero plus the sum, or accumulated onto.
@@ -46,21 +48,32 @@ enum ConvolutionKernel {
                    frames: frames, inChannels: inChannels, outChannels: cout)
             return
         }
+        // With several frame tiles, taps go in passes whose weights fit in
+        // half the L1 cache, so the tiles after the first read them from L1.
+        // Each tap is still added in order, so the result does not change.
+        let passes = frames >= 24 ? (taps * inChannels * 32 * 4 + l1WeightBytes - 1) / l1WeightBytes : 1
+        let tapsPerPass = (taps + passes - 1) / passes
         var column = 0
         while column + 32 <= cout {
-            let w = weights + column, s = start.offset(column)
-            var t = 0
-            while t + 12 <= frames {
-                tile12x32(output + t * cout + column, s, input + t * inChannels, tapStride, taps, w, inChannels, cout)
-                t += 12
-            }
-            while t + 4 <= frames {
-                tile4x32(output + t * cout + column, s, input + t * inChannels, tapStride, taps, w, inChannels, cout)
-                t += 4
-            }
-            while t < frames {
-                frame32(output + t * cout + column, s, input + t * inChannels, tapStride, taps, w, inChannels, cout)
-                t += 1
+            var firstTap = 0
+            while firstTap < taps {
+                let n = min(tapsPerPass, taps - firstTap)
+                let x = input + firstTap * tapStride, w = weights + firstTap * inChannels * cout + column
+                let s = firstTap == 0 ? start.offset(column) : .existing
+                var t = 0
+                while t + 12 <= frames {
+                    tile12x32(output + t * cout + column, s, x + t * inChannels, tapStride, n, w, inChannels, cout)
+                    t += 12
+                }
+                while t + 4 <= frames {
+                    tile4x32(output + t * cout + column, s, x + t * inChannels, tapStride, n, w, inChannels, cout)
+                    t += 4
+                }
+                while t < frames {
+                    frame32(output + t * cout + column, s, x + t * inChannels, tapStride, n, w, inChannels, cout)
+                    t += 1
+                }
+                firstTap += n
             }
             column += 32
         }
