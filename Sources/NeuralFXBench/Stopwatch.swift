@@ -34,7 +34,4 @@ public struct Spread: Codable, Equatable, Sendable {
         minimum = sorted.first!
         maximum = sorted.last!
     }
-
-    /// (max - min) / median: how much the runs disagree.
-    public var relativeRange: Double { median > 0 ? (maximum - minimum) / median : 0 }
 }
