@@ -20,6 +20,7 @@ let package = Package(
         .executable(name: "fxtrain", targets: ["fxtrain"]),
         .library(name: "NeuralFXHost", targets: ["NeuralFXHost"]),
         .executable(name: "fxhost", targets: ["fxhost"]),
+        .executable(name: "fxbench", targets: ["fxbench"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
@@ -33,6 +34,12 @@ let package = Package(
 
         // Model files: safetensors with micro-tcn names (and .nam), handed to the core as plain descriptions.
         .target(name: "NeuralFXModelFiles", dependencies: ["NeuralFXCore"]),
+
+        // Speed measurement (issue 6): timing, the FMA peak microbenchmark, reports; and its thin command.
+        .target(name: "NeuralFXBench", dependencies: ["NeuralFXCore"], swiftSettings: hotSwift),
+        .executableTarget(name: "fxbench",
+                          dependencies: ["NeuralFXBench", "NeuralFXCore", "NeuralFXModelFiles",
+                                         .product(name: "ArgumentParser", package: "swift-argument-parser")]),
 
         // Test support: counts heap allocations made by the calling thread.
         .target(name: "CAllocationCounter", cSettings: hotC),

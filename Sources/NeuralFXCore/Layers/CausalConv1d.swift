@@ -113,6 +113,15 @@ public final class CausalConv1d {
         let cout = outChannels
         let inPerGroup = inChannels / groups
         let outPerGroup = outChannels / groups
+        if groups == 1 {
+            // The oldest tap's frames start the window; later taps follow `dilation` frames apart.
+            ConvolutionKernel.run(into: output, start: .bias(bias.map { UnsafePointer($0.pointer) }),
+                                  input: pastInput(frames: frames, delay: history),
+                                  tapStride: dilation * inChannels, taps: kernelSize,
+                                  weights: packedWeights.pointer, frames: frames,
+                                  inChannels: inChannels, outChannels: cout)
+            return
+        }
         for t in 0..<frames {
             let dst = output + t * cout
             if let b = bias { dst.update(from: b.pointer, count: cout) } else { dst.update(repeating: 0, count: cout) }
@@ -120,19 +129,14 @@ public final class CausalConv1d {
         for j in 0..<kernelSize {
             let src = pastInput(frames: frames, delay: (kernelSize - 1 - j) * dilation)
             let tapWeights = packedWeights.pointer + j * inPerGroup * cout
-            if groups == 1 {
-                ConvolutionKernel.accumulate(output: output, input: src, weights: tapWeights,
-                                             frames: frames, inChannels: inChannels, outChannels: cout)
-            } else {
-                for t in 0..<frames {
-                    let x = src + t * inChannels
-                    let dst = output + t * cout
-                    for o in 0..<cout {
-                        let g = o / outPerGroup
-                        var acc: Float = 0
-                        for i in 0..<inPerGroup { acc += tapWeights[i * cout + o] * x[g * inPerGroup + i] }
-                        dst[o] += acc
-                    }
+            for t in 0..<frames {
+                let x = src + t * inChannels
+                let dst = output + t * cout
+                for o in 0..<cout {
+                    let g = o / outPerGroup
+                    var acc: Float = 0
+                    for i in 0..<inPerGroup { acc += tapWeights[i * cout + o] * x[g * inPerGroup + i] }
+                    dst[o] += acc
                 }
             }
         }
@@ -157,23 +161,6 @@ public final class CausalConv1d {
                 }
             }
             output[o] = acc
-        }
-    }
-}
-
-/// The dense inner product of a convolution tap: `out[t][o] += sum_i w[i][o] * x[t][i]`.
-enum ConvolutionKernel {
-    @inline(__always)
-    static func accumulate(output: UnsafeMutablePointer<Float>, input: UnsafePointer<Float>,
-                           weights: UnsafePointer<Float>, frames: Int, inChannels: Int, outChannels: Int) {
-        for t in 0..<frames {
-            let x = input + t * inChannels
-            let dst = output + t * outChannels
-            for i in 0..<inChannels {
-                let v = x[i]
-                let w = weights + i * outChannels
-                for o in 0..<outChannels { dst[o] += w[o] * v }
-            }
         }
     }
 }

@@ -30,18 +30,20 @@ public final class PointwiseConv {
     public func apply(_ input: UnsafePointer<Float>, frames: Int, into output: UnsafeMutablePointer<Float>,
                       accumulate: Bool = false) {
         let cin = inChannels, cout = outChannels
+        if accumulate, let b = bias {
+            for t in 0..<frames { let dst = output + t * cout; for o in 0..<cout { dst[o] += b[o] } }
+        }
+        if groups == 1 {
+            ConvolutionKernel.run(into: output, start: accumulate ? .existing : .bias(bias.map { UnsafePointer($0.pointer) }),
+                                  input: input, tapStride: 0, taps: 1, weights: weights.pointer,
+                                  frames: frames, inChannels: cin, outChannels: cout)
+            return
+        }
         if !accumulate {
             for t in 0..<frames {
                 let dst = output + t * cout
                 if let b = bias { dst.update(from: b.pointer, count: cout) } else { dst.update(repeating: 0, count: cout) }
             }
-        } else if let b = bias {
-            for t in 0..<frames { let dst = output + t * cout; for o in 0..<cout { dst[o] += b[o] } }
-        }
-        if groups == 1 {
-            ConvolutionKernel.accumulate(output: output, input: input, weights: weights.pointer,
-                                         frames: frames, inChannels: cin, outChannels: cout)
-            return
         }
         let inPerGroup = cin / groups, outPerGroup = cout / groups
         let w = weights.pointer

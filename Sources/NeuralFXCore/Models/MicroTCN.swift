@@ -219,10 +219,17 @@ public final class MicroTCN: StreamingNetwork {
     let films: [FiLM]
     let activationParameters: [FloatBuffer?]
     let residuals: [FloatBuffer]
+    /// Per block: whether its tail takes the vectorized path (`hasVectorTail`).
+    let vectorTail: [Bool]
     let output: PointwiseConv
     let generator: [Dense]
 
     private var maxBlock = 0
+    /// Frames that go through all the layers together. Longer blocks are cut
+    /// into chunks of this length: the activations of a chunk stay in cache,
+    /// scratch stays small, and the result is the same bit for bit.
+    static let chunkFrames = 256
+    private var maxChunk = 0
     private var bufferA = FloatBuffer(count: 0)
     private var bufferB = FloatBuffer(count: 0)
     private var convScratch = FloatBuffer(count: 0)
@@ -261,6 +268,7 @@ public final class MicroTCN: StreamingNetwork {
         self.films = films
         activationParameters = acts
         self.residuals = residuals
+        vectorTail = (0..<c.nblocks).map { MicroTCN.hasVectorTail(c, block: $0) }
         steadyInputs = steady
         let last = c.outChannels(ofBlock: c.nblocks - 1)
         output = PointwiseConv(inChannels: last, outChannels: 1, weights: w.outputWeight, bias: w.outputBias)
@@ -287,12 +295,13 @@ public final class MicroTCN: StreamingNetwork {
     public func prepare(maxBlockSize: Int) {
         let c = weights.config
         maxBlock = maxBlockSize
-        for conv in convs { conv.prepare(maxBlockSize: maxBlockSize, extraHistory: 1) }
+        maxChunk = min(maxBlockSize, MicroTCN.chunkFrames)
+        for conv in convs { conv.prepare(maxBlockSize: maxChunk, extraHistory: 1) }
         let widest = (0..<c.nblocks).map { max(c.convChannels(ofBlock: $0), c.inChannels(ofBlock: $0)) }.max()!
-        bufferA = FloatBuffer(count: maxBlockSize * widest)
-        bufferB = FloatBuffer(count: maxBlockSize * widest)
-        convScratch = FloatBuffer(count: maxBlockSize * widest)
-        pointwiseScratch = FloatBuffer(count: c.grouped ? maxBlockSize * widest : 0)
+        bufferA = FloatBuffer(count: maxChunk * widest)
+        bufferB = FloatBuffer(count: maxChunk * widest)
+        convScratch = FloatBuffer(count: maxChunk * widest)
+        pointwiseScratch = FloatBuffer(count: c.grouped ? maxChunk * widest : 0)
         reset()
     }
 
@@ -347,13 +356,30 @@ public final class MicroTCN: StreamingNetwork {
             pre = pointwiseScratch.pointer
         }
         let scale = films[n].scale.pointer, shift = films[n].shift.pointer
+        let r = residuals[n].pointer
+        if vectorTail[n] {
+            let slope = activationParameters[n]?.pointer
+            switch c.activation {
+            case .prelu:
+                fusedTail(pre: pre, scale: scale, shift: shift, residual: r, residualInput: residualInput,
+                          frames: frames, channels: cout, inChannels: cin, into: out) { z, ch in
+                    Activation.prelu(z, slope: ConvolutionKernel.load(slope! + ch))
+                }
+            case .relu:
+                fusedTail(pre: pre, scale: scale, shift: shift, residual: r, residualInput: residualInput,
+                          frames: frames, channels: cout, inChannels: cin, into: out) { z, _ in Activation.relu(z) }
+            default:
+                fusedTail(pre: pre, scale: scale, shift: shift, residual: r, residualInput: residualInput,
+                          frames: frames, channels: cout, inChannels: cin, into: out) { z, _ in z }
+            }
+            return
+        }
         for t in 0..<frames {
             let row = pre + t * cc
             for ch in 0..<cc { row[ch] = row[ch] * scale[ch] + shift[ch] }
         }
-        Activation.apply(c.activation, input: UnsafePointer(pre), output: out, frames: frames, channels: cout,
+        Activation.applyFast(c.activation, input: UnsafePointer(pre), output: out, frames: frames, channels: cout,
                          parameters: activationParameters[n].map { UnsafePointer($0.pointer) })
-        let r = residuals[n].pointer
         let ratio = cout / cin
         for t in 0..<frames {
             let dst = out + t * cout, x = residualInput + t * cin
@@ -361,9 +387,46 @@ public final class MicroTCN: StreamingNetwork {
         }
     }
 
+    /// Whether block `n`'s tail runs sixteen channels at a time: an activation
+    /// with an exact vector form, a width that is a multiple of 16, and a
+    /// residual that is either channel for channel or one input to all.
+    private static func hasVectorTail(_ c: MicroTCNConfig, block n: Int) -> Bool {
+        let cin = c.inChannels(ofBlock: n), cout = c.outChannels(ofBlock: n)
+        return Activation.hasExactVectorForm(c.activation) && cout % 16 == 0 && (cin == cout || cin == 1)
+    }
+
+    /// Affine, activation and residual in one pass over the block's frames:
+    /// `out = act(pre * scale + shift) + r * x[n - 1]`.
+    @inline(__always)
+    private func fusedTail(pre: UnsafePointer<Float>, scale: UnsafePointer<Float>, shift: UnsafePointer<Float>,
+                           residual: UnsafePointer<Float>, residualInput: UnsafePointer<Float>, frames: Int,
+                           channels: Int, inChannels: Int, into out: UnsafeMutablePointer<Float>,
+                           activation: (SIMD16<Float>, Int) -> SIMD16<Float>) {
+        typealias K = ConvolutionKernel
+        for t in 0..<frames {
+            let row = pre + t * channels, dst = out + t * channels, x = residualInput + t * inChannels
+            var ch = 0
+            while ch < channels {
+                let z = K.load(shift + ch).addingProduct(K.load(row + ch), K.load(scale + ch))
+                let skip = inChannels == 1 ? SIMD16(repeating: x[0]) : K.load(x + ch)
+                K.store(activation(z, ch).addingProduct(K.load(residual + ch), skip), dst + ch)
+                ch += 16
+            }
+        }
+    }
+
     public func process(_ input: UnsafePointer<Float>, _ outputSamples: UnsafeMutablePointer<Float>, frameCount: Int) {
         precondition(frameCount <= maxBlock, "block larger than prepared")
-        guard frameCount > 0 else { return }
+        var done = 0
+        while done < frameCount {
+            let n = min(maxChunk, frameCount - done)
+            processChunk(input + done, outputSamples + done, frameCount: n)
+            done += n
+        }
+    }
+
+    private func processChunk(_ input: UnsafePointer<Float>, _ outputSamples: UnsafeMutablePointer<Float>,
+                              frameCount: Int) {
         let c = weights.config
         var x = input
         var dst = bufferA.pointer
@@ -378,6 +441,7 @@ public final class MicroTCN: StreamingNetwork {
             dst = dst == bufferA.pointer ? bufferB.pointer : bufferA.pointer
         }
         output.apply(x, frames: frameCount, into: outputSamples)
-        for i in 0..<frameCount { outputSamples[i] = Float.tanh(outputSamples[i]) }
+        Activation.applyFast(.tanh, input: outputSamples, output: outputSamples, frames: frameCount, channels: 1,
+                             parameters: nil)
     }
 }

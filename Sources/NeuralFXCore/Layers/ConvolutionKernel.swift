@@ -1,0 +1,284 @@
+/// The dense inner loop of every convolution:
+///
+///     out[t][o] += sum_j sum_i w[j][i][o] * x[j * tapStride + t * cin + i]
+///
+/// with weights `[tap][in][out]` and time-major input, so one tap of a frame
+/// tile is a run of contiguous frames (the ring buffers are mirrored for this).
+///
+/// The work is register-blocked: a tile of 12 frames by 32 output channels
+/// keeps 24 SIMD16 accumulators in registers; each step loads two weight
+/// vectors and broadcasts one input scalar per frame, so one weight load
+/// serves 12 fused multiply-adds. Shorter tails use 4-frame tiles, and single
+/// frames a kernel that works on four taps at once so its multiply-adds do not
+/// wait on each other.
+///
+/// Summation order is the same in every kernel (for each output: the sum over
+/// inputs of one tap, in input order, starting from zero, then added to the
+/// output tap by tap), so results are bit-identical however the frames are
+/// blocked: streaming in any block size reproduces whole-file rendering exactly.
+enum ConvolutionKernel {
+    typealias Vector = SIMD16<Float>
+    /// Weight bytes one pass over the taps may touch (half a 48 KiB L1 data cache).
+    static let l1WeightBytes = 24 << 10
+
+    /// How the outputs start: overwritten with `initial` (a bias, one value
+    /// per output channel) or zero plus the sum, or accumulated onto.
+    struct Start {
+        let overwrite: Bool
+        let initial: UnsafePointer<Float>?
+
+        static let zero = Start(overwrite: true, initial: nil)
+        static let existing = Start(overwrite: false, initial: nil)
+        static func bias(_ b: UnsafePointer<Float>?) -> Start { Start(overwrite: true, initial: b) }
+
+        func offset(_ column: Int) -> Start { Start(overwrite: overwrite, initial: initial.map { $0 + column }) }
+    }
+
+    static func run(into output: UnsafeMutablePointer<Float>, start: Start, input: UnsafePointer<Float>,
+                    tapStride: Int, taps: Int, weights: UnsafePointer<Float>,
+                    frames: Int, inChannels: Int, outChannels: Int) {
+        let cout = outChannels
+        if cout == 1 && inChannels % 16 == 0 {
+            dotProducts(into: output, start: start, input: input, tapStride: tapStride, taps: taps, weights: weights,
+                        frames: frames, inChannels: inChannels)
+            return
+        }
+        guard cout % 16 == 0 else {
+            scalar(into: output, start: start, input: input, tapStride: tapStride, taps: taps, weights: weights,
+                   frames: frames, inChannels: inChannels, outChannels: cout)
+            return
+        }
+        // With several frame tiles, taps go in passes whose weights fit in
+        // half the L1 cache, so the tiles after the first read them from L1.
+        // Each tap is still added in order, so the result does not change.
+        let passes = frames >= 24 ? (taps * inChannels * 32 * 4 + l1WeightBytes - 1) / l1WeightBytes : 1
+        let tapsPerPass = (taps + passes - 1) / passes
+        var column = 0
+        while column + 32 <= cout {
+            var firstTap = 0
+            while firstTap < taps {
+                let n = min(tapsPerPass, taps - firstTap)
+                let x = input + firstTap * tapStride, w = weights + firstTap * inChannels * cout + column
+                let s = firstTap == 0 ? start.offset(column) : .existing
+                var t = 0
+                while t + 12 <= frames {
+                    tile12x32(output + t * cout + column, s, x + t * inChannels, tapStride, n, w, inChannels, cout)
+                    t += 12
+                }
+                while t + 4 <= frames {
+                    tile4x32(output + t * cout + column, s, x + t * inChannels, tapStride, n, w, inChannels, cout)
+                    t += 4
+                }
+                while t < frames {
+                    frame32(output + t * cout + column, s, x + t * inChannels, tapStride, n, w, inChannels, cout)
+                    t += 1
+                }
+                firstTap += n
+            }
+            column += 32
+        }
+        if column < cout {
+            for t in 0..<frames {
+                frame16(output + t * cout + column, start.offset(column), input + t * inChannels, tapStride, taps,
+                        weights + column, inChannels, cout)
+            }
+        }
+    }
+
+    @inline(__always)
+    static func load(_ p: UnsafePointer<Float>) -> Vector { UnsafeRawPointer(p).loadUnaligned(as: Vector.self) }
+
+    @inline(__always)
+    static func load(_ p: UnsafeMutablePointer<Float>) -> Vector { load(UnsafePointer(p)) }
+
+    @inline(__always)
+    static func store(_ v: Vector, _ p: UnsafeMutablePointer<Float>) {
+        UnsafeMutableRawPointer(p).storeBytes(of: v, as: Vector.self)
+    }
+
+    /// Adds one tap's partial sums for 32 channels of one frame into the
+    /// output; the first tap of an overwriting run starts from the initial values.
+    @inline(__always)
+    static func flush(_ a: Vector, _ b: Vector, _ out: UnsafeMutablePointer<Float>, _ start: Start, first: Bool) {
+        if first && start.overwrite {
+            if let i = start.initial {
+                store(load(i) + a, out)
+                store(load(i + 16) + b, out + 16)
+            } else {
+                store(a, out)
+                store(b, out + 16)
+            }
+        } else {
+            store(load(out) + a, out)
+            store(load(out + 16) + b, out + 16)
+        }
+    }
+
+    static func tile12x32(_ out: UnsafeMutablePointer<Float>, _ start: Start, _ x: UnsafePointer<Float>, _ tapStride: Int,
+                          _ taps: Int, _ weights: UnsafePointer<Float>, _ cin: Int, _ cout: Int) {
+        for j in 0..<taps {
+            var p0a = Vector(), p0b = Vector(), p1a = Vector(), p1b = Vector(), p2a = Vector(), p2b = Vector()
+            var p3a = Vector(), p3b = Vector(), p4a = Vector(), p4b = Vector(), p5a = Vector(), p5b = Vector()
+            var p6a = Vector(), p6b = Vector(), p7a = Vector(), p7b = Vector(), p8a = Vector(), p8b = Vector()
+            var p9a = Vector(), p9b = Vector(), p10a = Vector(), p10b = Vector(), p11a = Vector(), p11b = Vector()
+            var xp = x + j * tapStride
+            var wp = weights + j * cin * cout
+            for _ in 0..<cin {
+                let w0 = load(wp), w1 = load(wp + 16)
+                var b = Vector(repeating: xp[0]); p0a.addProduct(w0, b); p0b.addProduct(w1, b)
+                b = Vector(repeating: xp[1 * cin]); p1a.addProduct(w0, b); p1b.addProduct(w1, b)
+                b = Vector(repeating: xp[2 * cin]); p2a.addProduct(w0, b); p2b.addProduct(w1, b)
+                b = Vector(repeating: xp[3 * cin]); p3a.addProduct(w0, b); p3b.addProduct(w1, b)
+                b = Vector(repeating: xp[4 * cin]); p4a.addProduct(w0, b); p4b.addProduct(w1, b)
+                b = Vector(repeating: xp[5 * cin]); p5a.addProduct(w0, b); p5b.addProduct(w1, b)
+                b = Vector(repeating: xp[6 * cin]); p6a.addProduct(w0, b); p6b.addProduct(w1, b)
+                b = Vector(repeating: xp[7 * cin]); p7a.addProduct(w0, b); p7b.addProduct(w1, b)
+                b = Vector(repeating: xp[8 * cin]); p8a.addProduct(w0, b); p8b.addProduct(w1, b)
+                b = Vector(repeating: xp[9 * cin]); p9a.addProduct(w0, b); p9b.addProduct(w1, b)
+                b = Vector(repeating: xp[10 * cin]); p10a.addProduct(w0, b); p10b.addProduct(w1, b)
+                b = Vector(repeating: xp[11 * cin]); p11a.addProduct(w0, b); p11b.addProduct(w1, b)
+                wp += cout
+                xp += 1
+            }
+            flush(p0a, p0b, out, start, first: j == 0)
+            flush(p1a, p1b, out + 1 * cout, start, first: j == 0)
+            flush(p2a, p2b, out + 2 * cout, start, first: j == 0)
+            flush(p3a, p3b, out + 3 * cout, start, first: j == 0)
+            flush(p4a, p4b, out + 4 * cout, start, first: j == 0)
+            flush(p5a, p5b, out + 5 * cout, start, first: j == 0)
+            flush(p6a, p6b, out + 6 * cout, start, first: j == 0)
+            flush(p7a, p7b, out + 7 * cout, start, first: j == 0)
+            flush(p8a, p8b, out + 8 * cout, start, first: j == 0)
+            flush(p9a, p9b, out + 9 * cout, start, first: j == 0)
+            flush(p10a, p10b, out + 10 * cout, start, first: j == 0)
+            flush(p11a, p11b, out + 11 * cout, start, first: j == 0)
+        }
+    }
+
+    static func tile4x32(_ out: UnsafeMutablePointer<Float>, _ start: Start, _ x: UnsafePointer<Float>, _ tapStride: Int,
+                         _ taps: Int, _ weights: UnsafePointer<Float>, _ cin: Int, _ cout: Int) {
+        for j in 0..<taps {
+            var p0a = Vector(), p0b = Vector(), p1a = Vector(), p1b = Vector()
+            var p2a = Vector(), p2b = Vector(), p3a = Vector(), p3b = Vector()
+            var xp = x + j * tapStride
+            var wp = weights + j * cin * cout
+            for _ in 0..<cin {
+                let w0 = load(wp), w1 = load(wp + 16)
+                var b = Vector(repeating: xp[0]); p0a.addProduct(w0, b); p0b.addProduct(w1, b)
+                b = Vector(repeating: xp[1 * cin]); p1a.addProduct(w0, b); p1b.addProduct(w1, b)
+                b = Vector(repeating: xp[2 * cin]); p2a.addProduct(w0, b); p2b.addProduct(w1, b)
+                b = Vector(repeating: xp[3 * cin]); p3a.addProduct(w0, b); p3b.addProduct(w1, b)
+                wp += cout
+                xp += 1
+            }
+            flush(p0a, p0b, out, start, first: j == 0)
+            flush(p1a, p1b, out + 1 * cout, start, first: j == 0)
+            flush(p2a, p2b, out + 2 * cout, start, first: j == 0)
+            flush(p3a, p3b, out + 3 * cout, start, first: j == 0)
+        }
+    }
+
+    /// One frame, 32 channels: four taps run side by side (eight independent
+    /// accumulators), then join the output in tap order.
+    static func frame32(_ out: UnsafeMutablePointer<Float>, _ start: Start, _ x: UnsafePointer<Float>, _ tapStride: Int,
+                        _ taps: Int, _ weights: UnsafePointer<Float>, _ cin: Int, _ cout: Int) {
+        let tapWeights = cin * cout
+        var j = 0
+        while j + 4 <= taps {
+            var p0a = Vector(), p0b = Vector(), p1a = Vector(), p1b = Vector()
+            var p2a = Vector(), p2b = Vector(), p3a = Vector(), p3b = Vector()
+            var xp = x + j * tapStride
+            var wp = weights + j * tapWeights
+            for _ in 0..<cin {
+                var b = Vector(repeating: xp[0])
+                p0a.addProduct(load(wp), b); p0b.addProduct(load(wp + 16), b)
+                b = Vector(repeating: xp[tapStride])
+                p1a.addProduct(load(wp + tapWeights), b); p1b.addProduct(load(wp + tapWeights + 16), b)
+                b = Vector(repeating: xp[2 * tapStride])
+                p2a.addProduct(load(wp + 2 * tapWeights), b); p2b.addProduct(load(wp + 2 * tapWeights + 16), b)
+                b = Vector(repeating: xp[3 * tapStride])
+                p3a.addProduct(load(wp + 3 * tapWeights), b); p3b.addProduct(load(wp + 3 * tapWeights + 16), b)
+                wp += cout
+                xp += 1
+            }
+            flush(p0a, p0b, out, start, first: j == 0)
+            flush(p1a, p1b, out, start, first: false)
+            flush(p2a, p2b, out, start, first: false)
+            flush(p3a, p3b, out, start, first: false)
+            j += 4
+        }
+        while j < taps {
+            var pa = Vector(), pb = Vector()
+            var xp = x + j * tapStride
+            var wp = weights + j * tapWeights
+            for _ in 0..<cin {
+                let b = Vector(repeating: xp[0])
+                pa.addProduct(load(wp), b); pb.addProduct(load(wp + 16), b)
+                wp += cout
+                xp += 1
+            }
+            flush(pa, pb, out, start, first: j == 0)
+            j += 1
+        }
+    }
+
+    /// One frame, the last 16 channels when the width is an odd multiple of 16.
+    static func frame16(_ out: UnsafeMutablePointer<Float>, _ start: Start, _ x: UnsafePointer<Float>, _ tapStride: Int,
+                        _ taps: Int, _ weights: UnsafePointer<Float>, _ cin: Int, _ cout: Int) {
+        for j in 0..<taps {
+            var p = Vector()
+            var xp = x + j * tapStride
+            var wp = weights + j * cin * cout
+            for _ in 0..<cin {
+                p.addProduct(load(wp), Vector(repeating: xp[0]))
+                wp += cout
+                xp += 1
+            }
+            if j == 0 && start.overwrite {
+                store(start.initial.map { load($0) + p } ?? p, out)
+            } else {
+                store(load(out) + p, out)
+            }
+        }
+    }
+
+    /// A single output channel (a network's output layer): per tap, a vector
+    /// dot product across the inputs.
+    static func dotProducts(into output: UnsafeMutablePointer<Float>, start: Start, input: UnsafePointer<Float>,
+                            tapStride: Int, taps: Int, weights: UnsafePointer<Float>, frames: Int, inChannels cin: Int) {
+        for t in 0..<frames {
+            var total = start.overwrite ? start.initial?[0] ?? 0 : output[t]
+            for j in 0..<taps {
+                let xp = input + j * tapStride + t * cin, wp = weights + j * cin
+                var p = Vector()
+                var i = 0
+                while i < cin {
+                    p.addProduct(load(wp + i), load(xp + i))
+                    i += 16
+                }
+                total += p.sum()
+            }
+            output[t] = total
+        }
+    }
+
+    /// Any other width, one value at a time in the same order.
+    static func scalar(into output: UnsafeMutablePointer<Float>, start: Start, input: UnsafePointer<Float>,
+                       tapStride: Int, taps: Int, weights: UnsafePointer<Float>, frames: Int, inChannels cin: Int,
+                       outChannels cout: Int) {
+        for t in 0..<frames {
+            let dst = output + t * cout
+            if start.overwrite {
+                if let b = start.initial { dst.update(from: b, count: cout) } else { dst.update(repeating: 0, count: cout) }
+            }
+            for j in 0..<taps {
+                let xp = input + j * tapStride + t * cin, wp = weights + j * cin * cout
+                for o in 0..<cout {
+                    var p: Float = 0
+                    for i in 0..<cin { p.addProduct(wp[i * cout + o], xp[i]) }
+                    dst[o] += p
+                }
+            }
+        }
+    }
+}
