@@ -26,12 +26,19 @@ let package = Package(
         // Model files: safetensors with micro-tcn names (and .nam), handed to the core as plain descriptions.
         .target(name: "NeuralFXModelFiles", dependencies: ["NeuralFXCore"]),
 
+        // Real-time factor of one model file (NAM speed measurements; to fold into fxbench).
+        .executableTarget(name: "nam-rtf", dependencies: ["NeuralFXModelFiles", "NeuralFXCore"]),
+
         // Test support: counts heap allocations made by the calling thread.
         .target(name: "CAllocationCounter", cSettings: hotC),
 
         .testTarget(name: "NeuralFXCoreTests",
                     dependencies: ["NeuralFXCore", "CAllocationCounter"]),
         .testTarget(name: "NeuralFXModelFilesTests",
+                    dependencies: ["NeuralFXModelFiles", "NeuralFXCore", "CAllocationCounter"],
+                    resources: [.copy("Fixtures")]),
+        // Second suite: needs the recordings in ../shared/data (fails without them).
+        .testTarget(name: "NeuralFXRealDataTests",
                     dependencies: ["NeuralFXModelFiles", "NeuralFXCore"],
                     resources: [.copy("Fixtures")]),
     ],
