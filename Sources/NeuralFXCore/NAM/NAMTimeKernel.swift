@@ -1,0 +1,170 @@
+/// The inner product every WaveNet 1x1 and dilated convolution reduces to,
+/// vectorized over time:
+///
+///     out[o][t] = init(o, t) + sum over taps j, inputs i of W[j][i][o] * src[i][t + j * tapOffset]
+///
+/// Rows are channels, each holding 16-frame tiles, so one input vector (16
+/// frames of one channel) is loaded once and multiplied by every output's
+/// weight, broadcast from memory at a fixed offset: 8 or 16 independent
+/// accumulators stay in registers and every fused multiply-add is full width
+/// whatever the channel count. `W` is tap-major with outputs contiguous
+/// (`weightStride` floats per input column). Frames are processed in whole
+/// tiles: callers size every buffer to a multiple of 16 frames, and lanes past
+/// the block's end are computed but never used. `init(o, t)` is
+/// `bias[o] + mix[o] * audio[t] + addend[o][t]`, each term optional.
+enum NAMTimeKernel {
+    typealias Lanes = SIMD16<Float>
+
+    struct Source {
+        var pointer: UnsafePointer<Float>
+        var inputs: Int
+        var rowStride: Int
+        var taps = 1
+        var tapOffset = 0
+    }
+
+    struct Initial {
+        var bias: UnsafePointer<Float>? = nil
+        var mix: UnsafePointer<Float>? = nil
+        var audio: UnsafePointer<Float>? = nil
+        var addend: UnsafePointer<Float>? = nil
+        var addendRowStride = 0
+
+        @inline(__always)
+        func start(_ o: Int, _ t: Int) -> Lanes {
+            var v = Lanes(repeating: bias?[o] ?? 0)
+            if let m = mix { v = v.addingProduct(Lanes.load(audio! + t), Lanes(repeating: m[o])) }
+            if let a = addend { v += Lanes.load(a + o * addendRowStride + t) }
+            return v
+        }
+    }
+
+    /// All output rows: groups of 16, or one group of 8 when `rows == 8`.
+    @inline(__always)
+    static func run(out: UnsafeMutablePointer<Float>, outRowStride: Int, rows: Int, weights: UnsafePointer<Float>,
+                    source: Source, initial: Initial, frames: Int) {
+        if rows == 8 {
+            rows8(out: out, outRowStride: outRowStride, weights: weights, weightStride: 8, source: source,
+                  initial: initial, frames: frames)
+            return
+        }
+        for g in stride(from: 0, to: rows, by: 16) {
+            var shifted = initial
+            shifted.bias = initial.bias.map { $0 + g }
+            shifted.mix = initial.mix.map { $0 + g }
+            shifted.addend = initial.addend.map { $0 + g * initial.addendRowStride }
+            rows16(out: out + g * outRowStride, outRowStride: outRowStride, weights: weights + g, weightStride: rows,
+                   source: source, initial: shifted, frames: frames)
+        }
+    }
+
+    /// 16 output rows over one 16-frame tile at a time.
+    @inline(__always)
+    static func rows16(out: UnsafeMutablePointer<Float>, outRowStride: Int, weights: UnsafePointer<Float>,
+                       weightStride: Int, source: Source, initial: Initial, frames: Int) {
+        var t = 0
+        while t < frames {
+            var a0 = initial.start(0, t)
+            var a1 = initial.start(1, t)
+            var a2 = initial.start(2, t)
+            var a3 = initial.start(3, t)
+            var a4 = initial.start(4, t)
+            var a5 = initial.start(5, t)
+            var a6 = initial.start(6, t)
+            var a7 = initial.start(7, t)
+            var a8 = initial.start(8, t)
+            var a9 = initial.start(9, t)
+            var a10 = initial.start(10, t)
+            var a11 = initial.start(11, t)
+            var a12 = initial.start(12, t)
+            var a13 = initial.start(13, t)
+            var a14 = initial.start(14, t)
+            var a15 = initial.start(15, t)
+            for j in 0..<source.taps {
+                let base = source.pointer + j * source.tapOffset + t
+                var w = weights + j * source.inputs * weightStride
+                for i in 0..<source.inputs {
+                    let x = Lanes.load(base + i * source.rowStride)
+                    a0 = a0.addingProduct(x, Lanes(repeating: w[0]))
+                    a1 = a1.addingProduct(x, Lanes(repeating: w[1]))
+                    a2 = a2.addingProduct(x, Lanes(repeating: w[2]))
+                    a3 = a3.addingProduct(x, Lanes(repeating: w[3]))
+                    a4 = a4.addingProduct(x, Lanes(repeating: w[4]))
+                    a5 = a5.addingProduct(x, Lanes(repeating: w[5]))
+                    a6 = a6.addingProduct(x, Lanes(repeating: w[6]))
+                    a7 = a7.addingProduct(x, Lanes(repeating: w[7]))
+                    a8 = a8.addingProduct(x, Lanes(repeating: w[8]))
+                    a9 = a9.addingProduct(x, Lanes(repeating: w[9]))
+                    a10 = a10.addingProduct(x, Lanes(repeating: w[10]))
+                    a11 = a11.addingProduct(x, Lanes(repeating: w[11]))
+                    a12 = a12.addingProduct(x, Lanes(repeating: w[12]))
+                    a13 = a13.addingProduct(x, Lanes(repeating: w[13]))
+                    a14 = a14.addingProduct(x, Lanes(repeating: w[14]))
+                    a15 = a15.addingProduct(x, Lanes(repeating: w[15]))
+                    w += weightStride
+                }
+            }
+            let o = out + t
+            a0.store(o)
+            a1.store(o + 1 * outRowStride)
+            a2.store(o + 2 * outRowStride)
+            a3.store(o + 3 * outRowStride)
+            a4.store(o + 4 * outRowStride)
+            a5.store(o + 5 * outRowStride)
+            a6.store(o + 6 * outRowStride)
+            a7.store(o + 7 * outRowStride)
+            a8.store(o + 8 * outRowStride)
+            a9.store(o + 9 * outRowStride)
+            a10.store(o + 10 * outRowStride)
+            a11.store(o + 11 * outRowStride)
+            a12.store(o + 12 * outRowStride)
+            a13.store(o + 13 * outRowStride)
+            a14.store(o + 14 * outRowStride)
+            a15.store(o + 15 * outRowStride)
+            t += 16
+        }
+    }
+
+    /// 8 output rows over one 16-frame tile at a time.
+    @inline(__always)
+    static func rows8(out: UnsafeMutablePointer<Float>, outRowStride: Int, weights: UnsafePointer<Float>,
+                       weightStride: Int, source: Source, initial: Initial, frames: Int) {
+        var t = 0
+        while t < frames {
+            var a0 = initial.start(0, t)
+            var a1 = initial.start(1, t)
+            var a2 = initial.start(2, t)
+            var a3 = initial.start(3, t)
+            var a4 = initial.start(4, t)
+            var a5 = initial.start(5, t)
+            var a6 = initial.start(6, t)
+            var a7 = initial.start(7, t)
+            for j in 0..<source.taps {
+                let base = source.pointer + j * source.tapOffset + t
+                var w = weights + j * source.inputs * weightStride
+                for i in 0..<source.inputs {
+                    let x = Lanes.load(base + i * source.rowStride)
+                    a0 = a0.addingProduct(x, Lanes(repeating: w[0]))
+                    a1 = a1.addingProduct(x, Lanes(repeating: w[1]))
+                    a2 = a2.addingProduct(x, Lanes(repeating: w[2]))
+                    a3 = a3.addingProduct(x, Lanes(repeating: w[3]))
+                    a4 = a4.addingProduct(x, Lanes(repeating: w[4]))
+                    a5 = a5.addingProduct(x, Lanes(repeating: w[5]))
+                    a6 = a6.addingProduct(x, Lanes(repeating: w[6]))
+                    a7 = a7.addingProduct(x, Lanes(repeating: w[7]))
+                    w += weightStride
+                }
+            }
+            let o = out + t
+            a0.store(o)
+            a1.store(o + 1 * outRowStride)
+            a2.store(o + 2 * outRowStride)
+            a3.store(o + 3 * outRowStride)
+            a4.store(o + 4 * outRowStride)
+            a5.store(o + 5 * outRowStride)
+            a6.store(o + 6 * outRowStride)
+            a7.store(o + 7 * outRowStride)
+            t += 16
+        }
+    }
+}
