@@ -37,33 +37,34 @@ public enum NAMActivationPrecision: String, Sendable {
 }
 
 extension NAMActivation {
-    /// Applies the activation to one vector of lanes.
+    typealias Lanes = SIMD16<Float>
+
+    /// Applies the activation to 16 values.
     @inline(__always)
-    func apply<V: FloatLanes>(_ v: V, _ precision: NAMActivationPrecision) -> V {
+    func apply(_ v: Lanes, _ precision: NAMActivationPrecision) -> Lanes {
         if self == .tanh && precision == .fast { return FastTanh.tanh(v) }
         return lanewise(v)
     }
 
-    /// `act(a) * sigmoid(b)`, NAM's gated unit.
+    /// `act(a) * sigmoid(b)`, NAM's gated unit, on 16 pairs.
     @inline(__always)
-    func gated<V: FloatLanes>(_ a: V, _ b: V, _ precision: NAMActivationPrecision) -> V {
+    func gated(_ a: Lanes, _ b: Lanes, _ precision: NAMActivationPrecision) -> Lanes {
         guard precision == .fast else { return gatedLanewise(a, b) }
-        let half = V(repeating: 0.5)
-        let gate = V.fma(half, half, FastTanh.tanh(V.mul(b, half)))
-        return V.mul(apply(a, precision), gate)
+        let half = Lanes(repeating: 0.5)
+        return apply(a, precision) * half.addingProduct(half, FastTanh.tanh(b * half))
     }
 
     @inline(never)
-    func lanewise<V: FloatLanes>(_ v: V) -> V {
+    func lanewise(_ v: Lanes) -> Lanes {
         var out = v
-        for i in 0..<V.scalarCount { out[i] = apply(v[i]) }
+        for i in 0..<Lanes.scalarCount { out[i] = apply(v[i]) }
         return out
     }
 
     @inline(never)
-    func gatedLanewise<V: FloatLanes>(_ a: V, _ b: V) -> V {
+    func gatedLanewise(_ a: Lanes, _ b: Lanes) -> Lanes {
         var out = a
-        for i in 0..<V.scalarCount { out[i] = apply(a[i]) * Activation.sigmoid(b[i]) }
+        for i in 0..<Lanes.scalarCount { out[i] = apply(a[i]) * Activation.sigmoid(b[i]) }
         return out
     }
 }

@@ -168,3 +168,13 @@ enum NAMTimeKernel {
         }
     }
 }
+
+extension SIMD16 where Scalar == Float {
+    @inline(__always) static func load(_ p: UnsafePointer<Float>) -> Self {
+        UnsafeRawPointer(p).loadUnaligned(as: Self.self)
+    }
+
+    @inline(__always) func store(_ p: UnsafeMutablePointer<Float>) {
+        UnsafeMutableRawPointer(p).storeBytes(of: self, as: Self.self)
+    }
+}

@@ -279,6 +279,16 @@ public final class NAMWaveNet: StreamingNetwork {
         for c in 0..<a.channels {
             let src = mid + c * stride, dst = z + c * stride, h = head + c * stride
             var t = 0
+            if !a.gated && act == .tanh && precision == .fast {
+                // The standard presets' case, kept free of any call.
+                while t < tiled {
+                    let v = FastTanh.tanh(V.load(src + t))
+                    v.store(dst + t)
+                    (V.load(h + t) + v).store(h + t)
+                    t += 16
+                }
+                continue
+            }
             while t < tiled {
                 let v = a.gated ? act.gated(V.load(src + t), V.load(src + gateOffset + t), precision)
                                 : act.apply(V.load(src + t), precision)
