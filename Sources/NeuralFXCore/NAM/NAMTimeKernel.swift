@@ -39,13 +39,37 @@ enum NAMTimeKernel {
         }
     }
 
+    /// Where results go: rows of `pointer`, or, for the standard presets'
+    /// layers (plain fast tanh), straight through the activation: `tanh` of
+    /// each row into `activated` and added into `head` (same row stride), so
+    /// the pre-activation never leaves registers.
+    struct Output {
+        var pointer: UnsafeMutablePointer<Float>
+        var rowStride: Int
+        var activated: UnsafeMutablePointer<Float>? = nil
+        var head: UnsafeMutablePointer<Float>? = nil
+
+        @inline(__always)
+        func put(_ a: Lanes, _ o: Int, _ t: Int) {
+            let offset = o * rowStride + t
+            guard let z = activated else { a.store(pointer + offset); return }
+            let v = FastTanh.tanh(a)
+            v.store(z + offset)
+            (Lanes.load(head! + offset) + v).store(head! + offset)
+        }
+
+        func rows(from g: Int) -> Output {
+            Output(pointer: pointer + g * rowStride, rowStride: rowStride, activated: activated.map { $0 + g * rowStride },
+                   head: head.map { $0 + g * rowStride })
+        }
+    }
+
     /// All output rows: groups of 16, or one group of 8 when `rows == 8`.
     @inline(__always)
-    static func run(out: UnsafeMutablePointer<Float>, outRowStride: Int, rows: Int, weights: UnsafePointer<Float>,
-                    source: Source, initial: Initial, frames: Int) {
+    static func run(_ output: Output, rows: Int, weights: UnsafePointer<Float>, source: Source, initial: Initial,
+                    frames: Int) {
         if rows == 8 {
-            rows8(out: out, outRowStride: outRowStride, weights: weights, weightStride: 8, source: source,
-                  initial: initial, frames: frames)
+            rows8(output, weights: weights, weightStride: 8, source: source, initial: initial, frames: frames)
             return
         }
         for g in stride(from: 0, to: rows, by: 16) {
@@ -53,15 +77,15 @@ enum NAMTimeKernel {
             shifted.bias = initial.bias.map { $0 + g }
             shifted.mix = initial.mix.map { $0 + g }
             shifted.addend = initial.addend.map { $0 + g * initial.addendRowStride }
-            rows16(out: out + g * outRowStride, outRowStride: outRowStride, weights: weights + g, weightStride: rows,
-                   source: source, initial: shifted, frames: frames)
+            rows16(output.rows(from: g), weights: weights + g, weightStride: rows, source: source, initial: shifted,
+                   frames: frames)
         }
     }
 
     /// 16 output rows over one 16-frame tile at a time.
     @inline(__always)
-    static func rows16(out: UnsafeMutablePointer<Float>, outRowStride: Int, weights: UnsafePointer<Float>,
-                       weightStride: Int, source: Source, initial: Initial, frames: Int) {
+    static func rows16(_ output: Output, weights: UnsafePointer<Float>, weightStride: Int, source: Source,
+                       initial: Initial, frames: Int) {
         var t = 0
         while t < frames {
             var a0 = initial.start(0, t)
@@ -104,31 +128,30 @@ enum NAMTimeKernel {
                     w += weightStride
                 }
             }
-            let o = out + t
-            a0.store(o)
-            a1.store(o + 1 * outRowStride)
-            a2.store(o + 2 * outRowStride)
-            a3.store(o + 3 * outRowStride)
-            a4.store(o + 4 * outRowStride)
-            a5.store(o + 5 * outRowStride)
-            a6.store(o + 6 * outRowStride)
-            a7.store(o + 7 * outRowStride)
-            a8.store(o + 8 * outRowStride)
-            a9.store(o + 9 * outRowStride)
-            a10.store(o + 10 * outRowStride)
-            a11.store(o + 11 * outRowStride)
-            a12.store(o + 12 * outRowStride)
-            a13.store(o + 13 * outRowStride)
-            a14.store(o + 14 * outRowStride)
-            a15.store(o + 15 * outRowStride)
+            output.put(a0, 0, t)
+            output.put(a1, 1, t)
+            output.put(a2, 2, t)
+            output.put(a3, 3, t)
+            output.put(a4, 4, t)
+            output.put(a5, 5, t)
+            output.put(a6, 6, t)
+            output.put(a7, 7, t)
+            output.put(a8, 8, t)
+            output.put(a9, 9, t)
+            output.put(a10, 10, t)
+            output.put(a11, 11, t)
+            output.put(a12, 12, t)
+            output.put(a13, 13, t)
+            output.put(a14, 14, t)
+            output.put(a15, 15, t)
             t += 16
         }
     }
 
     /// 8 output rows over one 16-frame tile at a time.
     @inline(__always)
-    static func rows8(out: UnsafeMutablePointer<Float>, outRowStride: Int, weights: UnsafePointer<Float>,
-                       weightStride: Int, source: Source, initial: Initial, frames: Int) {
+    static func rows8(_ output: Output, weights: UnsafePointer<Float>, weightStride: Int, source: Source,
+                       initial: Initial, frames: Int) {
         var t = 0
         while t < frames {
             var a0 = initial.start(0, t)
@@ -155,15 +178,14 @@ enum NAMTimeKernel {
                     w += weightStride
                 }
             }
-            let o = out + t
-            a0.store(o)
-            a1.store(o + 1 * outRowStride)
-            a2.store(o + 2 * outRowStride)
-            a3.store(o + 3 * outRowStride)
-            a4.store(o + 4 * outRowStride)
-            a5.store(o + 5 * outRowStride)
-            a6.store(o + 6 * outRowStride)
-            a7.store(o + 7 * outRowStride)
+            output.put(a0, 0, t)
+            output.put(a1, 1, t)
+            output.put(a2, 2, t)
+            output.put(a3, 3, t)
+            output.put(a4, 4, t)
+            output.put(a5, 5, t)
+            output.put(a6, 6, t)
+            output.put(a7, 7, t)
             t += 16
         }
     }

@@ -240,30 +240,33 @@ public final class NAMWaveNet: StreamingNetwork {
         let stride = rowStride
         var x = residualA.pointer, next = residualB.pointer
         if source == UnsafePointer(x) { swap(&x, &next) }
-        NAMTimeKernel.run(out: x, outRowStride: stride, rows: a.rows, weights: a.rechannel,
+        NAMTimeKernel.run(.init(pointer: x, rowStride: stride), rows: a.rows, weights: a.rechannel,
                           source: .init(pointer: source, inputs: a.inputSize, rowStride: stride),
                           initial: .init(), frames: tiled)
         if first { headIn.update(repeating: 0, count: a.channels * stride) }
         let z = activated.pointer, m = mid.pointer, audioRow = UnsafePointer(audio.pointer)
+        let fusedTanh = !a.gated && a.activation == .tanh && precision == .fast
         for (n, l) in a.layers.enumerated() {
             let ring = rings[a.firstRing + n]
             ring.push(UnsafePointer(x), sourceRowStride: stride, frames: frames)
             let window = ring.window(frames: frames, delay: (a.kernelSize - 1) * l.dilation)
-            NAMTimeKernel.run(out: m, outRowStride: stride, rows: a.convRows, weights: l.conv,
+            NAMTimeKernel.run(fusedTanh ? .init(pointer: m, rowStride: stride, activated: z, head: headIn)
+                                        : .init(pointer: m, rowStride: stride),
+                              rows: a.convRows, weights: l.conv,
                               source: .init(pointer: window, inputs: a.channels, rowStride: ring.rowStride,
                                             taps: a.kernelSize, tapOffset: l.dilation),
                               initial: .init(bias: l.convBias, mix: l.mix, audio: audioRow), frames: tiled)
-            activate(a, mid: m, into: z, head: headIn, tiled: tiled)
+            if !fusedTanh { activate(a, mid: m, into: z, head: headIn, tiled: tiled) }
             // The last layer's residual output feeds nothing.
             if !(last && n == a.layers.count - 1) {
-                NAMTimeKernel.run(out: next, outRowStride: stride, rows: a.rows, weights: l.pointwise,
+                NAMTimeKernel.run(.init(pointer: next, rowStride: stride), rows: a.rows, weights: l.pointwise,
                                   source: .init(pointer: z, inputs: a.channels, rowStride: stride),
                                   initial: .init(bias: l.pointwiseBias, addend: x, addendRowStride: stride),
                                   frames: tiled)
             }
             swap(&x, &next)
         }
-        NAMTimeKernel.run(out: headOut, outRowStride: stride, rows: a.headRows, weights: a.headRechannel,
+        NAMTimeKernel.run(.init(pointer: headOut, rowStride: stride), rows: a.headRows, weights: a.headRechannel,
                           source: .init(pointer: headIn, inputs: a.channels, rowStride: stride),
                           initial: .init(bias: a.headRechannelBias), frames: tiled)
         return x
@@ -279,16 +282,6 @@ public final class NAMWaveNet: StreamingNetwork {
         for c in 0..<a.channels {
             let src = mid + c * stride, dst = z + c * stride, h = head + c * stride
             var t = 0
-            if !a.gated && act == .tanh && precision == .fast {
-                // The standard presets' case, kept free of any call.
-                while t < tiled {
-                    let v = FastTanh.tanh(V.load(src + t))
-                    v.store(dst + t)
-                    (V.load(h + t) + v).store(h + t)
-                    t += 16
-                }
-                continue
-            }
             while t < tiled {
                 let v = a.gated ? act.gated(V.load(src + t), V.load(src + gateOffset + t), precision)
                                 : act.apply(V.load(src + t), precision)
