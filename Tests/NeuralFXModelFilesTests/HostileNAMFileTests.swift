@@ -88,6 +88,11 @@ final class HostileNAMFileTests: XCTestCase {
         XCTAssertTrue(refusal("wavenet-nano") { o in layers(&o) { $0[1]["head_size"] = 2 } }
             .contains("head_size 2 and there is no head"))
         XCTAssertTrue(refusal("wavenet-nano") { o in o["sample_rate"] = 1000 }.contains("'sample_rate'"))
+        XCTAssertTrue(refusal("wavenet-nano") { o in
+            layers(&o) { $0[1]["kernel_size"] = 64; $0[1]["dilations"] = [Int](repeating: 65536, count: 40) }
+        }.contains("MiB (more than any model this runs"))
+        XCTAssertTrue(refusal("lstm") { o in o["config"] = ["input_size": 1, "hidden_size": 4096, "num_layers": 2] }
+            .contains("'hidden_size' is 4096, outside 1...128"))
         XCTAssertTrue(refusal("lstm") { o in o["config"] = ["input_size": 2, "hidden_size": 8, "num_layers": 2] }
             .contains("only mono audio"))
         XCTAssertTrue(refusal("lstm") { o in o["config"] = ["input_size": 1, "hidden_size": -3, "num_layers": 2] }

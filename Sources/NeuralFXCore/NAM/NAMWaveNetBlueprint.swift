@@ -90,6 +90,17 @@ public struct NAMWaveNetConfig: Equatable, Sendable {
 
     public var receptiveField: Int { 1 + layerArrays.reduce(0) { $0 + $1.receptiveField - 1 } }
 
+    public static let maxHistoryBytes = 256 << 20
+
+    /// A bound on the input history the layers keep (each layer's channels
+    /// over twice its dilated span plus a block), refused above
+    /// `maxHistoryBytes` before anything is allocated.
+    public var historyBytes: Int {
+        layerArrays.reduce(0) { total, a in
+            a.dilations.reduce(total) { $0 + 4 * a.channels * 2 * 2 * ((a.kernelSize - 1) * $1 + 4096) }
+        }
+    }
+
     /// Why the arrays cannot be chained into a mono network, if they cannot.
     public var inconsistency: String? {
         guard !layerArrays.isEmpty else { return "WaveNet has no layer arrays" }
@@ -115,6 +126,9 @@ public struct NAMWaveNetConfig: Equatable, Sendable {
                     return "\(name) has \(a.channels) channels but the previous array's head_size is \(previous.headSize)"
                 }
             }
+        }
+        if historyBytes > Self.maxHistoryBytes {
+            return "the layers' history would need \(historyBytes >> 20) MiB (more than any model this runs, \(Self.maxHistoryBytes >> 20) MiB)"
         }
         if let h = head {
             if h.layers < 1 || h.channels < 1 { return "head has no layers" }

@@ -221,7 +221,9 @@ struct ConfigReader {
     func lstm(_ config: [String: Any]) throws -> (layers: Int, hidden: Int) {
         let input = try int(config, "input_size", "", in: 1...64)
         guard input == 1 else { throw fail("'input_size' is \(input) (only mono audio, 1, is supported)") }
-        return (try int(config, "num_layers", "", in: 1...16), try int(config, "hidden_size", "", in: 1...1024))
+        // Bounds well above NAM's largest LSTMs (4 x 64) that keep the half
+        // second of prewarm at load time short.
+        return (try int(config, "num_layers", "", in: 1...4), try int(config, "hidden_size", "", in: 1...128))
     }
 
     func linear(_ config: [String: Any]) throws -> (taps: Int, bias: Bool) {
