@@ -49,7 +49,9 @@ enum NAMTimeKernel {
         var activated: UnsafeMutablePointer<Float>? = nil
         var head: UnsafeMutablePointer<Float>? = nil
 
-        @inline(__always)
+        // Transparent: `@inline(__always)` was not honoured for this call,
+        // and an outlined call passes the vector in four 128-bit pieces.
+        @_transparent
         func put(_ a: Lanes, _ o: Int, _ t: Int) {
             let offset = o * rowStride + t
             guard let z = activated else { a.store(pointer + offset); return }
