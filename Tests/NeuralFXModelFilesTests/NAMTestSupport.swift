@@ -29,7 +29,9 @@ func randomBlockSizes(count: Int, maxBlock: Int, seed: UInt64) -> [Int] {
     return [1, maxBlock] + (0..<count).map { _ in 1 + Int(rng.next() % UInt64(maxBlock)) }
 }
 
-/// The blueprint with exact activations (WaveNet); others are exact already.
+/// The blueprint with exact activations (Linear has none).
 func exact(_ blueprint: any NetworkBlueprint) -> any NetworkBlueprint {
-    (blueprint as? NAMWaveNetBlueprint)?.with(precision: .exact) ?? blueprint
+    if let wave = blueprint as? NAMWaveNetBlueprint { return wave.with(precision: .exact) }
+    if let lstm = blueprint as? NAMLSTMBlueprint { return lstm.with(precision: .exact) }
+    return blueprint
 }

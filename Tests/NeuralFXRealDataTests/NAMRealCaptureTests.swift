@@ -72,5 +72,7 @@ func randomBlockSizes(count: Int, maxBlock: Int, seed: UInt64) -> [Int] {
 }
 
 func exact(_ blueprint: any NetworkBlueprint) -> any NetworkBlueprint {
-    (blueprint as? NAMWaveNetBlueprint)?.with(precision: .exact) ?? blueprint
+    if let wave = blueprint as? NAMWaveNetBlueprint { return wave.with(precision: .exact) }
+    if let lstm = blueprint as? NAMLSTMBlueprint { return lstm.with(precision: .exact) }
+    return blueprint
 }

@@ -14,14 +14,23 @@ public struct NAMLSTMBlueprint: NetworkBlueprint, Equatable {
     /// Zeros run from the stored state to reach the silence state.
     /// NeuralAmpModelerCore prewarms an LSTM with half a second.
     public var prewarmFrames: Int
+    public var precision: NAMActivationPrecision
 
-    public init(layers: Int, inputSize: Int, hiddenSize: Int, weights: [Float], prewarmFrames: Int) {
+    public init(layers: Int, inputSize: Int, hiddenSize: Int, weights: [Float], prewarmFrames: Int,
+                precision: NAMActivationPrecision = .fast) {
         precondition(weights.count == Self.weightCount(layers: layers, inputSize: inputSize, hiddenSize: hiddenSize))
         self.layers = layers
         self.inputSize = inputSize
         self.hiddenSize = hiddenSize
         self.weights = weights
         self.prewarmFrames = prewarmFrames
+        self.precision = precision
+    }
+
+    public func with(precision: NAMActivationPrecision) -> NAMLSTMBlueprint {
+        var copy = self
+        copy.precision = precision
+        return copy
     }
 
     public static func weightCount(layers: Int, inputSize: Int, hiddenSize: Int) -> Int {
@@ -36,7 +45,9 @@ public struct NAMLSTMBlueprint: NetworkBlueprint, Equatable {
     public func makeNetwork() -> any StreamingNetwork { NAMLSTM(self) }
 }
 
-/// The running LSTM, one sample at a time with exact sigmoid and tanh.
+/// The running LSTM, one sample at a time. With `.fast` precision the gate
+/// nonlinearities are `FastTanh` over 16 gates at once (sigmoid as
+/// `(1 + tanh(x / 2)) / 2`); with `.exact`, libm per gate.
 ///
 /// Silence state: the file stores each layer's state after one second of
 /// silence (the trainer computes it at export), the Python reference starts
@@ -58,6 +69,12 @@ public final class NAMLSTM: StreamingNetwork {
     let silentXH: [FloatBuffer]
     let silentCell: [FloatBuffer]
     let gates: FloatBuffer
+    /// Fast path: gate `r` becomes `offset + outScale * tanh(inScale * x)`
+    /// (sigmoid for i, f, o; tanh for g), 16 at a time; and a padded copy of
+    /// the cell state for its tanh.
+    let inScale: FloatBuffer, outScale: FloatBuffer, offset: FloatBuffer
+    let cellScratch: FloatBuffer
+    let fast: Bool
     private var maxBlock = 0
 
     public init(_ b: NAMLSTMBlueprint) {
@@ -91,7 +108,14 @@ public final class NAMLSTM: StreamingNetwork {
         inputWidths = widths
         self.xh = xh
         self.cell = cell
-        gates = FloatBuffer(count: 4 * h)
+        let paddedGates = (4 * h + 15) / 16 * 16
+        gates = FloatBuffer(count: paddedGates)
+        inScale = FloatBuffer(count: paddedGates, value: 0.5)
+        outScale = FloatBuffer(count: paddedGates, value: 0.5)
+        offset = FloatBuffer(count: paddedGates, value: 0.5)
+        for r in (2 * h)..<(3 * h) { inScale[r] = 1; outScale[r] = 1; offset[r] = 0 }
+        cellScratch = FloatBuffer(count: (h + 15) / 16 * 16)
+        fast = b.precision == .fast
         silentXH = xh.map { FloatBuffer(count: $0.count) }
         silentCell = cell.map { FloatBuffer(count: $0.count) }
         var zero: Float = 0
@@ -138,9 +162,30 @@ public final class NAMLSTM: StreamingNetwork {
                 for r in 0..<(4 * h) { g[r] += col[r] * v }
             }
             let c = cell[l].pointer
-            for i in 0..<h {
-                c[i] = Activation.sigmoid(g[h + i]) * c[i] + Activation.sigmoid(g[i]) * Float.tanh(g[2 * h + i])
-                state[input + i] = Activation.sigmoid(g[3 * h + i]) * Float.tanh(c[i])
+            if fast {
+                typealias V = SIMD16<Float>
+                var r = 0
+                while r < gates.count {
+                    let t = FastTanh.tanh(V.load(g + r) * V.load(inScale.pointer + r))
+                    V.load(offset.pointer + r).addingProduct(V.load(outScale.pointer + r), t).store(g + r)
+                    r += 16
+                }
+                let cs = cellScratch.pointer
+                for i in 0..<h {
+                    c[i] = g[h + i] * c[i] + g[i] * g[2 * h + i]
+                    cs[i] = c[i]
+                }
+                r = 0
+                while r < h {
+                    FastTanh.tanh(V.load(cs + r)).store(cs + r)
+                    r += 16
+                }
+                for i in 0..<h { state[input + i] = g[3 * h + i] * cs[i] }
+            } else {
+                for i in 0..<h {
+                    c[i] = Activation.sigmoid(g[h + i]) * c[i] + Activation.sigmoid(g[i]) * Float.tanh(g[2 * h + i])
+                    state[input + i] = Activation.sigmoid(g[3 * h + i]) * Float.tanh(c[i])
+                }
             }
         }
         let last = xh[columns.count - 1].pointer + inputWidths[columns.count - 1]
