@@ -21,9 +21,9 @@ do { model = try ModelFile.load(path: args[1]) } catch {
     exit(1)
 }
 var blueprint = model.blueprint
-if args.count > 5, let wave = blueprint as? NAMWaveNetBlueprint {
-    blueprint = wave.with(precision: NAMActivationPrecision(rawValue: args[5]) ?? .fast)
-}
+let precision = args.count > 5 ? NAMActivationPrecision(rawValue: args[5]) ?? .fast : .fast
+if let wave = blueprint as? NAMWaveNetBlueprint { blueprint = wave.with(precision: precision) }
+if let lstm = blueprint as? NAMLSTMBlueprint { blueprint = lstm.with(precision: precision) }
 let frames = Int(seconds * model.sampleRate)
 var rng = SplitMix64(seed: 1)
 let input: [Float] = (0..<frames).map { i in
@@ -57,8 +57,7 @@ for _ in 0..<runs {
 }
 times.sort()
 cpuTimes.sort()
-let precision = (blueprint as? NAMWaveNetBlueprint)?.precision.rawValue ?? "exact"
 print(String(format: "%@ (%@, %@ activations): block %d, %.0f Hz, %d runs of %.0f s: "
              + "RTF median %.5f (min %.5f, max %.5f); CPU-time RTF median %.5f (min %.5f)",
-             model.name, blueprint.architectureName, precision, block, model.sampleRate, runs, seconds,
+             model.name, blueprint.architectureName, precision.rawValue, block, model.sampleRate, runs, seconds,
              times[times.count / 2], times.first!, times.last!, cpuTimes[cpuTimes.count / 2], cpuTimes.first!))
