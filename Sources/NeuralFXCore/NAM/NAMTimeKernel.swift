@@ -150,11 +150,71 @@ enum NAMTimeKernel {
         }
     }
 
-    /// 8 output rows over one 16-frame tile at a time.
+    /// 8 output rows over two 16-frame tiles at a time (16 independent
+    /// accumulators keep both multiply-add units busy), then a last single tile.
     @inline(__always)
     static func rows8(_ output: Output, weights: UnsafePointer<Float>, weightStride: Int, source: Source,
-                       initial: Initial, frames: Int) {
+                      initial: Initial, frames: Int) {
         var t = 0
+        while t + 32 <= frames {
+            var a0 = initial.start(0, t), b0 = initial.start(0, t + 16)
+            var a1 = initial.start(1, t), b1 = initial.start(1, t + 16)
+            var a2 = initial.start(2, t), b2 = initial.start(2, t + 16)
+            var a3 = initial.start(3, t), b3 = initial.start(3, t + 16)
+            var a4 = initial.start(4, t), b4 = initial.start(4, t + 16)
+            var a5 = initial.start(5, t), b5 = initial.start(5, t + 16)
+            var a6 = initial.start(6, t), b6 = initial.start(6, t + 16)
+            var a7 = initial.start(7, t), b7 = initial.start(7, t + 16)
+            for j in 0..<source.taps {
+                let base = source.pointer + j * source.tapOffset + t
+                var w = weights + j * source.inputs * weightStride
+                for i in 0..<source.inputs {
+                    let x = Lanes.load(base + i * source.rowStride), y = Lanes.load(base + i * source.rowStride + 16)
+                    let w0 = Lanes(repeating: w[0])
+                    a0 = a0.addingProduct(x, w0)
+                    b0 = b0.addingProduct(y, w0)
+                    let w1 = Lanes(repeating: w[1])
+                    a1 = a1.addingProduct(x, w1)
+                    b1 = b1.addingProduct(y, w1)
+                    let w2 = Lanes(repeating: w[2])
+                    a2 = a2.addingProduct(x, w2)
+                    b2 = b2.addingProduct(y, w2)
+                    let w3 = Lanes(repeating: w[3])
+                    a3 = a3.addingProduct(x, w3)
+                    b3 = b3.addingProduct(y, w3)
+                    let w4 = Lanes(repeating: w[4])
+                    a4 = a4.addingProduct(x, w4)
+                    b4 = b4.addingProduct(y, w4)
+                    let w5 = Lanes(repeating: w[5])
+                    a5 = a5.addingProduct(x, w5)
+                    b5 = b5.addingProduct(y, w5)
+                    let w6 = Lanes(repeating: w[6])
+                    a6 = a6.addingProduct(x, w6)
+                    b6 = b6.addingProduct(y, w6)
+                    let w7 = Lanes(repeating: w[7])
+                    a7 = a7.addingProduct(x, w7)
+                    b7 = b7.addingProduct(y, w7)
+                    w += weightStride
+                }
+            }
+            output.put(a0, 0, t)
+            output.put(b0, 0, t + 16)
+            output.put(a1, 1, t)
+            output.put(b1, 1, t + 16)
+            output.put(a2, 2, t)
+            output.put(b2, 2, t + 16)
+            output.put(a3, 3, t)
+            output.put(b3, 3, t + 16)
+            output.put(a4, 4, t)
+            output.put(b4, 4, t + 16)
+            output.put(a5, 5, t)
+            output.put(b5, 5, t + 16)
+            output.put(a6, 6, t)
+            output.put(b6, 6, t + 16)
+            output.put(a7, 7, t)
+            output.put(b7, 7, t + 16)
+            t += 32
+        }
         while t < frames {
             var a0 = initial.start(0, t)
             var a1 = initial.start(1, t)
