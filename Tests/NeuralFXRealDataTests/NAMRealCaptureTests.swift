@@ -46,7 +46,7 @@ final class NAMRealCaptureTests: XCTestCase {
     }
 }
 
-func render(_ blueprint: any NetworkBlueprint, _ x: [Float], blocks: [Int]) -> [Float] {
+private func render(_ blueprint: any NetworkBlueprint, _ x: [Float], blocks: [Int]) -> [Float] {
     let net = blueprint.makeNetwork()
     net.prepare(maxBlockSize: blocks.max()!)
     var y = [Float](repeating: 0, count: x.count)
@@ -64,14 +64,14 @@ func render(_ blueprint: any NetworkBlueprint, _ x: [Float], blocks: [Int]) -> [
     return y
 }
 
-func maxDifference(_ a: [Float], _ b: [Float]) -> Float { zip(a, b).map { abs($0 - $1) }.max()! }
+private func maxDifference(_ a: [Float], _ b: [Float]) -> Float { zip(a, b).map { abs($0 - $1) }.max()! }
 
-func randomBlockSizes(count: Int, maxBlock: Int, seed: UInt64) -> [Int] {
+private func randomBlockSizes(count: Int, maxBlock: Int, seed: UInt64) -> [Int] {
     var rng = SplitMix64(seed: seed)
     return [1, maxBlock] + (0..<count).map { _ in 1 + Int(rng.next() % UInt64(maxBlock)) }
 }
 
-func exact(_ blueprint: any NetworkBlueprint) -> any NetworkBlueprint {
+private func exact(_ blueprint: any NetworkBlueprint) -> any NetworkBlueprint {
     if let wave = blueprint as? NAMWaveNetBlueprint { return wave.with(precision: .exact) }
     if let lstm = blueprint as? NAMLSTMBlueprint { return lstm.with(precision: .exact) }
     return blueprint
