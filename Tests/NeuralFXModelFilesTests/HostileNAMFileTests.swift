@@ -106,7 +106,7 @@ final class HostileNAMFileTests: XCTestCase {
         let model = try NAMModelFile.load(try JSONSerialization.data(withJSONObject: o), path: "dir/nano.nam")
         XCTAssertEqual(model.sampleRate, 48000)
         XCTAssertEqual(model.name, "nano")
-        XCTAssertTrue(model.info.contains { $0.key == "sample rate" && $0.value.contains("not in file") })
+        XCTAssertTrue(model.info.contains { $0.key == "sample rate in file" && $0.value.contains("48000 Hz") })
         XCTAssertNil(NAMModelFile.loudness(of: model))
         XCTAssertEqual(NAMOutputLevel.normalized.gainDecibels(for: model), 0)
     }

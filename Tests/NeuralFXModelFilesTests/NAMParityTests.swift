@@ -93,6 +93,7 @@ final class NAMParityTests: XCTestCase {
         XCTAssertEqual(info["loudness"], "-17.50 dB")
         XCTAssertEqual(info["training ESR"], "0.0123")
         XCTAssertEqual(info["format"], "Neural Amp Modeler .nam 0.5.4")
+        XCTAssertNil(info["sample rate in file"], "the fixture states its rate")
         XCTAssertTrue(info["architecture"]!.contains("receptive field 4093 samples"), info["architecture"]!)
         XCTAssertEqual(NAMModelFile.loudness(of: model), -17.5)
         XCTAssertEqual(NAMOutputLevel.raw.gainDecibels(for: model), 0)

@@ -42,7 +42,7 @@ final class NAMRealCaptureTests: XCTestCase {
         XCTAssertEqual(info["training ESR"], "0.13345033695550146")
         XCTAssertEqual(NAMOutputLevel.normalized.gainDecibels(for: model), -18 + 20.020729064941406, accuracy: 0.01)
         let standard = try ModelFile.load(path: try sharedData("nam/wavenet_a1_standard.nam"))
-        XCTAssertTrue(standard.info.contains { $0.key == "sample rate" && $0.value.contains("not in file") })
+        XCTAssertTrue(standard.info.contains { $0.key == "sample rate in file" && $0.value.contains("48000 Hz") })
     }
 }
 

@@ -95,8 +95,8 @@ public enum NAMModelFile {
     static func info(_ m: [String: Any], version: String, layout: String, weightCount: Int, rate: Double,
                      rateGiven: Bool) -> [(key: String, value: String)] {
         var out: [(key: String, value: String)] = [("format", "Neural Amp Modeler .nam \(version)"),
-                                                   ("architecture", "\(layout), \(weightCount) weights"),
-                                                   ("sample rate", "\(Int(rate)) Hz\(rateGiven ? "" : " (not in file; NAM's default)")")]
+                                                   ("architecture", "\(layout), \(weightCount) weights")]
+        if !rateGiven { out.append(("sample rate in file", "none (read as NAM's default, \(Int(rate)) Hz)")) }
         func text(_ key: String) -> String? {
             switch m[key] {
             case let s as String where !s.isEmpty: return s
