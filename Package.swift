@@ -12,6 +12,12 @@ let package = Package(
     name: "NeuralFX",
     products: [
         .library(name: "NeuralFXCore", targets: ["NeuralFXCore"]),
+        .library(name: "NeuralFXAudio", targets: ["NeuralFXAudio"]),
+        .library(name: "NeuralFXTools", targets: ["NeuralFXTools"]),
+        .executable(name: "fxrender", targets: ["fxrender"]),
+        .library(name: "NeuralFXDevices", targets: ["NeuralFXDevices"]),
+        .library(name: "NeuralFXDatasets", targets: ["NeuralFXDatasets"]),
+        .executable(name: "fxtrain", targets: ["fxtrain"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
@@ -41,6 +47,40 @@ let package = Package(
         .testTarget(name: "NeuralFXRealDataTests",
                     dependencies: ["NeuralFXModelFiles", "NeuralFXCore"],
                     resources: [.copy("Fixtures")]),
+
+        // Audio files (libsndfile), resampling (libsamplerate), loudness. C enters here only.
+        .systemLibrary(name: "CSndFile", pkgConfig: "sndfile", providers: [.apt(["libsndfile1-dev"])]),
+        .systemLibrary(name: "CSampleRate", pkgConfig: "samplerate", providers: [.apt(["libsamplerate0-dev"])]),
+        .target(name: "NeuralFXAudio", dependencies: ["CSndFile", "CSampleRate"], swiftSettings: hotSwift),
+        .testTarget(name: "NeuralFXAudioTests", dependencies: ["NeuralFXAudio"]),
+
+        // Model/preset catalog and the offline render pipeline shared by the executables.
+        .target(name: "NeuralFXTools", dependencies: ["NeuralFXCore", "NeuralFXModelFiles", "NeuralFXAudio"]),
+        .executableTarget(name: "fxrender",
+                          dependencies: ["NeuralFXTools", .product(name: "ArgumentParser", package: "swift-argument-parser")]),
+        .testTarget(name: "NeuralFXToolsTests", dependencies: ["NeuralFXTools", "NeuralFXAudio", "NeuralFXCore"]),
+        // Runs the built fxrender (a dependency so that `swift test` builds it).
+        .testTarget(name: "FXRenderTests",
+                    dependencies: ["fxrender", "NeuralFXTools", "NeuralFXModelFiles", "NeuralFXAudio", "NeuralFXCore"]),
+
+        // Reference devices (optical compressor, overdrive) and the paired
+        // datasets rendered from them.
+        .target(name: "NeuralFXDevices",
+                dependencies: ["NeuralFXCore", .product(name: "RealModule", package: "swift-numerics")],
+                swiftSettings: hotSwift),
+        .target(name: "NeuralFXDatasets",
+                dependencies: ["NeuralFXCore", "NeuralFXDevices", "NeuralFXAudio",
+                               .product(name: "RealModule", package: "swift-numerics")],
+                swiftSettings: hotSwift),
+        .executableTarget(name: "fxtrain",
+                          dependencies: ["NeuralFXDatasets", "NeuralFXDevices",
+                                         .product(name: "ArgumentParser", package: "swift-argument-parser")]),
+        .testTarget(name: "NeuralFXDevicesTests",
+                    dependencies: ["NeuralFXDevices", "NeuralFXCore", "CAllocationCounter", "NeuralFXModelFiles"]),
+        .testTarget(name: "NeuralFXDatasetsTests",
+                    dependencies: ["NeuralFXDatasets", "NeuralFXDevices", "NeuralFXAudio", "NeuralFXCore"]),
+        // Runs the built fxtrain (a dependency so that `swift test` builds it).
+        .testTarget(name: "FXTrainTests", dependencies: ["fxtrain", "NeuralFXDatasets"]),
     ],
     swiftLanguageModes: [.v5]
 )

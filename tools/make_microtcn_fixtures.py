@@ -10,7 +10,9 @@ output of tools/microtcn_reference.py. Run from the repository root:
 """
 import json
 import os
+import subprocess
 import sys
+import tempfile
 
 import torch
 from safetensors.torch import save_file
@@ -80,6 +82,34 @@ def main():
             io["conditioning"] = cond.flatten().contiguous()
         save_file(io, os.path.join(OUT, f"{name}-io.safetensors"))
         print(f"{name}: receptive field {receptive_field(cfg)}, {n} samples")
+    converted_checkpoint(generator)
+
+
+def converted_checkpoint(generator):
+    """A Lightning-style checkpoint (state_dict + hyper_parameters, as micro-tcn
+    saves them) run through tools/microtcn_to_safetensors.py, so the parity
+    test covers the converter too."""
+    cfg = full_config(nblocks=3, kernel_size=7, dilation_growth=6, channel_width=12)
+    model = MicroTCN(cfg).eval()
+    randomize(model, generator)
+    hparams = {k: v for k, v in cfg.items() if k != "activation"}
+    hparams.update(lr=3e-4, sample_rate=44100, train_loss="l1+stft")
+    target = os.path.join(OUT, "converted-checkpoint.safetensors")
+    if os.path.exists(target):
+        os.remove(target)
+    with tempfile.TemporaryDirectory() as tmp:
+        ckpt = os.path.join(tmp, "uTCN-small.ckpt")
+        torch.save({"epoch": 7, "state_dict": model.state_dict(), "hyper_parameters": hparams}, ckpt)
+        subprocess.run([sys.executable, os.path.join(os.path.dirname(__file__), "microtcn_to_safetensors.py"),
+                        ckpt, target, "--name", "converted-checkpoint"], check=True)
+    n = 1600
+    x = signal(n, generator)[None, None, :]
+    cond = torch.tensor([[[1.0, 0.35]]])
+    with torch.no_grad():
+        y = model.stream_equivalent(x, cond)
+    save_file({"input": x.flatten().contiguous(), "output": y.flatten().contiguous(),
+               "conditioning": cond.flatten().contiguous()},
+              os.path.join(OUT, "converted-checkpoint-io.safetensors"))
 
 
 if __name__ == "__main__":

@@ -11,7 +11,7 @@ func fixtureURL(_ relative: String) -> URL {
 /// (fixtures made by tools/make_microtcn_fixtures.py).
 final class MicroTCNParityTests: XCTestCase {
     static let cases = ["utcn-100-c", "small-gelu", "small-snake", "small-gated", "small-tanh", "small-silu",
-                        "small-relu-unconditioned", "small-grouped", "small-growth"]
+                        "small-relu-unconditioned", "small-grouped", "small-growth", "converted-checkpoint"]
 
     func testEveryFixtureMatchesPyTorch() throws {
         for name in Self.cases {

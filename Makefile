@@ -1,0 +1,52 @@
+# NeuralFX: build, demo, tests and install.
+#   make demo      set up, build, and render the bundled example through the bundled compressor
+#   make test      set up, build, and run the whole default test suite
+#   make test-real the second suite, on the recordings in ../shared/data (not on a fresh machine)
+#   make install   PREFIX=/usr/local: commands, models and presets
+
+PREFIX ?= /usr/local
+SWIFT ?= swift
+CONFIG := -c release
+BIN := .build/release
+SHARE := $(DESTDIR)$(PREFIX)/share/neuralfx
+
+# Debian packages the project builds and tests against.
+DEBIAN_PACKAGES := libsndfile1-dev libsamplerate0-dev libjack-jackd2-dev jackd2 \
+	libasound2-dev libasound2-plugins alsa-utils pkg-config
+
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+
+.PHONY: setup build demo test test-real install clean
+
+setup:
+	@missing=$$(for p in $(DEBIAN_PACKAGES); do dpkg-query -W -f='$${Status}\n' $$p 2>/dev/null | grep -q '^install ok installed' || echo $$p; done); \
+	if [ -n "$$missing" ]; then \
+		echo "installing Debian packages:" $$missing; \
+		$(SUDO) apt-get update -qq && \
+		DEBIAN_FRONTEND=noninteractive $(SUDO) -E apt-get install -y -qq --no-install-recommends $$missing; \
+	fi
+	@command -v $(SWIFT) >/dev/null || { echo "error: Swift 6 toolchain not found on PATH (https://www.swift.org/install/linux/)"; exit 1; }
+
+build: setup
+	$(SWIFT) build $(CONFIG)
+
+demo: build
+	@mkdir -p out
+	$(BIN)/fxrender examples/drums-and-bass.flac out/demo-la2a.wav --knob peak=0.4 --force
+	@echo "wrote out/demo-la2a.wav"
+
+test: build
+	$(SWIFT) test $(CONFIG) --skip NeuralFXRealDataTests
+
+test-real: build
+	@[ -d ../shared/data ] || { echo "error: ../shared/data not found beside the project (the real-data suite needs it)"; exit 1; }
+	$(SWIFT) test $(CONFIG) --filter NeuralFXRealDataTests
+
+install: build
+	install -d $(DESTDIR)$(PREFIX)/bin $(SHARE)/models $(SHARE)/presets
+	for t in fxrender fxhost fxtrain fxbench; do [ ! -x $(BIN)/$$t ] || install -m 755 $(BIN)/$$t $(DESTDIR)$(PREFIX)/bin/; done
+	install -m 644 models/* $(SHARE)/models/
+	[ -z "$$(ls presets)" ] || install -m 644 presets/* $(SHARE)/presets/
+
+clean:
+	rm -rf .build out
