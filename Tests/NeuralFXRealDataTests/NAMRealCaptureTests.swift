@@ -21,6 +21,7 @@ final class NAMRealCaptureTests: XCTestCase {
             let whole = render(exact(model.blueprint), x, blocks: [x.count])
             let worst = maxDifference(whole, expected)
             XCTAssertLessThan(worst, 1e-5, "\(name): max error against the reference \(worst)")
+            print("NAM real capture \(name): max error \(worst) (peak \(expected.map(abs).max()!))")
             let streamed = render(exact(model.blueprint), x, blocks: randomBlockSizes(count: 50, maxBlock: 200, seed: 5))
             XCTAssertLessThanOrEqual(maxDifference(streamed, whole), 1e-6, "\(name): streaming differs from whole-file")
             let fast = render(model.blueprint, x, blocks: [64])
