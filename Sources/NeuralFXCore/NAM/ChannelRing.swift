@@ -23,6 +23,28 @@ final class ChannelRing {
 
     /// Appends `frames` frames from channel rows `rowStride` apart.
     func push(_ source: UnsafePointer<Float>, sourceRowStride: Int, frames: Int) {
+        let slot = writeFrame & (ringFrames - 1)
+        if slot + frames <= ringFrames {
+            // The usual case, no wrap: both copies in one pass of vector moves
+            // (a library copy per channel costs more in calls than in bytes).
+            for c in 0..<channels {
+                let low = data.pointer + c * rowStride + slot, high = low + ringFrames, src = source + c * sourceRowStride
+                var f = 0
+                while f + 16 <= frames {
+                    let v = SIMD16<Float>.load(src + f)
+                    v.store(low + f)
+                    v.store(high + f)
+                    f += 16
+                }
+                while f < frames {
+                    low[f] = src[f]
+                    high[f] = src[f]
+                    f += 1
+                }
+            }
+            writeFrame = (writeFrame + frames) & (ringFrames - 1)
+            return
+        }
         for c in 0..<channels {
             let row = data.pointer + c * rowStride, src = source + c * sourceRowStride
             var f = 0
