@@ -12,7 +12,7 @@ SHARE := $(DESTDIR)$(PREFIX)/share/neuralfx
 
 # Debian packages the project builds and tests against.
 DEBIAN_PACKAGES := libsndfile1-dev libsamplerate0-dev libjack-jackd2-dev jackd2 \
-	libasound2-dev libasound2-plugins alsa-utils pkg-config
+	libasound2-dev libasound2-plugins alsa-utils pkg-config tmux
 
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 

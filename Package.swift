@@ -18,6 +18,8 @@ let package = Package(
         .library(name: "NeuralFXDevices", targets: ["NeuralFXDevices"]),
         .library(name: "NeuralFXDatasets", targets: ["NeuralFXDatasets"]),
         .executable(name: "fxtrain", targets: ["fxtrain"]),
+        .library(name: "NeuralFXHost", targets: ["NeuralFXHost"]),
+        .executable(name: "fxhost", targets: ["fxhost"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
@@ -81,6 +83,18 @@ let package = Package(
                     dependencies: ["NeuralFXDatasets", "NeuralFXDevices", "NeuralFXAudio", "NeuralFXCore"]),
         // Runs the built fxtrain (a dependency so that `swift test` builds it).
         .testTarget(name: "FXTrainTests", dependencies: ["fxtrain", "NeuralFXDatasets"]),
+        // Live hosting: JACK and ALSA through system-library targets, wrapped once in NeuralFXHost.
+        .systemLibrary(name: "CJack", pkgConfig: "jack", providers: [.apt(["libjack-jackd2-dev"])]),
+        .systemLibrary(name: "CALSA", pkgConfig: "alsa", providers: [.apt(["libasound2-dev"])]),
+        .target(name: "NeuralFXHost",
+                dependencies: ["NeuralFXCore", "NeuralFXTools", "CJack", "CALSA", "CAllocationCounter"],
+                swiftSettings: hotSwift),
+        .executableTarget(name: "fxhost",
+                          dependencies: ["NeuralFXHost", "CAllocationCounter",
+                                         .product(name: "ArgumentParser", package: "swift-argument-parser")]),
+        // Runs the built fxhost against real servers (a dependency so that `swift test` builds it).
+        .testTarget(name: "FXHostTests",
+                    dependencies: ["fxhost", "NeuralFXHost", "NeuralFXTools", "NeuralFXModelFiles", "NeuralFXCore"]),
     ],
     swiftLanguageModes: [.v5]
 )
