@@ -40,6 +40,8 @@ let package = Package(
         .executableTarget(name: "fxbench",
                           dependencies: ["NeuralFXBench", "NeuralFXCore", "NeuralFXModelFiles",
                                          .product(name: "ArgumentParser", package: "swift-argument-parser")]),
+        // Real-time factor of one model file (NAM speed measurements; to fold into fxbench).
+        .executableTarget(name: "nam-rtf", dependencies: ["NeuralFXModelFiles", "NeuralFXCore"]),
 
         // Test support: counts heap allocations made by the calling thread.
         .target(name: "CAllocationCounter", cSettings: hotC),
@@ -47,6 +49,10 @@ let package = Package(
         .testTarget(name: "NeuralFXCoreTests",
                     dependencies: ["NeuralFXCore", "CAllocationCounter"]),
         .testTarget(name: "NeuralFXModelFilesTests",
+                    dependencies: ["NeuralFXModelFiles", "NeuralFXCore", "CAllocationCounter"],
+                    resources: [.copy("Fixtures")]),
+        // Second suite: needs the recordings in ../shared/data (fails without them).
+        .testTarget(name: "NeuralFXRealDataTests",
                     dependencies: ["NeuralFXModelFiles", "NeuralFXCore"],
                     resources: [.copy("Fixtures")]),
 

@@ -22,9 +22,11 @@ public enum ModelFile {
     public static let descriptionKey = "description"
     public static let provenanceKey = "provenance"
 
-    /// Loads any model file this project reads, chosen by content.
+    /// Loads any model file this project reads, chosen by extension and
+    /// content: Neural Amp Modeler captures (.nam) or safetensors.
     public static func load(path: String) throws -> EffectModel {
         let data = try readFile(path)
+        if NAMModelFile.looksLikeNAM(data, path: path) { return try NAMModelFile.load(data, path: path) }
         return try loadSafetensors(data, path: path)
     }
 
