@@ -41,7 +41,6 @@ let package = Package(
                           dependencies: ["NeuralFXBench", "NeuralFXCore", "NeuralFXModelFiles",
                                          .product(name: "ArgumentParser", package: "swift-argument-parser")]),
         // Real-time factor of one model file (NAM speed measurements; to fold into fxbench).
-        .executableTarget(name: "nam-rtf", dependencies: ["NeuralFXModelFiles", "NeuralFXCore"]),
 
         // Test support: counts heap allocations made by the calling thread.
         .target(name: "CAllocationCounter", cSettings: hotC),
