@@ -12,6 +12,7 @@ let package = Package(
     name: "NeuralFX",
     products: [
         .library(name: "NeuralFXCore", targets: ["NeuralFXCore"]),
+        .library(name: "NeuralFXAudio", targets: ["NeuralFXAudio"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
@@ -34,6 +35,12 @@ let package = Package(
         .testTarget(name: "NeuralFXModelFilesTests",
                     dependencies: ["NeuralFXModelFiles", "NeuralFXCore"],
                     resources: [.copy("Fixtures")]),
+
+        // Audio files (libsndfile), resampling (libsamplerate), loudness. C enters here only.
+        .systemLibrary(name: "CSndFile", pkgConfig: "sndfile", providers: [.apt(["libsndfile1-dev"])]),
+        .systemLibrary(name: "CSampleRate", pkgConfig: "samplerate", providers: [.apt(["libsamplerate0-dev"])]),
+        .target(name: "NeuralFXAudio", dependencies: ["CSndFile", "CSampleRate"], swiftSettings: hotSwift),
+        .testTarget(name: "NeuralFXAudioTests", dependencies: ["NeuralFXAudio"]),
     ],
     swiftLanguageModes: [.v5]
 )
