@@ -41,6 +41,13 @@ let package = Package(
         .systemLibrary(name: "CSampleRate", pkgConfig: "samplerate", providers: [.apt(["libsamplerate0-dev"])]),
         .target(name: "NeuralFXAudio", dependencies: ["CSndFile", "CSampleRate"], swiftSettings: hotSwift),
         .testTarget(name: "NeuralFXAudioTests", dependencies: ["NeuralFXAudio"]),
+
+        // Training: exact backpropagation for micro-tcn, losses, optimizer, datasets, trainer.
+        .target(name: "NeuralFXTraining",
+                dependencies: ["NeuralFXCore", "NeuralFXModelFiles", "NeuralFXAudio",
+                               .product(name: "RealModule", package: "swift-numerics")],
+                swiftSettings: hotSwift),
+        .testTarget(name: "NeuralFXTrainingTests", dependencies: ["NeuralFXTraining", "NeuralFXCore", "NeuralFXAudio"]),
     ],
     swiftLanguageModes: [.v5]
 )
