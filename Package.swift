@@ -13,6 +13,7 @@ let package = Package(
     products: [
         .library(name: "NeuralFXCore", targets: ["NeuralFXCore"]),
         .library(name: "NeuralFXAudio", targets: ["NeuralFXAudio"]),
+        .executable(name: "fxtrain", targets: ["fxtrain"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
@@ -48,6 +49,9 @@ let package = Package(
                                .product(name: "RealModule", package: "swift-numerics")],
                 swiftSettings: hotSwift),
         .testTarget(name: "NeuralFXTrainingTests", dependencies: ["NeuralFXTraining", "NeuralFXCore", "NeuralFXAudio"]),
+        .executableTarget(name: "fxtrain",
+                          dependencies: ["NeuralFXTraining", "NeuralFXModelFiles", "NeuralFXCore",
+                                         .product(name: "ArgumentParser", package: "swift-argument-parser")]),
     ],
     swiftLanguageModes: [.v5]
 )

@@ -74,6 +74,8 @@ public struct LossFunction: Equatable, Sendable, CustomStringConvertible {
 
     /// The loss of one item; writes its gradient with respect to `prediction`
     /// into `gradient` (when given).
+    @_specialize(where T == Float)
+    @_specialize(where T == Double)
     public func evaluate<T: TrainingScalar>(prediction y: UnsafePointer<T>, target t: UnsafePointer<T>, count: Int,
                                             gradient: UnsafeMutablePointer<T>?) -> T {
         gradient?.update(repeating: 0, count: count)

@@ -8,9 +8,9 @@ public struct AdamOptimizer: Codable, Equatable, Sendable {
     public var beta2: Float = 0.999
     public var epsilon: Float = 1e-8
     public var weightDecay: Float
-    public private(set) var step = 0
-    public private(set) var firstMoment: [Float]
-    public private(set) var secondMoment: [Float]
+    public var step = 0
+    public var firstMoment: [Float]
+    public var secondMoment: [Float]
 
     public init(parameterCount: Int, learningRate: Float, weightDecay: Float = 0) {
         self.learningRate = learningRate
@@ -54,7 +54,7 @@ public struct PlateauScheduler: Codable, Equatable, Sendable {
     public var patience: Int
     public var threshold: Double = 1e-4
     public var minimum: Float = 1e-6
-    public private(set) var best = Double.infinity
+    public private(set) var best = Double.greatestFiniteMagnitude
     public private(set) var badValidations = 0
 
     public init(patience: Int, factor: Float = 0.5) {

@@ -94,6 +94,10 @@ public final class TrainingNetwork<T: TrainingScalar> {
 
     /// Runs the batch through the network in training mode and updates the
     /// running statistics (unless `updateRunningStatistics` is false).
+    // Callers in other modules get the Float and Double specializations, not
+    // the (much slower) generic code.
+    @_specialize(where T == Float)
+    @_specialize(where T == Double)
     public func forward(updateRunningStatistics: Bool = true) {
         let c = config
         parameters.withUnsafeBufferPointer { pbuf in
@@ -225,6 +229,8 @@ public final class TrainingNetwork<T: TrainingScalar> {
     // MARK: Backward
 
     /// Computes `gradient` from the `outputGradient`s of the last `forward`.
+    @_specialize(where T == Float)
+    @_specialize(where T == Double)
     public func backward() {
         let c = config
         parameters.withUnsafeBufferPointer { pbuf in
