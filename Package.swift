@@ -49,6 +49,9 @@ let package = Package(
                                .product(name: "RealModule", package: "swift-numerics")],
                 swiftSettings: hotSwift),
         .testTarget(name: "NeuralFXTrainingTests", dependencies: ["NeuralFXTraining", "NeuralFXCore", "NeuralFXAudio"]),
+        .testTarget(name: "FXTrainTests", dependencies: ["fxtrain", "NeuralFXAudio", "NeuralFXCore", "NeuralFXModelFiles"]),
+        // Second suite: needs the recordings in ../shared/data (fails without them).
+        .testTarget(name: "NeuralFXRealDataTests", dependencies: ["NeuralFXTraining"]),
         .executableTarget(name: "fxtrain",
                           dependencies: ["NeuralFXTraining", "NeuralFXModelFiles", "NeuralFXCore",
                                          .product(name: "ArgumentParser", package: "swift-argument-parser")]),
