@@ -36,14 +36,15 @@ public struct Checkpoint: Codable, Equatable {
         let temp = path + ".\(ProcessInfo.processInfo.processIdentifier).tmp"
         do {
             try data.write(to: URL(fileURLWithPath: temp))
-            if FileManager.default.fileExists(atPath: path) {
-                _ = try FileManager.default.replaceItemAt(URL(fileURLWithPath: path), withItemAt: URL(fileURLWithPath: temp))
-            } else {
-                try FileManager.default.moveItem(atPath: temp, toPath: path)
-            }
         } catch {
-            try? FileManager.default.removeItem(atPath: temp)
             throw DatasetError("cannot write checkpoint '\(path)': \(error.localizedDescription)")
+        }
+        // rename(2) replaces the previous checkpoint atomically: a run killed
+        // at any moment leaves either the old or the new one.
+        guard rename(temp, path) == 0 else {
+            let reason = String(cString: strerror(errno))
+            try? FileManager.default.removeItem(atPath: temp)
+            throw DatasetError("cannot write checkpoint '\(path)': \(reason)")
         }
     }
 

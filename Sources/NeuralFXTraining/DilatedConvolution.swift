@@ -47,6 +47,11 @@ struct DilatedConvolution {
     func forward<T: TrainingScalar>(_ x: UnsafePointer<T>, frames: Int, weights w: UnsafePointer<T>,
                                     into z: UnsafeMutablePointer<T>) {
         let cin = inChannels, cout = outChannels, ipg = inPerGroup, opg = outPerGroup
+        if groups == 1 && cout % lanes == 0 {
+            ConvolutionKernels.forward(x, frames: frames, inChannels: cin, outChannels: cout, kernelSize: kernelSize,
+                                       dilation: dilation, weights: w, into: z)
+            return
+        }
         z.update(repeating: 0, count: frames * cout)
         for t in 0..<frames {
             let zrow = z + t * cout
@@ -76,6 +81,15 @@ struct DilatedConvolution {
                                      weights w: UnsafePointer<T>, transposed wt: UnsafePointer<T>?,
                                      weightGradient dw: UnsafeMutablePointer<T>, inputGradient dx: UnsafeMutablePointer<T>?) {
         let cin = inChannels, cout = outChannels, ipg = inPerGroup, opg = outPerGroup
+        if groups == 1 && cout % lanes == 0 && cin % 4 == 0 && (dx == nil || cin % lanes == 0) {
+            ConvolutionKernels.weightGradient(x, frames: frames, inChannels: cin, outChannels: cout, kernelSize: kernelSize,
+                                              dilation: dilation, outputGradient: dz, into: dw)
+            if let dx, let wt {
+                ConvolutionKernels.inputGradient(dz, frames: frames, inChannels: cin, outChannels: cout, kernelSize: kernelSize,
+                                                 dilation: dilation, transposed: wt, into: dx)
+            }
+            return
+        }
         for t in 0..<frames {
             let dzrow = dz + t * cout
             for j in 0..<kernelSize {

@@ -158,7 +158,10 @@ struct STFTLoss<T: TrainingScalar> {
     let fft: FFT<T>
     let window: [T]
     let hop: Int
-    static var magnitudeFloor: T { T(1e-7) }
+    /// Magnitudes are `sqrt(|X|^2 + floor^2)`: like auraloss's power clamp at
+    /// 1e-8, it keeps near-silent bins from dominating the log term, but
+    /// stays differentiable.
+    static var magnitudeFloor: T { T(1e-4) }
 
     init(size: Int) {
         fft = FFT(size: size)

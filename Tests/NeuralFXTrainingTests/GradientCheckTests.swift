@@ -98,6 +98,11 @@ final class GradientCheckTests: XCTestCase {
         check(c)
     }
 
+    func testWideChannelsUseTheVectorKernels() {
+        // 16 channels take the register-blocked convolution kernels.
+        check(MicroTCNConfig(nparams: 1, nblocks: 2, kernelSize: 2, dilationGrowth: 3, channelWidth: 16, activation: .prelu))
+    }
+
     func testChannelGrowth() {
         var c = small(.tanh)
         c.channelGrowth = 2

@@ -19,7 +19,8 @@ final class TrainerTests: XCTestCase {
         try first.run(limits: TrainingLimits(steps: 7), checkpointPath: nil)
         let path = NSTemporaryDirectory() + "fxtrain-resume-\(getpid()).checkpoint"
         defer { try? FileManager.default.removeItem(atPath: path) }
-        try first.checkpoint(elapsedSeconds: 1).write(to: path)
+        try first.checkpoint(elapsedSeconds: 0).write(to: path)
+        try first.checkpoint(elapsedSeconds: 1).write(to: path)  // replaces the earlier one
         let resumed = try trainer(settings, resume: try Checkpoint.read(from: path))
         XCTAssertEqual(resumed.step, 7)
         try resumed.run(limits: TrainingLimits(steps: 12), checkpointPath: nil)
