@@ -22,7 +22,7 @@ struct TrainCommand: ParsableCommand {
     @Option(help: "Stop after this many minutes of training (counted across resumed sessions).") var minutes: Double?
     @Option(help: "Stop after this many passes over the training audio.") var epochs: Double?
     @Option(help: "Stop after this many optimizer steps.") var steps: Int?
-    @Option(help: "Continue the run saved in this checkpoint.") var resume: String?
+    @Option(help: "Continue the run saved in this checkpoint (with that run's settings).") var resume: String?
     @Option(name: .customLong("lr"), help: "Learning rate.") var learningRate: Float = 1e-3
     @Option(name: .customLong("batch"), help: "Chunks per batch.") var batchSize = 8
     @Option(name: .customLong("chunk"), help: "Output samples per chunk.") var chunkLength = 8192
@@ -115,11 +115,14 @@ struct TrainCommand: ParsableCommand {
         if let epochs { limits.steps = min(limits.steps ?? .max, Int((epochs * Double(trainer.stepsPerEpoch)).rounded(.up))) }
         installInterruptHandler()
         var lastValidations = trainer.history.count
+        var lastPrint = Date.distantPast
         let reason = try trainer.run(limits: limits, checkpointPath: checkpointPath, checkpointSeconds: checkpointMinutes * 60,
                                      shouldStop: { interruptRequested != 0 }) { line in
             // A fresh line after each validation keeps a record; otherwise overwrite in place.
             let newline = trainer.history.count != lastValidations
             lastValidations = trainer.history.count
+            guard newline || Date().timeIntervalSince(lastPrint) >= 0.5 else { return }
+            lastPrint = Date()
             FileHandle.standardError.write(("\r" + line + "\u{1B}[K" + (newline ? "\n" : "")).data(using: .utf8)!)
         }
         FileHandle.standardError.write("\n".data(using: .utf8)!)

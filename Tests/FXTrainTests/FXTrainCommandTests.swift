@@ -95,7 +95,7 @@ final class FXTrainCommandTests: XCTestCase {
         try expectFailure([directory, "--out", directory + "/model.safetensors", "--steps", "5"], containing: "no value for knob 'drive'")
     }
 
-    func testShortRunWritesModelLogAndPlots() throws {
+    func writeClipperDataset() throws {
         var entries: [String] = []
         for (i, drive) in [0.0, 0.5, 1.0].enumerated() {
             let x = signal(4, seed: UInt64(i + 1))
@@ -106,6 +106,10 @@ final class FXTrainCommandTests: XCTestCase {
         }
         try Data(#"{"sample_rate":8000,"pairs":[\#(entries.joined(separator: ","))]}"#.utf8)
             .write(to: URL(fileURLWithPath: directory + "/manifest.json"))
+    }
+
+    func testShortRunWritesModelLogAndPlots() throws {
+        try writeClipperDataset()
         let model = directory + "/model.safetensors"
         let r = try run([directory, "--arch", "utcn-100-c", "--out", model, "--steps", "6", "--batch", "2", "--chunk", "1024",
                          "--val-every", "3", "--eval-seconds", "1"])
@@ -132,5 +136,34 @@ final class FXTrainCommandTests: XCTestCase {
                                "--steps", "9"])
         XCTAssertEqual(resumed.status, 0, resumed.output + resumed.error)
         XCTAssertTrue(resumed.output.contains("resuming at step 6") && resumed.output.contains("at step 9"), resumed.output)
+    }
+
+    func testCtrlCSavesACheckpointThatResumes() throws {
+        try writeClipperDataset()
+        let p = Process()
+        p.executableURL = URL(fileURLWithPath: executable)
+        p.arguments = [directory, "--arch", "utcn-100-c", "--out", directory + "/model.safetensors", "--steps", "100000",
+                       "--batch", "2", "--chunk", "1024", "--val-every", "1000"]
+        let err = Pipe()
+        p.standardError = err
+        p.standardOutput = Pipe()
+        try p.run()
+        // Wait until training has started (the live line appears), then interrupt.
+        var seen = ""
+        while !seen.contains(" step ") {
+            let chunk = err.fileHandleForReading.availableData
+            if chunk.isEmpty { break }
+            seen += String(decoding: chunk, as: UTF8.self)
+        }
+        p.interrupt()
+        _ = err.fileHandleForReading.readDataToEndOfFile()
+        p.waitUntilExit()
+        XCTAssertEqual(p.terminationStatus, 130)
+        XCTAssertFalse(FileManager.default.fileExists(atPath: directory + "/model.safetensors"), "no model from an interrupted run")
+        let checkpoint = directory + "/model.checkpoint"
+        XCTAssertTrue(FileManager.default.fileExists(atPath: checkpoint))
+        let resumed = try run([directory, "--out", directory + "/model.safetensors", "--resume", checkpoint, "--steps", "1"])
+        XCTAssertEqual(resumed.status, 0, resumed.error)
+        XCTAssertTrue(resumed.output.contains("resuming at step"), resumed.output)
     }
 }
