@@ -77,16 +77,36 @@ public final class Trainer {
 
     // MARK: Training
 
-    /// One optimizer step on a freshly sampled batch; returns its loss.
-    @discardableResult
-    public func trainStep() -> Double {
-        let length = settings.chunkLength, receptive = settings.config.receptiveField
-        for b in 0..<settings.batchSize {
+    /// Chunks whose target is quieter than this (RMS) are drawn again: on
+    /// near-silence the relative losses (ESR, spectral convergence) explode.
+    public static let silentChunkRMS: Float = 1e-3
+    static let drawAttempts = 8
+
+    /// A random training chunk (segment and start sample), avoiding silent
+    /// targets when the random stream finds a louder one within a few tries.
+    func drawChunk() -> (Segment, Int) {
+        var chosen: (Segment, Int)?
+        for _ in 0..<Trainer.drawAttempts {
             let position = Int(random.next() % UInt64(cumulativePositions.last!))
             var s = 0
             while cumulativePositions[s] <= position { s += 1 }
             let segment = trainSegments[s]
             let start = segment.start + position - (s == 0 ? 0 : cumulativePositions[s - 1])
+            if chosen == nil { chosen = (segment, start) }
+            var energy: Float = 0
+            let target = dataset.pairs[segment.pair].target
+            for i in start..<(start + settings.chunkLength) { energy += target[i] * target[i] }
+            if energy >= Trainer.silentChunkRMS * Trainer.silentChunkRMS * Float(settings.chunkLength) { return (segment, start) }
+        }
+        return chosen!
+    }
+
+    /// One optimizer step on a freshly sampled batch; returns its loss.
+    @discardableResult
+    public func trainStep() -> Double {
+        let length = settings.chunkLength, receptive = settings.config.receptiveField
+        for b in 0..<settings.batchSize {
+            let (segment, start) = drawChunk()
             paddedInputs[segment.pair].withUnsafeBufferPointer { src in
                 network.input(b).update(from: src.baseAddress! + start, count: length + receptive - 1)
             }
