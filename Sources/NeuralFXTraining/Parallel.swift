@@ -1,7 +1,8 @@
 import Dispatch
 
-/// Runs `body(item)` for every item, on up to `threads` threads. Each item
-/// writes only its own buffers, so the results never depend on scheduling.
+/// Runs `body(item)` for every item: serially when `threads` is 1, otherwise
+/// on Dispatch's workers (one per core). Each item writes only its own
+/// buffers, so the results never depend on scheduling or thread count.
 func forEachItem(_ count: Int, threads: Int, _ body: (Int) -> Void) {
     if threads <= 1 || count <= 1 {
         for i in 0..<count { body(i) }
