@@ -40,7 +40,6 @@ let package = Package(
         .executableTarget(name: "fxbench",
                           dependencies: ["NeuralFXBench", "NeuralFXCore", "NeuralFXModelFiles",
                                          .product(name: "ArgumentParser", package: "swift-argument-parser")]),
-        // Real-time factor of one model file (NAM speed measurements; to fold into fxbench).
 
         // Test support: counts heap allocations made by the calling thread.
         .target(name: "CAllocationCounter", cSettings: hotC),
@@ -52,7 +51,7 @@ let package = Package(
                     resources: [.copy("Fixtures")]),
         // Second suite: needs the recordings in ../shared/data (fails without them).
         .testTarget(name: "NeuralFXRealDataTests",
-                    dependencies: ["NeuralFXModelFiles", "NeuralFXCore"],
+                    dependencies: ["NeuralFXModelFiles", "NeuralFXCore", "NeuralFXTraining"],
                     resources: [.copy("Fixtures")]),
 
         // Audio files (libsndfile), resampling (libsamplerate), loudness. C enters here only.
@@ -80,14 +79,16 @@ let package = Package(
                                .product(name: "RealModule", package: "swift-numerics")],
                 swiftSettings: hotSwift),
         .executableTarget(name: "fxtrain",
-                          dependencies: ["NeuralFXDatasets", "NeuralFXDevices",
+                          dependencies: ["NeuralFXDatasets", "NeuralFXDevices", "NeuralFXTraining", "NeuralFXModelFiles",
+                                         "NeuralFXCore",
                                          .product(name: "ArgumentParser", package: "swift-argument-parser")]),
         .testTarget(name: "NeuralFXDevicesTests",
                     dependencies: ["NeuralFXDevices", "NeuralFXCore", "CAllocationCounter", "NeuralFXModelFiles"]),
         .testTarget(name: "NeuralFXDatasetsTests",
                     dependencies: ["NeuralFXDatasets", "NeuralFXDevices", "NeuralFXAudio", "NeuralFXCore"]),
         // Runs the built fxtrain (a dependency so that `swift test` builds it).
-        .testTarget(name: "FXTrainTests", dependencies: ["fxtrain", "NeuralFXDatasets"]),
+        .testTarget(name: "FXTrainTests",
+                    dependencies: ["fxtrain", "NeuralFXDatasets", "NeuralFXAudio", "NeuralFXCore", "NeuralFXModelFiles"]),
         // Live hosting: JACK and ALSA through system-library targets, wrapped once in NeuralFXHost.
         .systemLibrary(name: "CJack", pkgConfig: "jack", providers: [.apt(["libjack-jackd2-dev"])]),
         .systemLibrary(name: "CALSA", pkgConfig: "alsa", providers: [.apt(["libasound2-dev"])]),
@@ -100,6 +101,12 @@ let package = Package(
         // Runs the built fxhost against real servers (a dependency so that `swift test` builds it).
         .testTarget(name: "FXHostTests",
                     dependencies: ["fxhost", "NeuralFXHost", "NeuralFXTools", "NeuralFXModelFiles", "NeuralFXCore"]),
+        // Training: exact backpropagation for micro-tcn, losses, optimizer, datasets, trainer.
+        .target(name: "NeuralFXTraining",
+                dependencies: ["NeuralFXCore", "NeuralFXModelFiles", "NeuralFXAudio",
+                               .product(name: "RealModule", package: "swift-numerics")],
+                swiftSettings: hotSwift),
+        .testTarget(name: "NeuralFXTrainingTests", dependencies: ["NeuralFXTraining", "NeuralFXCore", "NeuralFXAudio"]),
     ],
     swiftLanguageModes: [.v5]
 )

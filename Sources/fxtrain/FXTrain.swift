@@ -1,9 +1,11 @@
 import ArgumentParser
 
-/// `fxtrain`: datasets from the reference devices, and training.
+/// `fxtrain`: train effect models from paired recordings (the default), and
+/// render paired datasets from the reference devices.
 struct FXTrain: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "fxtrain",
-        abstract: "Render paired datasets from the reference devices and train effect models.",
-        subcommands: [DatasetCommand.self])
+        abstract: "Train knob-conditioned micro-tcn models from paired recordings, and render datasets from the reference devices.",
+        subcommands: [TrainCommand.self, DatasetCommand.self, ThroughputCommand.self],
+        defaultSubcommand: TrainCommand.self)
 }

@@ -6,6 +6,9 @@ import Foundation
 do {
     var command = try FXTrain.parseAsRoot()
     try command.run()
+} catch let code as ExitCode {
+    // The command has already said what went wrong.
+    exit(code.rawValue)
 } catch {
     if FXTrain.exitCode(for: error) == .success { FXTrain.exit(withError: error) }
     let message = FXTrain.message(for: error).split(whereSeparator: \.isNewline).joined(separator: " ")

@@ -18,23 +18,25 @@ public enum ActivationKind: String, Codable, CaseIterable, Sendable {
 /// Scalar definitions, shared by inference and training so the two can never
 /// disagree. `parameter` is the per-channel slope (PReLU) or frequency (Snake).
 public enum Activation {
-    @inlinable public static func sigmoid(_ x: Float) -> Float { 1 / (1 + Float.exp(-x)) }
+    // Generic over the scalar so the trainer's double-precision gradient
+    // checks run the very same definitions.
+    @inlinable public static func sigmoid<T: Real>(_ x: T) -> T { 1 / (1 + T.exp(-x)) }
 
-    @inlinable public static func gelu(_ x: Float) -> Float {
-        0.5 * x * (1 + Float.erf(x * 0.70710678118654752))
+    @inlinable public static func gelu<T: Real & BinaryFloatingPoint>(_ x: T) -> T {
+        0.5 * x * (1 + T.erf(x * 0.70710678118654752))
     }
 
-    @inlinable public static func snake(_ x: Float, _ a: Float) -> Float {
-        let s = Float.sin(a * x)
+    @inlinable public static func snake<T: Real>(_ x: T, _ a: T) -> T {
+        let s = T.sin(a * x)
         return x + s * s / a
     }
 
-    @inlinable public static func apply(_ kind: ActivationKind, _ x: Float, parameter: Float) -> Float {
+    @inlinable public static func apply<T: Real & BinaryFloatingPoint>(_ kind: ActivationKind, _ x: T, parameter: T) -> T {
         switch kind {
         case .identity: return x
         case .prelu: return x >= 0 ? x : parameter * x
         case .relu: return max(x, 0)
-        case .tanh: return Float.tanh(x)
+        case .tanh: return T.tanh(x)
         case .sigmoid: return sigmoid(x)
         case .silu: return x * sigmoid(x)
         case .gelu: return gelu(x)
@@ -43,7 +45,7 @@ public enum Activation {
         }
     }
 
-    @inlinable public static func gated(_ a: Float, _ b: Float) -> Float { Float.tanh(a) * sigmoid(b) }
+    @inlinable public static func gated<T: Real>(_ a: T, _ b: T) -> T { T.tanh(a) * sigmoid(b) }
 
     /// Applies `kind` in place to `frames` time-major frames of `channels`
     /// channels. For `.gated`, reads `2 * channels` per frame from `input`.

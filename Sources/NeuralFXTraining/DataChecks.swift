@@ -1,0 +1,129 @@
+import Foundation
+import RealModule
+
+/// What the checks found about one pair and did to it.
+public struct PairCheck: Sendable {
+    public var name: String
+    /// Samples by which the target lags the input (negative: leads), removed.
+    public var latency: Int
+    /// Normalized cross-correlation at that lag (negative: inverted polarity).
+    public var correlation: Double
+    public var polarityInverted: Bool
+    public var notes: [String]
+}
+
+/// The checks a careful capture tool runs before training: rates and
+/// lengths, latency by cross-correlation (removed, refused above a limit),
+/// polarity, silence, clipping and level.
+public enum DataChecks {
+    /// Samples of each pair the latency search looks at.
+    static let correlationWindow = 1 << 17
+
+    /// The lag (in samples, positive when the target comes later) at which
+    /// the target best matches the input, searched over `-maxLag...maxLag`,
+    /// and the normalized correlation there (its sign tells the polarity).
+    public static func estimateLatency(input: [Float], target: [Float], maxLag: Int) -> (lag: Int, correlation: Double) {
+        let length = min(input.count, target.count)
+        let window = min(length, correlationWindow)
+        let start = (length - window) / 2
+        var size = 2
+        while size < window + 2 * maxLag + 1 { size *= 2 }
+        var xr = [Double](repeating: 0, count: size), xi = xr, yr = xr, yi = xr
+        var ex = 0.0, ey = 0.0
+        for n in 0..<window {
+            xr[n] = Double(input[start + n])
+            ex += xr[n] * xr[n]
+        }
+        // The target window reaches `maxLag` past the input window on both
+        // sides so every searched lag sees full overlap where it can.
+        let targetStart = max(start - maxLag, 0)
+        let targetEnd = min(start + window + maxLag, target.count)
+        for n in targetStart..<targetEnd {
+            let v = Double(target[n])
+            yr[(n - start + size) % size] = v
+            if n >= start && n < start + window { ey += v * v }
+        }
+        let fft = FFT<Double>(size: size)
+        fft.transform(real: &xr, imaginary: &xi, sign: -1)
+        fft.transform(real: &yr, imaginary: &yi, sign: -1)
+        // r[lag] = sum_n x[n] y[n + lag]: inverse transform of conj(X) Y.
+        for k in 0..<size {
+            let re = xr[k] * yr[k] + xi[k] * yi[k], im = xr[k] * yi[k] - xi[k] * yr[k]
+            xr[k] = re
+            xi[k] = im
+        }
+        fft.transform(real: &xr, imaginary: &xi, sign: 1)
+        var best = 0, bestValue = 0.0
+        for lag in -maxLag...maxLag {
+            let v = xr[(lag + size) % size] / Double(size)
+            if abs(v) > abs(bestValue) { best = lag; bestValue = v }
+        }
+        let norm = (ex * ey).squareRoot()
+        return (best, norm > 0 ? bestValue / norm : 0)
+    }
+
+    /// Checks every pair, aligns latency, flips inverted targets and trims
+    /// lengths in place. Throws on anything training cannot use; returns one
+    /// line per finding.
+    public static func run(_ dataset: inout TrainingDataset, maxLatency: Int) throws -> [PairCheck] {
+        guard let rate = dataset.pairs.first?.sampleRate else { throw DatasetError("the dataset has no pairs") }
+        var checks: [PairCheck] = []
+        for i in dataset.pairs.indices {
+            var pair = dataset.pairs[i]
+            var notes: [String] = []
+            guard pair.sampleRate == rate else {
+                throw DatasetError("'\(pair.name)' is at \(pair.sampleRate) Hz but '\(dataset.pairs[0].name)' at \(rate) Hz; resample to one rate")
+            }
+            for (label, signal) in [("input", pair.input), ("target", pair.target)] {
+                if signal.contains(where: { !$0.isFinite }) { throw DatasetError("'\(pair.name)': the \(label) contains NaN or infinite samples") }
+                let rms = (signal.reduce(0.0) { $0 + Double($1) * Double($1) } / Double(signal.count)).squareRoot()
+                if rms < 1e-4 { throw DatasetError("'\(pair.name)': the \(label) is silent (RMS \(decibels(rms)) dBFS)") }
+                let clipped = signal.filter { abs($0) >= 0.999 }.count
+                if Double(clipped) > 1e-3 * Double(signal.count) {
+                    notes.append("the \(label) clips (\(clipped) samples at full scale)")
+                }
+                let peak = Double(signal.map(abs).max() ?? 0)
+                if peak < 0.01 { notes.append("the \(label) is quiet (peak \(decibels(peak)) dBFS); check the capture level") }
+            }
+            let longer = max(pair.input.count, pair.target.count), shorter = min(pair.input.count, pair.target.count)
+            if shorter * 2 < longer {
+                throw DatasetError("'\(pair.name)': input has \(pair.input.count) samples but target \(pair.target.count); they cannot be a pair")
+            }
+            let (lag, correlation) = estimateLatency(input: pair.input, target: pair.target, maxLag: 4 * maxLatency)
+            if abs(lag) > maxLatency {
+                throw DatasetError("'\(pair.name)': the target is offset from the input by \(lag) samples, more than the limit of \(maxLatency)")
+            }
+            if abs(correlation) < 0.05 {
+                notes.append(String(format: "input and target barely correlate (%.3f); is this the right pair?", correlation))
+            }
+            if lag > 0 {
+                pair.target.removeFirst(lag)
+                notes.append("target lags the input by \(lag) samples: removed")
+            } else if lag < 0 {
+                pair.input.removeFirst(-lag)
+                notes.append("target leads the input by \(-lag) samples: removed")
+            }
+            let inverted = correlation < 0
+            if inverted {
+                pair.target = pair.target.map { -$0 }
+                notes.append("polarity is inverted: target flipped")
+            }
+            let common = min(pair.input.count, pair.target.count)
+            if pair.input.count != pair.target.count {
+                let extra = abs(pair.input.count - pair.target.count)
+                notes.append("\(pair.input.count > common ? "input" : "target") has \(extra) samples more: trimmed")
+                pair.input.removeLast(pair.input.count - common)
+                pair.target.removeLast(pair.target.count - common)
+            }
+            let gain = decibels(rms(pair.target)) - decibels(rms(pair.input))
+            if abs(gain) > 24 { notes.append(String(format: "target is %+.1f dB from the input level", gain)) }
+            dataset.pairs[i] = pair
+            checks.append(PairCheck(name: pair.name, latency: lag, correlation: correlation, polarityInverted: inverted, notes: notes))
+        }
+        return checks
+    }
+
+    static func rms(_ x: [Float]) -> Double { (x.reduce(0.0) { $0 + Double($1) * Double($1) } / Double(max(x.count, 1))).squareRoot() }
+
+    static func decibels(_ x: Double) -> Double { x > 0 ? (20 * Double.log10(x) * 10).rounded() / 10 : -.infinity }
+}

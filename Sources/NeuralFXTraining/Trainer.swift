@@ -1,0 +1,249 @@
+import Foundation
+import NeuralFXCore
+
+/// Runs training: samples chunks, steps the optimizer, validates, keeps the
+/// best weights, and saves/restores its complete state.
+///
+/// One `SplitMix64` stream (seeded by the settings) picks every chunk, and
+/// the step counter is the data cursor, so a run resumed from a checkpoint
+/// repeats, bit for bit, what the uninterrupted run would have done.
+public final class Trainer {
+    public let settings: TrainingSettings
+    public let dataset: TrainingDataset
+    public let plan: DataSplitPlan
+    public let loss: LossFunction
+    public let network: TrainingNetwork<Float>
+    public private(set) var step = 0
+    public private(set) var random: SplitMix64
+    public private(set) var adam: AdamOptimizer
+    public private(set) var plateau: PlateauScheduler
+    public private(set) var bestValidation = Double.greatestFiniteMagnitude
+    public private(set) var bestWeights: MicroTCNWeights
+    public private(set) var history: [LogRow] = []
+    /// Training seconds before this session (from a checkpoint).
+    public private(set) var previousSeconds = 0.0
+
+    let trainSegments: [Segment]
+    /// Chunk start positions available in each training segment, cumulated.
+    let cumulativePositions: [Int]
+    /// Each pair's input with `receptiveField - 1` zeros in front, so a chunk
+    /// may start at sample 0 as if the device had heard silence before.
+    let paddedInputs: [[Float]]
+    let conditioning: [[Float]]
+    var targets: [[Float]]
+    var lossValues: [Float]
+    var lossSinceValidation = 0.0
+    var stepsSinceValidation = 0
+
+    public init(dataset: TrainingDataset, plan: DataSplitPlan, settings: TrainingSettings,
+                resumeFrom checkpoint: Checkpoint? = nil) throws {
+        if let problem = settings.problem { throw DatasetError(problem) }
+        guard settings.config.nparams == dataset.knobs.conditioningSize else {
+            throw DatasetError("the model takes \(settings.config.nparams) knob inputs but the dataset has \(dataset.knobs.conditioningSize)")
+        }
+        self.settings = settings
+        self.dataset = dataset
+        self.plan = plan
+        loss = try LossFunction(parsing: settings.loss)
+        let config = settings.config
+        let initial = MicroTCNWeights.random(config, seed: settings.seed)
+        network = TrainingNetwork(config: config, batchSize: settings.batchSize, outputLength: settings.chunkLength,
+                                  threads: settings.threads, weights: initial)
+        random = SplitMix64(seed: settings.seed &+ 0x7261_696E)
+        adam = AdamOptimizer(parameterCount: network.layout.count, learningRate: settings.learningRate, weightDecay: settings.weightDecay)
+        plateau = PlateauScheduler(patience: settings.plateauPatience)
+        bestWeights = initial
+        let pad = [Float](repeating: 0, count: config.receptiveField - 1)
+        paddedInputs = dataset.pairs.map { pad + $0.input }
+        conditioning = dataset.pairs.map { dataset.conditioning($0) }
+        trainSegments = plan.segments(.train).filter { $0.length >= settings.chunkLength }
+        guard !trainSegments.isEmpty else {
+            throw DatasetError("no training segment is as long as one chunk (\(settings.chunkLength) samples); use a shorter --chunk")
+        }
+        var total = 0
+        cumulativePositions = trainSegments.map { total += $0.length - settings.chunkLength + 1; return total }
+        targets = Array(repeating: [Float](repeating: 0, count: settings.chunkLength), count: settings.batchSize)
+        lossValues = [Float](repeating: 0, count: settings.batchSize)
+        if let checkpoint { try restore(checkpoint) }
+    }
+
+    /// Steps in one pass over the training audio.
+    public var stepsPerEpoch: Int {
+        let samples = trainSegments.reduce(0) { $0 + $1.length }
+        return max(1, samples / (settings.batchSize * settings.chunkLength))
+    }
+
+    public var epoch: Double { Double(step) / Double(stepsPerEpoch) }
+
+    // MARK: Training
+
+    /// Chunks whose target is quieter than this (RMS) are drawn again: on
+    /// near-silence the relative losses (ESR, spectral convergence) explode.
+    public static let silentChunkRMS: Float = 1e-3
+    static let drawAttempts = 8
+
+    /// A random training chunk (segment and start sample), avoiding silent
+    /// targets when the random stream finds a louder one within a few tries.
+    func drawChunk() -> (Segment, Int) {
+        var chosen: (Segment, Int)?
+        for _ in 0..<Trainer.drawAttempts {
+            let position = Int(random.next() % UInt64(cumulativePositions.last!))
+            var s = 0
+            while cumulativePositions[s] <= position { s += 1 }
+            let segment = trainSegments[s]
+            let start = segment.start + position - (s == 0 ? 0 : cumulativePositions[s - 1])
+            if chosen == nil { chosen = (segment, start) }
+            var energy: Float = 0
+            let target = dataset.pairs[segment.pair].target
+            for i in start..<(start + settings.chunkLength) { energy += target[i] * target[i] }
+            if energy >= Trainer.silentChunkRMS * Trainer.silentChunkRMS * Float(settings.chunkLength) { return (segment, start) }
+        }
+        return chosen!
+    }
+
+    /// One optimizer step on a freshly sampled batch; returns its loss.
+    @discardableResult
+    public func trainStep() -> Double {
+        let length = settings.chunkLength, receptive = settings.config.receptiveField
+        for b in 0..<settings.batchSize {
+            let (segment, start) = drawChunk()
+            paddedInputs[segment.pair].withUnsafeBufferPointer { src in
+                network.input(b).update(from: src.baseAddress! + start, count: length + receptive - 1)
+            }
+            dataset.pairs[segment.pair].target.withUnsafeBufferPointer { src in
+                targets[b].withUnsafeMutableBufferPointer { $0.baseAddress!.update(from: src.baseAddress! + start, count: length) }
+            }
+            let knobs = conditioning[segment.pair]
+            for k in knobs.indices { network.knobs(b)[k] = knobs[k] }
+        }
+        network.forward()
+        let scale = 1 / Float(settings.batchSize)
+        let loss = self.loss, net = self.network
+        targets.withUnsafeBufferPointer { targets in
+            lossValues.withUnsafeMutableBufferPointer { values in
+                let box = UnsafeSendableBox((targets, values))
+                forEachItem(settings.batchSize, threads: settings.threads) { b in
+                    let gradient = net.outputGradient(b)
+                    let value = targets[b].withUnsafeBufferPointer { t in
+                        loss.evaluate(prediction: net.output(b), target: t.baseAddress!, count: length, gradient: gradient)
+                    }
+                    for t in 0..<length { gradient[t] *= scale }
+                    box.value.1[b] = value
+                }
+            }
+        }
+        let batchLoss = lossValues.reduce(0.0) { $0 + Double($1) } / Double(settings.batchSize)
+        network.backward()
+        var gradient = network.gradient
+        clipGradient(&gradient, maxNorm: settings.gradientClip)
+        adam.update(&network.parameters, gradient: gradient)
+        step += 1
+        lossSinceValidation += batchLoss
+        stepsSinceValidation += 1
+        return batchLoss
+    }
+
+    /// Scores the current weights on validation audio, records a log row,
+    /// keeps the best weights and adjusts the learning rate.
+    @discardableResult
+    public func validate(seconds: Double, samplesPerSecond: Double) -> LogRow {
+        let weights = network.weights
+        let scores = evaluate(weights, on: plan.segments(.validation))
+        let validationLoss = scores.map(\.loss).reduce(0, +) / Double(scores.count)
+        let esr = scores.map(\.esr).reduce(0, +) / Double(scores.count)
+        if validationLoss < bestValidation {
+            bestValidation = validationLoss
+            bestWeights = weights
+        }
+        adam.learningRate = plateau.observe(validationLoss, learningRate: adam.learningRate)
+        let row = LogRow(step: step, epoch: epoch, seconds: previousSeconds + seconds,
+                         trainLoss: stepsSinceValidation > 0 ? lossSinceValidation / Double(stepsSinceValidation) : .nan,
+                         validationLoss: validationLoss, validationESR: esr, learningRate: Double(adam.learningRate),
+                         samplesPerSecond: samplesPerSecond)
+        history.append(row)
+        lossSinceValidation = 0
+        stepsSinceValidation = 0
+        return row
+    }
+
+    public struct SegmentScore: Sendable {
+        public var segment: Segment
+        public var prediction: [Float]
+        public var target: [Float]
+        public var loss: Double
+        public var esr: Double
+    }
+
+    /// Runs `weights` as the streaming engine would (from silence, with
+    /// real input before the segment as context) and scores each segment's
+    /// first `evaluationSeconds`.
+    public func evaluate(_ weights: MicroTCNWeights, on segments: [Segment]) -> [SegmentScore] {
+        let model = MicroTCN(weights)
+        let block = 4096
+        model.prepare(maxBlockSize: block)
+        let receptive = settings.config.receptiveField
+        let limit = Int(settings.evaluationSeconds * Double(dataset.sampleRate))
+        let esr = LossFunction([.esr(preEmphasis: nil)])
+        return segments.map { segment in
+            var knobs = conditioning[segment.pair]
+            model.setConditioning(&knobs)
+            model.reset()
+            let end = min(segment.end, segment.start + limit)
+            // Padded index p holds input sample p - (receptive - 1).
+            let input = Array(paddedInputs[segment.pair][segment.start..<(end + receptive - 1)])
+            var output = [Float](repeating: 0, count: input.count)
+            var i = 0
+            while i < input.count {
+                let n = min(block, input.count - i)
+                input.withUnsafeBufferPointer { src in output.withUnsafeMutableBufferPointer { dst in
+                    model.process(src.baseAddress! + i, dst.baseAddress! + i, frameCount: n)
+                } }
+                i += n
+            }
+            let prediction = Array(output[(receptive - 1)...])
+            let target = Array(dataset.pairs[segment.pair].target[segment.start..<end])
+            let value = loss.evaluate(prediction: prediction, target: target, count: target.count, gradient: nil)
+            let e = esr.evaluate(prediction: prediction, target: target, count: target.count, gradient: nil)
+            return SegmentScore(segment: segment, prediction: prediction, target: target, loss: Double(value), esr: Double(e))
+        }
+    }
+
+    // MARK: Checkpoints
+
+    public func checkpoint(elapsedSeconds: Double) -> Checkpoint {
+        let best = network.layout.flatten(bestWeights, as: Float.self)
+        return Checkpoint(settings: settings, step: step, randomState: String(random.state),
+                          parameters: FloatBits(network.parameters),
+                          runningMean: network.runningMean.map(FloatBits.init), runningVariance: network.runningVariance.map(FloatBits.init),
+                          adam: .init(learningRateBits: adam.learningRate.bitPattern, weightDecayBits: adam.weightDecay.bitPattern,
+                                      step: adam.step, firstMoment: FloatBits(adam.firstMoment), secondMoment: FloatBits(adam.secondMoment)),
+                          plateau: plateau, bestValidation: String(bestValidation.bitPattern),
+                          bestParameters: FloatBits(best.parameters), bestRunningMean: best.runningMean.map(FloatBits.init),
+                          bestRunningVariance: best.runningVariance.map(FloatBits.init),
+                          elapsedSeconds: previousSeconds + elapsedSeconds, history: history)
+    }
+
+    private func restore(_ c: Checkpoint) throws {
+        guard c.settings.config == settings.config else {
+            throw DatasetError("the checkpoint is for a different architecture (\(c.settings.architecture))")
+        }
+        guard c.parameters.values.count == network.layout.count, let state = UInt64(c.randomState),
+              let bestBits = UInt64(c.bestValidation) else { throw DatasetError("the checkpoint is damaged") }
+        step = c.step
+        random = SplitMix64(seed: state)
+        network.parameters = c.parameters.values
+        network.runningMean = c.runningMean.map(\.values)
+        network.runningVariance = c.runningVariance.map(\.values)
+        adam.learningRate = Float(bitPattern: c.adam.learningRateBits)
+        adam.weightDecay = Float(bitPattern: c.adam.weightDecayBits)
+        adam.step = c.adam.step
+        adam.firstMoment = c.adam.firstMoment.values
+        adam.secondMoment = c.adam.secondMoment.values
+        plateau = c.plateau
+        bestValidation = Double(bitPattern: bestBits)
+        bestWeights = network.layout.weights(parameters: c.bestParameters.values, runningMean: c.bestRunningMean.map(\.values),
+                                             runningVariance: c.bestRunningVariance.map(\.values))
+        previousSeconds = c.elapsedSeconds
+        history = c.history
+    }
+}

@@ -1,0 +1,444 @@
+import NeuralFXCore
+import RealModule
+
+/// micro-tcn as it trains: a batch of chunks forward (BatchNorm on batch
+/// statistics) and the exact gradient of a loss back to every parameter.
+///
+/// Chunks are unpadded: `inputLength = outputLength + receptiveField - 1`
+/// input samples give `outputLength` outputs, output `t` belonging to input
+/// sample `t + receptiveField - 1`, exactly as the streaming `MicroTCN`
+/// aligns them. Items run in parallel; parameter gradients are kept per
+/// item and summed in item order, so a seed reproduces a run bit for bit.
+public final class TrainingNetwork<T: TrainingScalar> {
+    public let config: MicroTCNConfig
+    public let layout: ParameterLayout
+    public let batchSize: Int
+    public let outputLength: Int
+    public let inputLength: Int
+    /// Threads for the batch (1 = serial); results do not depend on it.
+    public var threads: Int
+    /// Trainable tensors, flat, in `layout` order and PyTorch layouts.
+    public var parameters: [T]
+    public var runningMean: [[T]]
+    public var runningVariance: [[T]]
+    /// Gradient of the last `backward`, same layout as `parameters`.
+    public private(set) var gradient: [T]
+    public static var runningMomentum: T { 0.1 }
+
+    let convs: [DilatedConvolution]
+    /// Frames entering block `n` (`frames[nblocks]` = output length).
+    let frames: [Int]
+    let items: [ItemState<T>]
+    // Per-step packed weights and batch statistics, shared read-only by the workers.
+    let packed: [Storage<T>]
+    let transposed: [Storage<T>]
+    let mean: [Storage<T>]
+    let inverseStd: [Storage<T>]
+    let gradientSums: [Storage<T>]
+    let gradientProducts: [Storage<T>]
+
+    public init(config: MicroTCNConfig, batchSize: Int, outputLength: Int, threads: Int = 2,
+                weights: MicroTCNWeights) {
+        precondition(config.unsupportedReason == nil && config.kernelSize >= 2 && batchSize > 0 && outputLength > 0)
+        self.config = config
+        layout = ParameterLayout(config)
+        self.batchSize = batchSize
+        self.outputLength = outputLength
+        self.threads = threads
+        (parameters, runningMean, runningVariance) = layout.flatten(weights, as: T.self)
+        gradient = [T](repeating: 0, count: layout.count)
+        var convs: [DilatedConvolution] = []
+        var frames = [outputLength + config.receptiveField - 1]
+        for n in 0..<config.nblocks {
+            let conv = DilatedConvolution(inChannels: config.inChannels(ofBlock: n), outChannels: config.convChannels(ofBlock: n),
+                                          kernelSize: config.kernelSize, dilation: config.dilation(ofBlock: n),
+                                          groups: config.convGroups(ofBlock: n))
+            convs.append(conv)
+            frames.append(frames[n] - conv.span)
+        }
+        self.convs = convs
+        self.frames = frames
+        inputLength = frames[0]
+        packed = convs.map { Storage($0.weightCount) }
+        transposed = convs.map { Storage($0.groups == 1 ? $0.weightCount : 0) }
+        mean = convs.map { Storage($0.outChannels) }
+        inverseStd = convs.map { Storage($0.outChannels) }
+        gradientSums = convs.map { Storage($0.outChannels) }
+        gradientProducts = convs.map { Storage($0.outChannels) }
+        items = (0..<batchSize).map { _ in ItemState(config: config, frames: frames, parameterCount: ParameterLayout(config).count) }
+    }
+
+    // MARK: Item access
+
+    /// The input chunk of item `b` (`inputLength` samples) to fill before `forward`.
+    public func input(_ b: Int) -> UnsafeMutablePointer<T> { items[b].blockInputs[0].pointer }
+    /// The knob (conditioning) values of item `b` (`nparams` values).
+    public func knobs(_ b: Int) -> UnsafeMutablePointer<T> { items[b].knobs.pointer }
+    /// The output of item `b` (`outputLength` samples) after `forward`.
+    public func output(_ b: Int) -> UnsafeMutablePointer<T> { items[b].output.pointer }
+    /// Where the loss writes the gradient with respect to `output(b)` before `backward`.
+    public func outputGradient(_ b: Int) -> UnsafeMutablePointer<T> { items[b].outputGradient.pointer }
+
+    /// The batch mean and (biased) variance block `n` normalized with in the last `forward`.
+    public func batchStatistics(_ n: Int) -> (mean: [T], variance: [T]) {
+        let cc = convs[n].outChannels
+        return ((0..<cc).map { mean[n].pointer[$0] },
+                (0..<cc).map { 1 / (inverseStd[n].pointer[$0] * inverseStd[n].pointer[$0]) - T(BatchNormalization.epsilon) })
+    }
+
+    public var weights: MicroTCNWeights {
+        layout.weights(parameters: parameters, runningMean: runningMean, runningVariance: runningVariance)
+    }
+
+    // MARK: Forward
+
+    /// Runs the batch through the network in training mode and updates the
+    /// running statistics (unless `updateRunningStatistics` is false).
+    // Callers in other modules get the Float and Double specializations, not
+    // the (much slower) generic code.
+    @_specialize(where T == Float)
+    @_specialize(where T == Double)
+    public func forward(updateRunningStatistics: Bool = true) {
+        let c = config
+        parameters.withUnsafeBufferPointer { pbuf in
+            let p = pbuf.baseAddress!
+            for n in 0..<c.nblocks {
+                convs[n].pack(p + layout.offset("blocks.\(n).conv1.weight"), into: packed[n].pointer,
+                              transposed: convs[n].groups == 1 ? transposed[n].pointer : nil)
+            }
+            forEachItem(batchSize, threads: threads) { b in self.conditioningForward(b, p) }
+            for n in 0..<c.nblocks {
+                forEachItem(batchSize, threads: threads) { b in self.convolutionForward(n, b, p) }
+                batchStatistics(n, update: updateRunningStatistics)
+                forEachItem(batchSize, threads: threads) { b in self.blockTailForward(n, b, p) }
+            }
+            forEachItem(batchSize, threads: threads) { b in self.outputForward(b, p) }
+        }
+    }
+
+    private func conditioningForward(_ b: Int, _ p: UnsafePointer<T>) {
+        let c = config, item = items[b]
+        guard c.nparams > 0 else { return }
+        var x = UnsafePointer(item.knobs.pointer), fanIn = c.nparams
+        for (i, width) in MicroTCNWeights.generatorWidths.enumerated() {
+            let h = item.generator[i].pointer
+            LinearMap(inputs: fanIn, outputs: width).forward(x, frames: 1, weights: p + layout.offset("gen.\(2 * i).weight"),
+                                                             bias: p + layout.offset("gen.\(2 * i).bias"), into: h)
+            for o in 0..<width { h[o] = max(h[o], 0) }
+            x = UnsafePointer(h)
+            fanIn = width
+        }
+        for n in 0..<c.nblocks {
+            let cc = c.convChannels(ofBlock: n)
+            LinearMap(inputs: MicroTCNWeights.embeddingSize, outputs: 2 * cc)
+                .forward(x, frames: 1, weights: p + layout.offset("blocks.\(n).film.adaptor.weight"),
+                         bias: p + layout.offset("blocks.\(n).film.adaptor.bias"), into: item.modulation[n].pointer)
+        }
+    }
+
+    private func convolutionForward(_ n: Int, _ b: Int, _ p: UnsafePointer<T>) {
+        let item = items[b], conv = convs[n], len = frames[n + 1], cc = conv.outChannels
+        let z = item.normalized[n].pointer
+        if config.grouped {
+            let raw = item.convOutput[n].pointer
+            conv.forward(item.blockInputs[n].pointer, frames: len, weights: packed[n].pointer, into: raw)
+            LinearMap(inputs: cc, outputs: cc).forward(raw, frames: len, weights: p + layout.offset("blocks.\(n).conv1b.weight"),
+                                                       bias: p + layout.offset("blocks.\(n).conv1b.bias"), into: z)
+        } else {
+            conv.forward(item.blockInputs[n].pointer, frames: len, weights: packed[n].pointer, into: z)
+        }
+        item.sums.zero()
+        BatchNormalization.accumulateSums(z, frames: len, channels: cc, into: item.sums.pointer)
+    }
+
+    private func batchStatistics(_ n: Int, update: Bool) {
+        let cc = convs[n].outChannels, count = batchSize * frames[n + 1]
+        let m = mean[n].pointer, s = inverseStd[n].pointer
+        m.update(repeating: 0, count: cc)
+        for item in items { for ch in 0..<cc { m[ch] += item.sums.pointer[ch] } }
+        for ch in 0..<cc { m[ch] /= T(count) }
+        forEachItem(batchSize, threads: threads) { b in
+            let item = self.items[b]
+            item.sums.zero()
+            BatchNormalization.accumulateSquares(item.normalized[n].pointer, frames: self.frames[n + 1], channels: cc,
+                                                 mean: m, into: item.sums.pointer)
+        }
+        let momentum = TrainingNetwork.runningMomentum
+        for ch in 0..<cc {
+            var squares: T = 0
+            for item in items { squares += item.sums.pointer[ch] }
+            let biased = squares / T(count)
+            s[ch] = 1 / (biased + T(BatchNormalization.epsilon)).squareRoot()
+            if update {
+                let unbiased = count > 1 ? squares / T(count - 1) : biased
+                runningMean[n][ch] = (1 - momentum) * runningMean[n][ch] + momentum * m[ch]
+                runningVariance[n][ch] = (1 - momentum) * runningVariance[n][ch] + momentum * unbiased
+            }
+        }
+    }
+
+    /// The per-channel scale and shift after normalization: FiLM's from the
+    /// adaptor, or BatchNorm's own affine for unconditioned models.
+    private func affine(_ n: Int, _ b: Int, _ p: UnsafePointer<T>) -> (gamma: UnsafePointer<T>, beta: UnsafePointer<T>) {
+        let cc = convs[n].outChannels
+        if config.nparams > 0 {
+            let m = UnsafePointer(items[b].modulation[n].pointer)
+            return (m, m + cc)
+        }
+        return (p + layout.offset("blocks.\(n).bn.weight"), p + layout.offset("blocks.\(n).bn.bias"))
+    }
+
+    private func activationParameters(_ n: Int, _ p: UnsafePointer<T>) -> UnsafePointer<T>? {
+        switch config.activation {
+        case .prelu: return p + layout.offset("blocks.\(n).relu.weight")
+        case .snake: return p + layout.offset("blocks.\(n).act.alpha")
+        default: return nil
+        }
+    }
+
+    private func blockTailForward(_ n: Int, _ b: Int, _ p: UnsafePointer<T>) {
+        let item = items[b], c = config, len = frames[n + 1]
+        let cc = convs[n].outChannels, cout = c.outChannels(ofBlock: n), cin = c.inChannels(ofBlock: n)
+        let xhat = item.normalized[n].pointer
+        BatchNormalization.normalize(xhat, frames: len, channels: cc, mean: mean[n].pointer, inverseStd: inverseStd[n].pointer)
+        let u = item.scratchZ.pointer
+        let (gamma, beta) = affine(n, b, p)
+        for t in 0..<len {
+            let src = xhat + t * cc, dst = u + t * cc
+            for ch in 0..<cc { dst[ch] = src[ch] * gamma[ch] + beta[ch] }
+        }
+        let y = item.blockInputs[n + 1].pointer
+        ActivationLayer.forward(c.activation, input: u, frames: len, channels: cout, parameters: activationParameters(n, p), into: y)
+        let r = p + layout.offset("blocks.\(n).res.weight"), x = item.blockInputs[n].pointer
+        let delay = convs[n].span - 1, ratio = cout / cin
+        for t in 0..<len {
+            let dst = y + t * cout, src = x + (t + delay) * cin
+            for ch in 0..<cout { dst[ch] += r[ch] * src[ch / ratio] }
+        }
+    }
+
+    private func outputForward(_ b: Int, _ p: UnsafePointer<T>) {
+        let item = items[b], cin = config.outChannels(ofBlock: config.nblocks - 1)
+        let out = item.output.pointer
+        LinearMap(inputs: cin, outputs: 1).forward(item.blockInputs[config.nblocks].pointer, frames: outputLength,
+                                                  weights: p + layout.offset("output.weight"), bias: p + layout.offset("output.bias"),
+                                                  into: out)
+        for t in 0..<outputLength { out[t] = T.tanh(out[t]) }
+    }
+
+    // MARK: Backward
+
+    /// Computes `gradient` from the `outputGradient`s of the last `forward`.
+    @_specialize(where T == Float)
+    @_specialize(where T == Double)
+    public func backward() {
+        let c = config
+        parameters.withUnsafeBufferPointer { pbuf in
+            let p = pbuf.baseAddress!
+            forEachItem(batchSize, threads: threads) { b in
+                self.items[b].gradient.zero()
+                self.outputBackward(b, p)
+            }
+            for n in stride(from: c.nblocks - 1, through: 0, by: -1) {
+                forEachItem(batchSize, threads: threads) { b in self.blockTailBackward(n, b, p) }
+                let cc = convs[n].outChannels
+                let s = gradientSums[n].pointer, q = gradientProducts[n].pointer
+                s.update(repeating: 0, count: cc)
+                q.update(repeating: 0, count: cc)
+                for item in items {
+                    for ch in 0..<cc { s[ch] += item.sums.pointer[ch]; q[ch] += item.products.pointer[ch] }
+                }
+                forEachItem(batchSize, threads: threads) { b in self.convolutionBackward(n, b, p) }
+            }
+            forEachItem(batchSize, threads: threads) { b in self.conditioningBackward(b, p) }
+        }
+        reduceGradients()
+    }
+
+    private func outputBackward(_ b: Int, _ p: UnsafePointer<T>) {
+        let item = items[b], cin = config.outChannels(ofBlock: config.nblocks - 1)
+        let g = item.outputGradient.pointer, out = item.output.pointer, pre = item.scratchZ.pointer
+        for t in 0..<outputLength { pre[t] = g[t] * (1 - out[t] * out[t]) }
+        let dy = item.upstream.pointer
+        dy.update(repeating: 0, count: outputLength * cin)
+        let grad = item.gradient.pointer
+        LinearMap(inputs: cin, outputs: 1).backward(item.blockInputs[config.nblocks].pointer, frames: outputLength, outputGradient: pre,
+                                                   weights: p + layout.offset("output.weight"),
+                                                   weightGradient: grad + layout.offset("output.weight"),
+                                                   biasGradient: grad + layout.offset("output.bias"), inputGradient: dy)
+    }
+
+    /// From the block output gradient (`upstream`) to the normalized-value
+    /// gradient (`scratchZ`), with the residual's share of the block input
+    /// gradient started in `downstream`.
+    private func blockTailBackward(_ n: Int, _ b: Int, _ p: UnsafePointer<T>) {
+        let item = items[b], c = config, len = frames[n + 1], grad = item.gradient.pointer
+        let cc = convs[n].outChannels, cout = c.outChannels(ofBlock: n), cin = c.inChannels(ofBlock: n)
+        let dy = item.upstream.pointer, x = item.blockInputs[n].pointer
+        // Residual.
+        let r = p + layout.offset("blocks.\(n).res.weight"), dr = grad + layout.offset("blocks.\(n).res.weight")
+        let delay = convs[n].span - 1, ratio = cout / cin
+        let dx = item.downstream.pointer
+        if n > 0 { dx.update(repeating: 0, count: frames[n] * cin) }
+        for t in 0..<len {
+            let g = dy + t * cout, src = x + (t + delay) * cin
+            for ch in 0..<cout { dr[ch] += g[ch] * src[ch / ratio] }
+            if n > 0 {
+                let dst = dx + (t + delay) * cin
+                for ch in 0..<cout { dst[ch / ratio] += r[ch] * g[ch] }
+            }
+        }
+        // Activation, recomputing its input from the normalized values.
+        let xhat = item.normalized[n].pointer, u = item.scratchZ.pointer
+        let (gamma, beta) = affine(n, b, p)
+        for t in 0..<len {
+            let src = xhat + t * cc, dst = u + t * cc
+            for ch in 0..<cc { dst[ch] = src[ch] * gamma[ch] + beta[ch] }
+        }
+        let actOffset: Int? = c.activation == .prelu ? layout.offset("blocks.\(n).relu.weight")
+            : c.activation == .snake ? layout.offset("blocks.\(n).act.alpha") : nil
+        ActivationLayer.backward(c.activation, input: u, frames: len, channels: cout, parameters: activationParameters(n, p),
+                                 outputGradient: dy, inputGradient: u, parameterGradient: actOffset.map { grad + $0 })
+        // FiLM (or BatchNorm's affine): gradients of scale and shift, then of the normalized values.
+        let dgamma = item.modulationGradient[n].pointer, dbeta = dgamma + cc
+        dgamma.update(repeating: 0, count: 2 * cc)
+        for t in 0..<len {
+            let g = u + t * cc, xh = xhat + t * cc
+            for ch in 0..<cc { dgamma[ch] += g[ch] * xh[ch]; dbeta[ch] += g[ch]; g[ch] *= gamma[ch] }
+        }
+        if c.nparams == 0 {
+            let w = grad + layout.offset("blocks.\(n).bn.weight"), bb = grad + layout.offset("blocks.\(n).bn.bias")
+            for ch in 0..<cc { w[ch] += dgamma[ch]; bb[ch] += dbeta[ch] }
+        }
+        item.sums.zero()
+        item.products.zero()
+        BatchNormalization.accumulateGradientSums(normalized: xhat, gradient: u, frames: len, channels: cc,
+                                                  sums: item.sums.pointer, products: item.products.pointer)
+    }
+
+    private func convolutionBackward(_ n: Int, _ b: Int, _ p: UnsafePointer<T>) {
+        let item = items[b], len = frames[n + 1], conv = convs[n], cc = conv.outChannels, grad = item.gradient.pointer
+        let dz = item.scratchZ.pointer
+        BatchNormalization.backward(normalized: item.normalized[n].pointer, gradient: dz, frames: len, channels: cc,
+                                    count: batchSize * len, inverseStd: inverseStd[n].pointer,
+                                    sums: gradientSums[n].pointer, products: gradientProducts[n].pointer)
+        var convGradient = UnsafePointer(dz)
+        if config.grouped {
+            let draw = item.convGradient.pointer
+            draw.update(repeating: 0, count: len * cc)
+            LinearMap(inputs: cc, outputs: cc).backward(item.convOutput[n].pointer, frames: len, outputGradient: dz,
+                                                       weights: p + layout.offset("blocks.\(n).conv1b.weight"),
+                                                       weightGradient: grad + layout.offset("blocks.\(n).conv1b.weight"),
+                                                       biasGradient: grad + layout.offset("blocks.\(n).conv1b.bias"),
+                                                       inputGradient: draw)
+            convGradient = UnsafePointer(draw)
+        }
+        // The weight gradient stays tap-major here; `reduceGradients` reorders it.
+        conv.backward(item.blockInputs[n].pointer, frames: len, outputGradient: convGradient, weights: packed[n].pointer,
+                      transposed: conv.groups == 1 ? UnsafePointer(transposed[n].pointer) : nil,
+                      weightGradient: item.packedGradient[n].pointer, inputGradient: n > 0 ? item.downstream.pointer : nil)
+        if n > 0 { swap(&item.upstream, &item.downstream) }
+    }
+
+    private func conditioningBackward(_ b: Int, _ p: UnsafePointer<T>) {
+        let c = config, item = items[b], grad = item.gradient.pointer
+        guard c.nparams > 0 else { return }
+        let embedding = item.generator[2].pointer
+        let de = item.generatorGradient[2].pointer
+        de.update(repeating: 0, count: MicroTCNWeights.embeddingSize)
+        for n in 0..<c.nblocks {
+            let cc = convs[n].outChannels, name = "blocks.\(n).film.adaptor."
+            LinearMap(inputs: MicroTCNWeights.embeddingSize, outputs: 2 * cc)
+                .backward(embedding, frames: 1, outputGradient: item.modulationGradient[n].pointer,
+                          weights: p + layout.offset(name + "weight"), weightGradient: grad + layout.offset(name + "weight"),
+                          biasGradient: grad + layout.offset(name + "bias"), inputGradient: de)
+        }
+        for i in stride(from: 2, through: 0, by: -1) {
+            let width = MicroTCNWeights.generatorWidths[i], h = item.generator[i].pointer, dh = item.generatorGradient[i].pointer
+            for o in 0..<width where h[o] <= 0 { dh[o] = 0 }
+            let fanIn = i == 0 ? c.nparams : MicroTCNWeights.generatorWidths[i - 1]
+            let x = i == 0 ? UnsafePointer(item.knobs.pointer) : UnsafePointer(item.generator[i - 1].pointer)
+            let dx: UnsafeMutablePointer<T>? = i == 0 ? nil : item.generatorGradient[i - 1].pointer
+            dx?.update(repeating: 0, count: fanIn)
+            LinearMap(inputs: fanIn, outputs: width).backward(x, frames: 1, outputGradient: dh,
+                                                             weights: p + layout.offset("gen.\(2 * i).weight"),
+                                                             weightGradient: grad + layout.offset("gen.\(2 * i).weight"),
+                                                             biasGradient: grad + layout.offset("gen.\(2 * i).bias"), inputGradient: dx)
+        }
+    }
+
+    /// Sums the per-item gradients in item order and puts convolution
+    /// gradients back into PyTorch's layout.
+    private func reduceGradients() {
+        gradient.withUnsafeMutableBufferPointer { g in
+            let total = g.baseAddress!
+            total.update(repeating: 0, count: layout.count)
+            for item in items {
+                let src = item.gradient.pointer
+                for i in 0..<layout.count { total[i] += src[i] }
+            }
+            for n in 0..<config.nblocks {
+                let tapMajor = Storage<T>(convs[n].weightCount)
+                for item in items {
+                    let src = item.packedGradient[n].pointer
+                    for i in 0..<tapMajor.count { tapMajor.pointer[i] += src[i] }
+                    item.packedGradient[n].zero()
+                }
+                convs[n].unpackAdding(tapMajor.pointer, into: total + layout.offset("blocks.\(n).conv1.weight"))
+            }
+        }
+    }
+}
+
+/// Everything one batch item keeps between forward and backward.
+final class ItemState<T: TrainingScalar> {
+    let knobs: Storage<T>
+    /// `blockInputs[n]` enters block `n`; the last is the final block's output.
+    let blockInputs: [Storage<T>]
+    /// Convolution outputs, normalized in place during the forward pass.
+    let normalized: [Storage<T>]
+    /// Grouped models: the depthwise convolution's output before `conv1b`.
+    let convOutput: [Storage<T>]
+    let convGradient: Storage<T>
+    let output: Storage<T>
+    let outputGradient: Storage<T>
+    let generator: [Storage<T>]
+    let generatorGradient: [Storage<T>]
+    /// FiLM scale and shift (`[gamma; beta]`) per block, and their gradients.
+    let modulation: [Storage<T>]
+    let modulationGradient: [Storage<T>]
+    var upstream: Storage<T>
+    var downstream: Storage<T>
+    let scratchZ: Storage<T>
+    let sums: Storage<T>
+    let products: Storage<T>
+    let gradient: Storage<T>
+    let packedGradient: [Storage<T>]
+
+    init(config c: MicroTCNConfig, frames: [Int], parameterCount: Int) {
+        let blocks = 0..<c.nblocks
+        knobs = Storage(c.nparams)
+        blockInputs = [Storage(frames[0] * c.ninputs)] + blocks.map { Storage(frames[$0 + 1] * c.outChannels(ofBlock: $0)) }
+        normalized = blocks.map { Storage(frames[$0 + 1] * c.convChannels(ofBlock: $0)) }
+        convOutput = blocks.map { Storage(c.grouped ? frames[$0 + 1] * c.convChannels(ofBlock: $0) : 0) }
+        let widest = blocks.map { frames[$0] * max(c.inChannels(ofBlock: $0), c.convChannels(ofBlock: $0)) }.max()!
+        convGradient = Storage(c.grouped ? widest : 0)
+        output = Storage(frames[c.nblocks])
+        outputGradient = Storage(frames[c.nblocks])
+        let gen = c.nparams > 0 ? MicroTCNWeights.generatorWidths : []
+        generator = gen.map { Storage($0) }
+        generatorGradient = gen.map { Storage($0) }
+        modulation = blocks.map { Storage(2 * c.convChannels(ofBlock: $0)) }
+        modulationGradient = blocks.map { Storage(2 * c.convChannels(ofBlock: $0)) }
+        upstream = Storage(widest)
+        downstream = Storage(widest)
+        scratchZ = Storage(widest)
+        let channels = blocks.map { c.convChannels(ofBlock: $0) }.max()!
+        sums = Storage(channels)
+        products = Storage(channels)
+        gradient = Storage(parameterCount)
+        packedGradient = blocks.map { n in
+            Storage(c.convChannels(ofBlock: n) * (c.inChannels(ofBlock: n) / c.convGroups(ofBlock: n)) * c.kernelSize)
+        }
+    }
+}

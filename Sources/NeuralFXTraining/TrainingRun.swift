@@ -1,0 +1,76 @@
+import Foundation
+
+/// When a training session ends: after a total number of steps, or of
+/// training seconds (counted across resumed sessions), whichever first.
+public struct TrainingLimits: Sendable {
+    public var steps: Int?
+    public var seconds: Double?
+    public init(steps: Int? = nil, seconds: Double? = nil) {
+        self.steps = steps
+        self.seconds = seconds
+    }
+}
+
+extension Trainer {
+    /// Trains until a limit or `shouldStop()` (Ctrl-C), validating every
+    /// `validationInterval` steps, checkpointing every `checkpointSeconds`
+    /// and when stopping. `progress` receives the live status line.
+    /// Returns why it stopped.
+    @discardableResult
+    public func run(limits: TrainingLimits, checkpointPath: String?, checkpointSeconds: Double = 300,
+                    shouldStop: () -> Bool = { false }, progress: (String) -> Void = { _ in }) throws -> String {
+        let clock = ContinuousClock()
+        let started = clock.now
+        func elapsed() -> Double { let d = clock.now - started; return Double(d.components.seconds) + Double(d.components.attoseconds) * 1e-18 }
+        var lastCheckpoint = 0.0
+        var windowStart = 0.0, windowSteps = 0
+        var samplesPerSecond = 0.0
+        var lastTrainLoss = Double.nan
+        let samplesPerStep = Double(settings.batchSize * settings.chunkLength)
+        var reason = "finished"
+        while true {
+            if let maxSteps = limits.steps, step >= maxSteps { reason = "reached \(maxSteps) steps"; break }
+            if let maxSeconds = limits.seconds, previousSeconds + elapsed() >= maxSeconds {
+                reason = "reached \(Int(maxSeconds / 60)) minutes"
+                break
+            }
+            if shouldStop() { reason = "interrupted"; break }
+            lastTrainLoss = trainStep()
+            windowSteps += 1
+            let now = elapsed()
+            if now - windowStart >= 2 {
+                samplesPerSecond = Double(windowSteps) * samplesPerStep / (now - windowStart)
+                windowStart = now
+                windowSteps = 0
+            }
+            if step % settings.validationInterval == 0 {
+                validate(seconds: now, samplesPerSecond: samplesPerSecond)
+            }
+            progress(statusLine(trainLoss: lastTrainLoss, samplesPerSecond: samplesPerSecond, elapsed: now, limits: limits))
+            if let path = checkpointPath, now - lastCheckpoint >= checkpointSeconds {
+                try checkpoint(elapsedSeconds: now).write(to: path)
+                lastCheckpoint = now
+            }
+        }
+        if let path = checkpointPath { try checkpoint(elapsedSeconds: elapsed()).write(to: path) }
+        return reason
+    }
+
+    func statusLine(trainLoss: Double, samplesPerSecond: Double, elapsed: Double, limits: TrainingLimits) -> String {
+        var left = Double.infinity
+        if let s = limits.seconds { left = s - previousSeconds - elapsed }
+        if let n = limits.steps, samplesPerSecond > 0 {
+            let perStep = Double(settings.batchSize * settings.chunkLength) / samplesPerSecond
+            left = min(left, Double(n - step) * perStep)
+        }
+        let validation = history.last.map { String(format: "%.4g", $0.validationLoss) } ?? "-"
+        return String(format: "epoch %.2f  step %d  train %.4g  val %@  %.0f samples/s  %@ left",
+                      epoch, step, trainLoss, validation, samplesPerSecond, formatDuration(left))
+    }
+}
+
+func formatDuration(_ seconds: Double) -> String {
+    guard seconds.isFinite else { return "?" }
+    let s = max(Int(seconds.rounded()), 0)
+    return s >= 3600 ? String(format: "%d:%02d:%02d", s / 3600, s / 60 % 60, s % 60) : String(format: "%d:%02d", s / 60, s % 60)
+}

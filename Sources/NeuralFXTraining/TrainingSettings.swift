@@ -1,0 +1,52 @@
+import NeuralFXCore
+
+/// Everything that defines a run. Stored in checkpoints and in the model's
+/// provenance, so a run can be resumed and its result explained.
+public struct TrainingSettings: Codable, Equatable, Sendable {
+    public var architecture: String
+    public var config: MicroTCNConfig
+    public var learningRate: Float = 1e-3
+    public var batchSize: Int = 8
+    /// Output samples per chunk (the input chunk adds the receptive field).
+    public var chunkLength: Int = 8192
+    public var loss: String = LossFunction.compressorDefault.description
+    public var seed: UInt64 = 1
+    /// Training steps between validations.
+    public var validationInterval: Int = 200
+    public var weightDecay: Float = 0
+    /// Largest global gradient norm (0: no clipping).
+    public var gradientClip: Float = 10
+    /// Validations without improvement before the learning rate halves.
+    public var plateauPatience: Int = 5
+    /// Whole knob settings held out for testing when the layout has no splits.
+    public var holdout: Int = 0
+    /// Largest input-to-target latency (samples) the data checks accept.
+    public var maxLatency: Int = 1000
+    /// Validation and test audio scored per segment, in seconds (the start of each).
+    public var evaluationSeconds: Double = 10
+    public var threads: Int = 2
+
+    public init(architecture: String, config: MicroTCNConfig) {
+        self.architecture = architecture
+        self.config = config
+    }
+
+    /// micro-tcn's named architecture for `nparams` knobs; nil if unknown.
+    public static func named(_ architecture: String, nparams: Int) -> TrainingSettings? {
+        MicroTCNConfig.named(architecture, nparams: nparams).map { TrainingSettings(architecture: architecture.lowercased(), config: $0) }
+    }
+
+    /// The reason these settings cannot train, if any.
+    public var problem: String? {
+        if let reason = config.unsupportedReason { return reason }
+        if config.kernelSize < 2 { return "kernel_size must be at least 2 to train (micro-tcn's residual crop needs it)" }
+        if !(learningRate > 0 && learningRate < 1) { return "learning rate \(learningRate) is outside (0, 1)" }
+        if batchSize < 1 || batchSize > 256 { return "batch size \(batchSize) is outside 1...256" }
+        if chunkLength < 64 || chunkLength > 1 << 20 { return "chunk length \(chunkLength) is outside 64...1048576 samples" }
+        if validationInterval < 1 { return "validation interval must be at least 1 step" }
+        if weightDecay < 0 || gradientClip < 0 { return "weight decay and gradient clip must not be negative" }
+        if maxLatency < 0 { return "maximum latency must not be negative" }
+        if (try? LossFunction(parsing: loss)) == nil { return (LossParseError(text: loss)).description }
+        return nil
+    }
+}

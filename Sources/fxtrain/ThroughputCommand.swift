@@ -1,0 +1,47 @@
+import ArgumentParser
+import Foundation
+import NeuralFXCore
+import NeuralFXTraining
+
+/// Measures training throughput (forward + backward + optimizer) on random
+/// data, for comparison with other trainers at the same shape.
+struct ThroughputCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "throughput", abstract: "Measure training samples per second on random data.")
+
+    @Option var arch = "utcn-300-c"
+    @Option(help: "Knob inputs.") var nparams = 2
+    @Option(name: .customLong("batch")) var batchSize = 8
+    @Option(name: .customLong("chunk"), help: "Output samples per chunk.") var chunkLength = 8192
+    @Option(help: "Timed steps (after one warm-up step).") var steps = 5
+    @Option var threads = 2
+
+    func run() throws {
+        guard let config = MicroTCNConfig.named(arch, nparams: nparams) else { throw ValidationError("unknown architecture '\(arch)'") }
+        let net = TrainingNetwork<Float>(config: config, batchSize: batchSize, outputLength: chunkLength, threads: threads,
+                                         weights: .random(config, seed: 1))
+        var rng = SplitMix64(seed: 2)
+        for b in 0..<batchSize {
+            for t in 0..<net.inputLength { net.input(b)[t] = rng.nextFloat(in: -0.5...0.5) }
+            for k in 0..<nparams { net.knobs(b)[k] = rng.nextUnitFloat() }
+        }
+        var adam = AdamOptimizer(parameterCount: net.layout.count, learningRate: 1e-4)
+        let loss = LossFunction([.l1])
+        let target = [Float](repeating: 0, count: chunkLength)
+        func step() {
+            net.forward()
+            for b in 0..<batchSize {
+                _ = loss.evaluate(prediction: net.output(b), target: target, count: chunkLength, gradient: net.outputGradient(b))
+            }
+            net.backward()
+            adam.update(&net.parameters, gradient: net.gradient)
+        }
+        step()
+        let clock = ContinuousClock()
+        let d = clock.measure { for _ in 0..<steps { step() } }
+        let seconds = Double(d.components.seconds) + Double(d.components.attoseconds) * 1e-18
+        let samples = Double(steps * batchSize * chunkLength)
+        print(String(format: "fxtrain %@ batch %d chunk %d threads %d: %.0f samples/s (%.3f s/step)",
+                     arch, batchSize, chunkLength, threads, samples / seconds, seconds / Double(steps)))
+    }
+}

@@ -1,0 +1,169 @@
+import ArgumentParser
+import Foundation
+import NeuralFXCore
+import NeuralFXModelFiles
+import NeuralFXTraining
+
+struct TrainCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "train",
+        abstract: "Fit a micro-tcn model to a folder of paired recordings.",
+        discussion: """
+        DATASET_DIR holds a native dataset (manifest.json), SignalTrain's layout (Train/ Val/ Test/ with \
+        input_<id>_.wav and target_<id>_<DEVICE>__<switch>__<peak>.wav), or one Input.wav with \
+        target_at_A_re_R_ra_Q_th_T.wav files (Tube-Tech CL 1B captures). Before training, every pair is checked: \
+        sample rates and lengths, latency (removed), polarity (flipped), silence, clipping and level. \
+        The log (CSV), loss curve and test plot (SVG) and a checkpoint are written next to the model.
+        """)
+
+    @Argument(help: "Dataset folder.") var dataset: String
+    @Option(help: "Architecture: \(MicroTCNConfig.namedConfigurations.joined(separator: ", ")).") var arch = "utcn-300-c"
+    @Option(help: "Model file to write (.safetensors).") var out: String
+    @Option(help: "Stop after this many minutes of training (counted across resumed sessions).") var minutes: Double?
+    @Option(help: "Stop after this many passes over the training audio.") var epochs: Double?
+    @Option(help: "Stop after this many optimizer steps.") var steps: Int?
+    @Option(help: "Continue the run saved in this checkpoint (with that run's settings).") var resume: String?
+    @Option(name: .customLong("lr"), help: "Learning rate.") var learningRate: Float = 1e-3
+    @Option(name: .customLong("batch"), help: "Chunks per batch.") var batchSize = 8
+    @Option(name: .customLong("chunk"), help: "Output samples per chunk.") var chunkLength = 8192
+    @Option(help: "Loss: terms l1, mse, esr, esr-pre[=A], stft, mrstft joined by '+'; 'auto' picks l1+stft, or esr-pre+mrstft when a knob is named drive/gain/distortion.")
+    var loss = "auto"
+    @Option(help: "Seed for initialization and batch sampling.") var seed: UInt64 = 1
+    @Option(name: .customLong("val-every"), help: "Steps between validations.") var validationInterval = 200
+    @Option(name: .customLong("knob-names"), help: "Names of SignalTrain's two file-name knobs, comma-separated.") var knobNames: String?
+    @Option(help: "Whole knob settings held out for testing when the layout has no splits.") var holdout = 0
+    @Option(name: .customLong("max-latency"), help: "Largest input-to-target latency accepted, in samples.") var maxLatency = 1000
+    @Option(name: .customLong("weight-decay"), help: "L2 weight decay.") var weightDecay: Float = 0
+    @Option(help: "Largest gradient norm (0: no clipping).") var clip: Float = 10
+    @Option(help: "Validations without improvement before the learning rate halves.") var patience = 5
+    @Option(name: .customLong("checkpoint-minutes"), help: "Minutes between checkpoints.") var checkpointMinutes: Double = 3
+    @Option(name: .customLong("eval-seconds"), help: "Seconds of each validation/test segment scored.") var evaluationSeconds: Double = 10
+    @Option(help: "Worker threads.") var threads = 2
+    @Flag(help: "Replace an existing model file.") var overwrite = false
+
+    func validate() throws {
+        if minutes == nil && epochs == nil && steps == nil { throw ValidationError("give --minutes, --epochs or --steps") }
+        if let m = minutes, !(m > 0) { throw ValidationError("--minutes must be positive") }
+        if let e = epochs, !(e > 0) { throw ValidationError("--epochs must be positive") }
+        if let s = steps, s < 1 { throw ValidationError("--steps must be positive") }
+        if threads < 1 { throw ValidationError("--threads must be at least 1") }
+        if !(checkpointMinutes > 0) { throw ValidationError("--checkpoint-minutes must be positive") }
+    }
+
+    func run() throws {
+        do { try train() } catch let e as DatasetError {
+            FileHandle.standardError.write("fxtrain: error: \(e.description)\n".data(using: .utf8)!)
+            throw ExitCode(1)
+        } catch let e as ModelFileError {
+            FileHandle.standardError.write("fxtrain: error: \(e)\n".data(using: .utf8)!)
+            throw ExitCode(1)
+        }
+    }
+
+    func say(_ line: String) { print(line); fflush(stdout) }
+
+    func train() throws {
+        let fm = FileManager.default
+        if fm.fileExists(atPath: out) && !overwrite {
+            throw DatasetError("'\(out)' already exists; choose another --out or pass --overwrite")
+        }
+        let base = out.hasSuffix(".safetensors") ? String(out.dropLast(".safetensors".count)) : out
+        let checkpointPath = base + ".checkpoint"
+        if resume == nil && fm.fileExists(atPath: checkpointPath) && !overwrite {
+            throw DatasetError("'\(checkpointPath)' exists from an earlier run; continue it with --resume \(checkpointPath), or pass --overwrite")
+        }
+        let names = knobNames?.split(separator: ",").map { String($0).filter { $0 != " " } }
+        var data = try TrainingDataset.load(from: dataset, knobNames: names)
+        say("dataset: \(data.pairs.count) pairs (\(data.layout)), \(data.sampleRate) Hz, knobs: \(data.knobs.names.joined(separator: ", "))")
+        let checkpoint = try resume.map { try Checkpoint.read(from: $0) }
+        var settings: TrainingSettings
+        if let checkpoint {
+            settings = checkpoint.settings
+            say("resuming at step \(checkpoint.step) from \(resume!)")
+        } else {
+            guard var s = TrainingSettings.named(arch, nparams: data.knobs.conditioningSize) else {
+                throw DatasetError("unknown architecture '\(arch)'; use one of \(MicroTCNConfig.namedConfigurations.joined(separator: ", "))")
+            }
+            s.learningRate = learningRate
+            s.batchSize = batchSize
+            s.chunkLength = chunkLength
+            s.loss = loss == "auto" ? defaultLoss(for: data).description : loss
+            s.seed = seed
+            s.validationInterval = validationInterval
+            s.weightDecay = weightDecay
+            s.gradientClip = clip
+            s.plateauPatience = patience
+            s.holdout = holdout
+            s.maxLatency = maxLatency
+            s.evaluationSeconds = evaluationSeconds
+            s.threads = threads
+            settings = s
+        }
+        if let problem = settings.problem { throw DatasetError(problem) }
+        let checks = try DataChecks.run(&data, maxLatency: settings.maxLatency)
+        for c in checks where !c.notes.isEmpty { say("check \(c.name): " + c.notes.joined(separator: "; ")) }
+        say("checks: \(checks.count) pairs passed; latency removed: "
+            + checks.map { "\($0.latency)" }.joined(separator: " ") + " samples")
+        let plan = try DataSplitPlan(dataset: data, holdout: settings.holdout, seed: settings.seed)
+        let seconds = { (s: DataSplit) in plan.segments(s).reduce(0) { $0 + $1.length } / data.sampleRate }
+        say("split: \(plan.rule); train \(seconds(.train)) s, validation \(seconds(.validation)) s, test \(seconds(.test)) s")
+        let trainer = try Trainer(dataset: data, plan: plan, settings: settings, resumeFrom: checkpoint)
+        say("model: \(settings.architecture), \(trainer.network.layout.count) parameters, receptive field \(settings.config.receptiveField); "
+            + "loss \(settings.loss), batch \(settings.batchSize) x \(settings.chunkLength), lr \(settings.learningRate), "
+            + "\(trainer.stepsPerEpoch) steps per epoch")
+        var limits = TrainingLimits(steps: steps, seconds: minutes.map { $0 * 60 })
+        if let epochs { limits.steps = min(limits.steps ?? .max, Int((epochs * Double(trainer.stepsPerEpoch)).rounded(.up))) }
+        installInterruptHandler()
+        var lastValidations = trainer.history.count
+        var lastPrint = Date.distantPast
+        let reason = try trainer.run(limits: limits, checkpointPath: checkpointPath, checkpointSeconds: checkpointMinutes * 60,
+                                     shouldStop: { interruptRequested != 0 }) { line in
+            // A fresh line after each validation keeps a record; otherwise overwrite in place.
+            let newline = trainer.history.count != lastValidations
+            lastValidations = trainer.history.count
+            guard newline || Date().timeIntervalSince(lastPrint) >= 0.5 else { return }
+            lastPrint = Date()
+            FileHandle.standardError.write(("\r" + line + "\u{1B}[K" + (newline ? "\n" : "")).data(using: .utf8)!)
+        }
+        FileHandle.standardError.write("\n".data(using: .utf8)!)
+        writeLog(trainer, base: base)
+        if reason == "interrupted" {
+            say("interrupted at step \(trainer.step); checkpoint saved: continue with --resume \(checkpointPath)")
+            throw ExitCode(130)
+        }
+        if trainer.history.isEmpty || trainer.history.last!.step != trainer.step {
+            trainer.validate(seconds: trainer.history.last?.seconds ?? 0, samplesPerSecond: trainer.history.last?.samplesPerSecond ?? 0)
+        }
+        say("stopped: \(reason) at step \(trainer.step) (epoch \(String(format: "%.2f", trainer.epoch))); best validation loss \(String(format: "%.5g", trainer.bestValidation))")
+        let report = trainer.testReport()
+        say("test metrics (held out):")
+        for m in report.perSetting { say("  " + m.line) }
+        say("  " + report.overall.line)
+        let name = (base as NSString).lastPathComponent
+        try ModelFile.save(trainer.bestWeights, to: out, name: name,
+                           description: "micro-tcn \(settings.architecture) trained by fxtrain on \(dataset)",
+                           sampleRate: Double(data.sampleRate), knobs: data.knobs,
+                           provenance: trainer.provenance(report: report, checks: checks), overwrite: overwrite || resume != nil)
+        writeLog(trainer, base: base)
+        if let example = report.example {
+            let svg = SVGPlot.waveforms(target: example.target, prediction: example.prediction, sampleRate: data.sampleRate,
+                                        title: "Test clip: \(data.settingDescription(data.pairs[example.segment.pair]))")
+            try? svg.write(toFile: base + "-test.svg", atomically: true, encoding: .utf8)
+        }
+        say("wrote \(out), \(base)-log.csv, \(base)-loss.svg, \(base)-test.svg")
+    }
+
+    func writeLog(_ trainer: Trainer, base: String) {
+        let csv = ([LogRow.csvHeader] + trainer.history.map(\.csv)).joined(separator: "\n") + "\n"
+        try? csv.write(toFile: base + "-log.csv", atomically: true, encoding: .utf8)
+        if !trainer.history.isEmpty {
+            try? SVGPlot.lossCurve(trainer.history, title: "fxtrain \(trainer.settings.architecture): loss")
+                .write(toFile: base + "-loss.svg", atomically: true, encoding: .utf8)
+        }
+    }
+
+    func defaultLoss(for data: TrainingDataset) -> LossFunction {
+        let distortion = data.knobs.names.contains { ["drive", "gain", "distortion", "fuzz"].contains($0.lowercased()) }
+        return distortion ? .distortionDefault : .compressorDefault
+    }
+}

@@ -1,0 +1,169 @@
+import Foundation
+import XCTest
+import NeuralFXAudio
+import NeuralFXCore
+import NeuralFXModelFiles
+
+/// The fxtrain executable end to end: bad input gives one clear line and a
+/// non-zero exit; a short run on a small dataset writes a model that loads,
+/// with test metrics in its metadata, the CSV log and both plots.
+final class FXTrainCommandTests: XCTestCase {
+    var directory = ""
+
+    override func setUpWithError() throws {
+        directory = NSTemporaryDirectory() + "fxtrain-tests-\(getpid())-\(name.filter { $0.isLetter })"
+        try? FileManager.default.removeItem(atPath: directory)
+        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+    }
+
+    override func tearDown() { try? FileManager.default.removeItem(atPath: directory) }
+
+    var executable: String {
+        // The test bundle sits in the build products folder that also holds fxtrain.
+        let candidates = [Bundle.main.bundleURL, Bundle.main.bundleURL.deletingLastPathComponent()]
+            .map { $0.appendingPathComponent("fxtrain").path }
+        return candidates.first { FileManager.default.isExecutableFile(atPath: $0) } ?? candidates[0]
+    }
+
+    func run(_ arguments: [String]) throws -> (status: Int32, output: String, error: String) {
+        let p = Process()
+        p.executableURL = URL(fileURLWithPath: executable)
+        p.arguments = arguments
+        let out = Pipe(), err = Pipe()
+        p.standardOutput = out
+        p.standardError = err
+        try p.run()
+        let o = out.fileHandleForReading.readDataToEndOfFile(), e = err.fileHandleForReading.readDataToEndOfFile()
+        p.waitUntilExit()
+        return (p.terminationStatus, String(decoding: o, as: UTF8.self), String(decoding: e, as: UTF8.self))
+    }
+
+    func write(_ samples: [Float], _ name: String, rate: Int = 8000) throws {
+        let w = try AudioFileWriter(path: (directory as NSString).appendingPathComponent(name), sampleRate: rate, channels: 1, sampleFormat: .float)
+        try samples.withUnsafeBufferPointer { try w.write($0.baseAddress!, frames: samples.count) }
+        try w.finish()
+    }
+
+    func signal(_ seconds: Double, rate: Int = 8000, seed: UInt64) -> [Float] {
+        var rng = SplitMix64(seed: seed)
+        return (0..<Int(seconds * Double(rate))).map { i in
+            0.5 * Float.sin(Float(i) * 0.05) * (0.3 + 0.7 * Float(i % 4000) / 4000) + 0.05 * rng.nextFloat(in: -1...1)
+        }
+    }
+
+    func expectFailure(_ arguments: [String], containing text: String, file: StaticString = #filePath, line: UInt = #line) throws {
+        let r = try run(arguments)
+        XCTAssertNotEqual(r.status, 0, file: file, line: line)
+        let lines = r.error.split(separator: "\n")
+        XCTAssertEqual(lines.count, 1, "expected one line, got: \(r.error)", file: file, line: line)
+        XCTAssertTrue(r.error.contains(text), "\(r.error)", file: file, line: line)
+        XCTAssertFalse(FileManager.default.fileExists(atPath: directory + "/model.safetensors"), file: file, line: line)
+    }
+
+    func testEmptyFolder() throws {
+        try expectFailure([directory, "--out", directory + "/model.safetensors", "--steps", "5"], containing: "has no audio pairs")
+    }
+
+    func testUnpairedSignalTrainFile() throws {
+        try FileManager.default.createDirectory(atPath: directory + "/Train", withIntermediateDirectories: true)
+        try write(signal(1, seed: 1), "Train/input_1_.wav")
+        try expectFailure([directory, "--out", directory + "/model.safetensors", "--steps", "5"], containing: "has no target_1_* file")
+    }
+
+    func testUnreadableAudio() throws {
+        try Data("not audio".utf8).write(to: URL(fileURLWithPath: directory + "/in.wav"))
+        try write(signal(1, seed: 1), "out.wav")
+        try Data(#"{"pairs":[{"input":"in.wav","target":"out.wav","knobs":{"drive":0.5}}]}"#.utf8)
+            .write(to: URL(fileURLWithPath: directory + "/manifest.json"))
+        try expectFailure([directory, "--out", directory + "/model.safetensors", "--steps", "5"], containing: "cannot read")
+    }
+
+    func testMismatchedRates() throws {
+        try write(signal(1, seed: 1), "in.wav")
+        try write(signal(1, rate: 16000, seed: 2), "out.wav", rate: 16000)
+        try Data(#"{"pairs":[{"input":"in.wav","target":"out.wav","knobs":{"drive":0.5}}]}"#.utf8)
+            .write(to: URL(fileURLWithPath: directory + "/manifest.json"))
+        try expectFailure([directory, "--out", directory + "/model.safetensors", "--steps", "5"], containing: "16000 Hz")
+    }
+
+    func testMissingKnobValue() throws {
+        try write(signal(1, seed: 1), "in.wav")
+        try write(signal(1, seed: 2), "out.wav")
+        try write(signal(1, seed: 3), "out2.wav")
+        try Data(#"{"pairs":[{"input":"in.wav","target":"out.wav","knobs":{"drive":0.5}},{"input":"in.wav","target":"out2.wav","knobs":{}}]}"#.utf8)
+            .write(to: URL(fileURLWithPath: directory + "/manifest.json"))
+        try expectFailure([directory, "--out", directory + "/model.safetensors", "--steps", "5"], containing: "no value for knob 'drive'")
+    }
+
+    func writeClipperDataset() throws {
+        var entries: [String] = []
+        for (i, drive) in [0.0, 0.5, 1.0].enumerated() {
+            let x = signal(4, seed: UInt64(i + 1))
+            let g = Float(1 + 4 * drive)
+            try write(x, "in\(i).wav")
+            try write(x.map { Float.tanh(g * $0) / g }, "out\(i).wav")
+            entries.append(#"{"input":"in\#(i).wav","target":"out\#(i).wav","knobs":{"drive":\#(drive)}}"#)
+        }
+        try Data(#"{"sample_rate":8000,"pairs":[\#(entries.joined(separator: ","))]}"#.utf8)
+            .write(to: URL(fileURLWithPath: directory + "/manifest.json"))
+    }
+
+    func testShortRunWritesModelLogAndPlots() throws {
+        try writeClipperDataset()
+        let model = directory + "/model.safetensors"
+        let r = try run([directory, "--arch", "utcn-100-c", "--out", model, "--steps", "6", "--batch", "2", "--chunk", "1024",
+                         "--val-every", "3", "--eval-seconds", "1"])
+        XCTAssertEqual(r.status, 0, r.output + r.error)
+        XCTAssertTrue(r.output.contains("test metrics"), r.output)
+        let loaded = try ModelFile.load(path: model)
+        XCTAssertEqual(loaded.knobs.names, ["drive"])
+        // Provenance entries show up in the model's info.
+        let test = try XCTUnwrap(loaded.info.first { $0.key == "test_overall" }?.value, "\(loaded.info)")
+        XCTAssertTrue(test.contains("\"esr\"") && test.contains("loudness_error_lu") && test.contains("\"stft\""), test)
+        XCTAssertEqual(loaded.info.first { $0.key == "steps" }?.value, "6")
+        XCTAssertNotNil(loaded.info.first { $0.key == "test_per_setting" })
+        for side in ["-log.csv", "-loss.svg", "-test.svg", ".checkpoint"] {
+            XCTAssertTrue(FileManager.default.fileExists(atPath: directory + "/model" + side), side)
+        }
+        let csv = try String(contentsOfFile: directory + "/model-log.csv", encoding: .utf8)
+        XCTAssertEqual(csv.split(separator: "\n").count, 3, csv)
+        // The same output again is refused rather than overwritten.
+        let again = try run([directory, "--out", model, "--steps", "2"])
+        XCTAssertNotEqual(again.status, 0)
+        XCTAssertTrue(again.error.contains("already exists"), again.error)
+        // Resuming continues from the checkpoint to a later step.
+        let resumed = try run([directory, "--out", directory + "/model2.safetensors", "--resume", directory + "/model.checkpoint",
+                               "--steps", "9"])
+        XCTAssertEqual(resumed.status, 0, resumed.output + resumed.error)
+        XCTAssertTrue(resumed.output.contains("resuming at step 6") && resumed.output.contains("at step 9"), resumed.output)
+    }
+
+    func testCtrlCSavesACheckpointThatResumes() throws {
+        try writeClipperDataset()
+        let p = Process()
+        p.executableURL = URL(fileURLWithPath: executable)
+        p.arguments = [directory, "--arch", "utcn-100-c", "--out", directory + "/model.safetensors", "--steps", "100000",
+                       "--batch", "2", "--chunk", "1024", "--val-every", "1000"]
+        let err = Pipe()
+        p.standardError = err
+        p.standardOutput = Pipe()
+        try p.run()
+        // Wait until training has started (the live line appears), then interrupt.
+        var seen = ""
+        while !seen.contains(" step ") {
+            let chunk = err.fileHandleForReading.availableData
+            if chunk.isEmpty { break }
+            seen += String(decoding: chunk, as: UTF8.self)
+        }
+        p.interrupt()
+        _ = err.fileHandleForReading.readDataToEndOfFile()
+        p.waitUntilExit()
+        XCTAssertEqual(p.terminationStatus, 130)
+        XCTAssertFalse(FileManager.default.fileExists(atPath: directory + "/model.safetensors"), "no model from an interrupted run")
+        let checkpoint = directory + "/model.checkpoint"
+        XCTAssertTrue(FileManager.default.fileExists(atPath: checkpoint))
+        let resumed = try run([directory, "--out", directory + "/model.safetensors", "--resume", checkpoint, "--steps", "1"])
+        XCTAssertEqual(resumed.status, 0, resumed.error)
+        XCTAssertTrue(resumed.output.contains("resuming at step"), resumed.output)
+    }
+}

@@ -1,0 +1,192 @@
+import Foundation
+import XCTest
+import NeuralFXCore
+import NeuralFXTraining
+
+final class TrainerTests: XCTestCase {
+    func trainer(_ settings: TrainingSettings, resume: Checkpoint? = nil) throws -> Trainer {
+        let data = SyntheticData.clipperDataset()
+        let plan = try DataSplitPlan(dataset: data, holdout: 0, seed: settings.seed)
+        return try Trainer(dataset: data, plan: plan, settings: settings, resumeFrom: resume)
+    }
+
+    func testResumeContinuesBitForBit() throws {
+        let settings = SyntheticData.smallSettings()
+        let straight = try trainer(settings)
+        try straight.run(limits: TrainingLimits(steps: 12), checkpointPath: nil)
+
+        let first = try trainer(settings)
+        try first.run(limits: TrainingLimits(steps: 7), checkpointPath: nil)
+        let path = NSTemporaryDirectory() + "fxtrain-resume-\(getpid()).checkpoint"
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        try first.checkpoint(elapsedSeconds: 0).write(to: path)
+        try first.checkpoint(elapsedSeconds: 1).write(to: path)  // replaces the earlier one
+        let resumed = try trainer(settings, resume: try Checkpoint.read(from: path))
+        XCTAssertEqual(resumed.step, 7)
+        try resumed.run(limits: TrainingLimits(steps: 12), checkpointPath: nil)
+
+        XCTAssertEqual(resumed.step, straight.step)
+        XCTAssertEqual(resumed.network.parameters, straight.network.parameters)
+        XCTAssertEqual(resumed.network.runningMean, straight.network.runningMean)
+        XCTAssertEqual(resumed.network.runningVariance, straight.network.runningVariance)
+        XCTAssertEqual(resumed.adam, straight.adam)
+        XCTAssertEqual(resumed.random, straight.random)
+        XCTAssertEqual(resumed.plateau, straight.plateau)
+        XCTAssertEqual(resumed.bestValidation, straight.bestValidation)
+        XCTAssertEqual(resumed.bestWeights, straight.bestWeights)
+        XCTAssertEqual(resumed.history.map(\.validationLoss), straight.history.map(\.validationLoss))
+        XCTAssertNotEqual(straight.network.parameters, try trainer(settings).network.parameters, "training changed nothing")
+    }
+
+    func testSameSeedSameRunDifferentSeedDifferentRun() throws {
+        var settings = SyntheticData.smallSettings()
+        let a = try trainer(settings), b = try trainer(settings)
+        try a.run(limits: TrainingLimits(steps: 4), checkpointPath: nil)
+        try b.run(limits: TrainingLimits(steps: 4), checkpointPath: nil)
+        XCTAssertEqual(a.network.parameters, b.network.parameters)
+        settings.seed = 2
+        let c = try trainer(settings)
+        try c.run(limits: TrainingLimits(steps: 4), checkpointPath: nil)
+        XCTAssertNotEqual(a.network.parameters, c.network.parameters)
+    }
+
+    func testTrainingReducesValidationLossWellBelowTheStart() throws {
+        var settings = SyntheticData.smallSettings()
+        settings.validationInterval = 50
+        settings.loss = "esr"
+        let data = SyntheticData.clipperDataset(seconds: 4)
+        let t = try Trainer(dataset: data, plan: try DataSplitPlan(dataset: data, holdout: 0, seed: 1), settings: settings)
+        let start = t.validate(seconds: 0, samplesPerSecond: 0).validationLoss
+        let before = t.testReport()
+        try t.run(limits: TrainingLimits(steps: 300), checkpointPath: nil)
+        let report = t.testReport()
+        XCTAssertLessThan(t.bestValidation, 0.5 * start, "validation loss \(start) -> \(t.bestValidation)")
+        XCTAssertLessThan(report.overall.esr, 0.5 * before.overall.esr, "\(before.overall.line) -> \(report.overall.line)")
+        XCTAssertEqual(report.perSetting.count, 3)
+        XCTAssertTrue(report.overall.loudnessError.isFinite, report.overall.line)
+    }
+
+    func testCheckpointRefusesOtherArchitecture() throws {
+        let settings = SyntheticData.smallSettings()
+        let t = try trainer(settings)
+        var other = settings
+        other.config.channelWidth = 6
+        XCTAssertThrowsError(try trainer(other, resume: t.checkpoint(elapsedSeconds: 0))) { error in
+            XCTAssertTrue("\(error)".contains("different architecture"), "\(error)")
+        }
+    }
+
+    func testSplitRules() throws {
+        let data = SyntheticData.clipperDataset(pairs: 4)
+        let byTime = try DataSplitPlan(dataset: data, holdout: 0, seed: 1)
+        XCTAssertEqual(byTime.segments(.test).count, 4)
+        XCTAssertEqual(byTime.segments(.validation).count, 4)
+        let held = try DataSplitPlan(dataset: data, holdout: 2, seed: 1)
+        XCTAssertEqual(Set(held.segments(.test).map(\.pair)).count, 2)
+        XCTAssertTrue(held.segments(.test).allSatisfy { $0.start == 0 })
+        XCTAssertTrue(Set(held.segments(.train).map(\.pair)).isDisjoint(with: held.segments(.test).map(\.pair)))
+        XCTAssertThrowsError(try DataSplitPlan(dataset: data, holdout: 4, seed: 1))
+    }
+}
+
+final class OptimizerTests: XCTestCase {
+    func testAdamFirstStepMovesEachParameterByTheLearningRate() {
+        var adam = AdamOptimizer(parameterCount: 3, learningRate: 0.01)
+        var p: [Float] = [1, 2, 3]
+        adam.update(&p, gradient: [0.5, -2, 0])
+        XCTAssertEqual(p[0], 0.99, accuracy: 1e-6)
+        XCTAssertEqual(p[1], 2.01, accuracy: 1e-6)
+        XCTAssertEqual(p[2], 3, accuracy: 1e-7)
+    }
+
+    func testWeightDecayPullsTowardZero() {
+        var adam = AdamOptimizer(parameterCount: 1, learningRate: 0.01, weightDecay: 0.1)
+        var p: [Float] = [1]
+        adam.update(&p, gradient: [0])
+        XCTAssertLessThan(p[0], 1)
+    }
+
+    func testPlateauHalvesAfterPatience() {
+        var s = PlateauScheduler(patience: 2)
+        var lr: Float = 1
+        for loss in [1.0, 0.5, 0.6, 0.6] { lr = s.observe(loss, learningRate: lr) }
+        XCTAssertEqual(lr, 1)
+        lr = s.observe(0.6, learningRate: lr)
+        XCTAssertEqual(lr, 0.5)
+        lr = s.observe(0.1, learningRate: lr)
+        XCTAssertEqual(lr, 0.5)
+    }
+
+    func testClipping() {
+        var g: [Float] = [3, 4]
+        XCTAssertEqual(clipGradient(&g, maxNorm: 1), 5)
+        XCTAssertEqual(g[0], 0.6, accuracy: 1e-6)
+        XCTAssertEqual(g[1], 0.8, accuracy: 1e-6)
+        var h: [Float] = [0.3, 0.4]
+        clipGradient(&h, maxNorm: 1)
+        XCTAssertEqual(h, [0.3, 0.4])
+    }
+}
+
+final class DataCheckTests: XCTestCase {
+    func pair(_ input: [Float], _ target: [Float], rate: Int = 8000) -> TrainingDataset {
+        TrainingDataset(layout: "test", knobs: .empty, pairs: [
+            TrainingPair(name: "p", inputPath: "", targetPath: "", knobValues: [], input: input, target: target,
+                         sampleRate: rate, split: nil),
+        ])
+    }
+
+    func testLatencyAndPolarityAreFoundAndRemoved() throws {
+        let x = SyntheticData.material(seconds: 3, sampleRate: 8000, seed: 3)
+        let clipped = SyntheticData.softClip(x, drive: 0.7)
+        let delayed = [Float](repeating: 0, count: 37) + clipped.map { -$0 }
+        var data = pair(x, delayed)
+        let checks = try DataChecks.run(&data, maxLatency: 100)
+        XCTAssertEqual(checks[0].latency, 37)
+        XCTAssertTrue(checks[0].polarityInverted)
+        XCTAssertEqual(data.pairs[0].input.count, data.pairs[0].target.count)
+        for i in stride(from: 0, to: 20000, by: 997) { XCTAssertEqual(data.pairs[0].target[i], clipped[i], accuracy: 1e-7) }
+    }
+
+    func testAlignedPairHasNoLatency() {
+        let x = SyntheticData.material(seconds: 2, sampleRate: 8000, seed: 4)
+        let (lag, correlation) = DataChecks.estimateLatency(input: x, target: SyntheticData.softClip(x, drive: 1), maxLag: 500)
+        XCTAssertEqual(lag, 0)
+        XCTAssertGreaterThan(correlation, 0.5)
+    }
+
+    func testLatencyAboveTheLimitIsRefused() {
+        let x = SyntheticData.material(seconds: 2, sampleRate: 8000, seed: 5)
+        var data = pair(x, [Float](repeating: 0, count: 300) + x)
+        XCTAssertThrowsError(try DataChecks.run(&data, maxLatency: 100)) { error in
+            XCTAssertEqual("\(error)", "'p': the target is offset from the input by 300 samples, more than the limit of 100")
+        }
+    }
+
+    func testSilenceAndMismatchedRatesAreRefused() {
+        let x = SyntheticData.material(seconds: 1, sampleRate: 8000, seed: 6)
+        var silent = pair(x, [Float](repeating: 0, count: x.count))
+        XCTAssertThrowsError(try DataChecks.run(&silent, maxLatency: 10)) { XCTAssertTrue("\($0)".contains("target is silent"), "\($0)") }
+        var rates = pair(x, x)
+        rates.pairs.append(TrainingPair(name: "q", inputPath: "", targetPath: "", knobValues: [], input: x, target: x,
+                                        sampleRate: 44100, split: nil))
+        XCTAssertThrowsError(try DataChecks.run(&rates, maxLatency: 10)) { XCTAssertTrue("\($0)".contains("44100 Hz"), "\($0)") }
+    }
+
+    func testExtraTailIsTrimmedAndClippingReported() throws {
+        let x = SyntheticData.material(seconds: 1, sampleRate: 8000, seed: 7)
+        var data = pair(x, x.map { max(min($0 * 4, 1), -1) } + [Float](repeating: 0.1, count: 500))
+        let checks = try DataChecks.run(&data, maxLatency: 10)
+        XCTAssertEqual(data.pairs[0].target.count, x.count)
+        XCTAssertTrue(checks[0].notes.contains { $0.contains("500 samples more") }, "\(checks[0].notes)")
+        XCTAssertTrue(checks[0].notes.contains { $0.contains("clips") }, "\(checks[0].notes)")
+    }
+
+    func testCL1BNames() {
+        XCTAssertEqual(CL1BFileName.parse("target_at_025_re_05_ra_0_th_1.wav"), [0.25, 0.5, 0, 1])
+        XCTAssertEqual(CL1BFileName.parse("target_at_075_re_025_ra_05_th_05.wav"), [0.75, 0.25, 0.5, 0.5])
+        XCTAssertNil(CL1BFileName.parse("target_at_2_re_05_ra_0_th_1.wav"))
+        XCTAssertNil(CL1BFileName.parse("target_at_05_re_05_ra_0.wav"))
+        XCTAssertNil(CL1BFileName.parse("Input.wav"))
+    }
+}
