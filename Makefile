@@ -2,6 +2,8 @@
 #   make demo      set up, build, and render the bundled example through the bundled compressor
 #   make test      set up, build, and run the whole default test suite
 #   make test-real the second suite, on the recordings in ../shared/data (not on a fresh machine)
+#   make test-realtime  fxhost 30 s in real time at period 64 against jackd -d dummy, asserting no xruns
+#                  (kept apart: on the 2-core VMs here even a bare dummy server xruns now and then)
 #   make install   PREFIX=/usr/local: commands, models and presets
 
 PREFIX ?= /usr/local
@@ -16,7 +18,9 @@ DEBIAN_PACKAGES := libsndfile1-dev libsamplerate0-dev libjack-jackd2-dev jackd2 
 
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: setup build demo test test-real install clean
+REALTIME_SOAK := testThirtySecondsInRealTimeWithoutXrunsOrAllocations
+
+.PHONY: setup build demo test test-real test-realtime install clean
 
 setup:
 	@missing=$$(for p in $(DEBIAN_PACKAGES); do dpkg-query -W -f='$${Status}\n' $$p 2>/dev/null | grep -q '^install ok installed' || echo $$p; done); \
@@ -36,11 +40,14 @@ demo: build
 	@echo "wrote out/demo-la2a.wav"
 
 test: build
-	$(SWIFT) test $(CONFIG) --skip NeuralFXRealDataTests
+	$(SWIFT) test $(CONFIG) --skip NeuralFXRealDataTests --skip $(REALTIME_SOAK)
 
 test-real: build
 	@[ -d ../shared/data ] || { echo "error: ../shared/data not found beside the project (the real-data suite needs it)"; exit 1; }
 	$(SWIFT) test $(CONFIG) --filter NeuralFXRealDataTests
+
+test-realtime: build
+	$(SWIFT) test $(CONFIG) --filter $(REALTIME_SOAK)
 
 install: build
 	install -d $(DESTDIR)$(PREFIX)/bin $(SHARE)/models $(SHARE)/presets
