@@ -63,7 +63,7 @@ let package = Package(
         // Model/preset catalog and the offline render pipeline shared by the executables.
         .target(name: "NeuralFXTools", dependencies: ["NeuralFXCore", "NeuralFXModelFiles", "NeuralFXAudio"]),
         .executableTarget(name: "fxrender",
-                          dependencies: ["NeuralFXTools", .product(name: "ArgumentParser", package: "swift-argument-parser")]),
+                          dependencies: ["NeuralFXTools", "NeuralFXModelFiles", .product(name: "ArgumentParser", package: "swift-argument-parser")]),
         .testTarget(name: "NeuralFXToolsTests", dependencies: ["NeuralFXTools", "NeuralFXAudio", "NeuralFXCore"]),
         // Runs the built fxrender (a dependency so that `swift test` builds it).
         .testTarget(name: "FXRenderTests",

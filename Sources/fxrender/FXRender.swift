@@ -1,4 +1,5 @@
 import ArgumentParser
+import NeuralFXModelFiles
 import Foundation
 import NeuralFXAudio
 import NeuralFXCore
@@ -37,6 +38,9 @@ struct FXRender: ParsableCommand {
     @Option(help: "Output sample format: \(AudioSampleFormat.byName.keys.sorted().joined(separator: "|")) (default: keep the input's).")
     var subtype: String?
 
+    @Option(help: ArgumentHelp("Output level of Neural Amp Modeler captures: raw, or normalized (from the loudness the .nam file states, to \(Int(NAMOutputLevel.defaultTargetDecibels)) dB).", valueName: "raw|normalized"))
+    var outputLevel: String = "raw"
+
     @Flag(help: "Print the model's knobs, sample rate and provenance, and exit.")
     var info = false
 
@@ -54,6 +58,12 @@ struct FXRender: ParsableCommand {
             }
             sampleFormat = format
         }
+        let level: NAMOutputLevel
+        switch outputLevel {
+        case "raw": level = .raw
+        case "normalized": level = .normalized
+        default: throw UsageError("--output-level must be raw or normalized, not '\(outputLevel)'")
+        }
         let files = try RenderFiles(input: input, output: output, sampleFormat: sampleFormat, force: force)
         var presetFile: (preset: Preset, path: String)?
         if let preset {
@@ -64,6 +74,7 @@ struct FXRender: ParsableCommand {
         var settings = EffectSettings(knobs: model.knobs)
         if let presetFile { try settings.apply(presetFile.preset, source: presetFile.path) }
         try settings.apply(arguments: knobs)
+        settings.outputGainDB += level.gainDecibels(for: model)
 
         removeTemporaryOutputOnInterrupt()
         let bar = isatty(STDERR_FILENO) != 0 ? ProgressBar() : nil

@@ -266,3 +266,26 @@ final class FXRenderModelTests: XCTestCase {
         XCTAssertEqual(scratch.allFiles, before)
     }
 }
+
+/// NAM captures through fxrender, with NAM's output-level choice.
+extension FXRenderModelTests {
+    func testNAMNormalizedOutputLevelScalesByTheStatedLoudness() throws {
+        // A capture from the NAM parity fixtures; it states a loudness of -17.5 dB.
+        let capture = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+            .appendingPathComponent("NeuralFXModelFilesTests/Fixtures/nam/lstm.nam").path
+        let signal = testSignal(channel: 0, sampleRate: 48000, frames: 9600)
+        try writeAudio(scratch.file("in.wav"), [signal], sampleRate: 48000)
+        assertSucceeded(try run([scratch.file("in.wav"), scratch.file("raw.wav"), "--model", capture, "--subtype", "float"]))
+        assertSucceeded(try run([scratch.file("in.wav"), scratch.file("norm.wav"), "--model", capture,
+                                 "--subtype", "float", "--output-level", "normalized"]))
+        let raw = try AudioFileReader(path: scratch.file("raw.wav")).readAll()[0]
+        let normalized = try AudioFileReader(path: scratch.file("norm.wav")).readAll()[0]
+        XCTAssertGreaterThan(raw.map(abs).max()!, 0.01)
+        let gain = Float(pow(10.0, (-18.0 - -17.5) / 20))
+        XCTAssertLessThan(maxDifference(normalized, raw.map { $0 * gain }), 1e-6)
+        let refused = try run([scratch.file("in.wav"), scratch.file("x.wav"), "--model", capture, "--output-level", "loud"])
+        XCTAssertNotEqual(refused.status, 0)
+        XCTAssertTrue(refused.stderr.contains("--output-level"), refused.stderr)
+        XCTAssertFalse(FileManager.default.fileExists(atPath: scratch.file("x.wav")))
+    }
+}
