@@ -2,23 +2,9 @@ import Foundation
 import XCTest
 import NeuralFXTraining
 
-/// The Tube-Tech CL 1B captures in `../shared/data/cl1b` beside the
-/// repository root (or `$NEURALFX_SHARED_DATA/cl1b`). This suite runs only
-/// where they exist: missing data is a failure, not a skip.
+/// The Tube-Tech CL 1B captures in the shared data (see `sharedData`).
 func cl1bDirectory(file: StaticString = #filePath, line: UInt = #line) throws -> String {
-    let root: URL
-    if let override = ProcessInfo.processInfo.environment["NEURALFX_SHARED_DATA"], !override.isEmpty {
-        root = URL(fileURLWithPath: override)
-    } else {
-        root = URL(fileURLWithPath: "\(#filePath)").deletingLastPathComponent().deletingLastPathComponent()
-            .deletingLastPathComponent().deletingLastPathComponent().appendingPathComponent("shared/data")
-    }
-    let path = root.appendingPathComponent("cl1b").path
-    guard FileManager.default.fileExists(atPath: (path as NSString).appendingPathComponent("Input.wav")) else {
-        XCTFail("the CL 1B recordings are missing at '\(path)' (the real-data suite needs ../shared/data)", file: file, line: line)
-        throw CocoaError(.fileNoSuchFile)
-    }
-    return path
+    (try sharedData("cl1b/Input.wav", file: file, line: line) as NSString).deletingLastPathComponent
 }
 
 final class CL1BTrainingTests: XCTestCase {
