@@ -96,7 +96,7 @@ let package = Package(
                 dependencies: ["NeuralFXCore", "NeuralFXTools", "CJack", "CALSA", "CAllocationCounter"],
                 swiftSettings: hotSwift),
         .executableTarget(name: "fxhost",
-                          dependencies: ["NeuralFXHost", "CAllocationCounter",
+                          dependencies: ["NeuralFXHost", "NeuralFXModelFiles", "CAllocationCounter",
                                          .product(name: "ArgumentParser", package: "swift-argument-parser")]),
         // Runs the built fxhost against real servers (a dependency so that `swift test` builds it).
         .testTarget(name: "FXHostTests",

@@ -1,4 +1,5 @@
 import ArgumentParser
+import NeuralFXModelFiles
 import Dispatch
 import Glibc
 import NeuralFXHost
@@ -18,6 +19,7 @@ struct FXHost: ParsableCommand {
     @Option(help: "Audio channels: 1, or 2 for stereo as two instances.") var channels = 1
     @Option(help: "Input gain in dB (overrides the preset's).") var inputGain: Double?
     @Option(help: "Output gain in dB (overrides the preset's).") var outputGain: Double?
+    @Option(help: ArgumentHelp(NAMOutputLevel.optionHelp, valueName: "raw|normalized")) var outputLevel: String = "raw"
     @Flag(help: "High-pass the output to remove DC.") var dcBlock = false
     @Flag(help: "Start bypassed.") var bypass = false
 
@@ -78,6 +80,10 @@ struct FXHost: ParsableCommand {
         }
         if let inputGain { values.inputGainDB = inputGain }
         if let outputGain { values.outputGainDB = outputGain }
+        guard let level = NAMOutputLevel(name: outputLevel) else {
+            throw HostError.badArgument("--output-level must be raw or normalized, not '\(outputLevel)'")
+        }
+        values.outputGainDB += level.gainDecibels(for: effect)
         try HostSession.check(settings.midiMap, for: effect)
         if alsa {
             let streamRate = rate ?? Int(effect.sampleRate)

@@ -38,7 +38,7 @@ struct FXRender: ParsableCommand {
     @Option(help: "Output sample format: \(AudioSampleFormat.byName.keys.sorted().joined(separator: "|")) (default: keep the input's).")
     var subtype: String?
 
-    @Option(help: ArgumentHelp("Output level of Neural Amp Modeler captures: raw, or normalized (from the loudness the .nam file states, to \(Int(NAMOutputLevel.defaultTargetDecibels)) dB).", valueName: "raw|normalized"))
+    @Option(help: ArgumentHelp(NAMOutputLevel.optionHelp, valueName: "raw|normalized"))
     var outputLevel: String = "raw"
 
     @Flag(help: "Print the model's knobs, sample rate and provenance, and exit.")
@@ -58,11 +58,8 @@ struct FXRender: ParsableCommand {
             }
             sampleFormat = format
         }
-        let level: NAMOutputLevel
-        switch outputLevel {
-        case "raw": level = .raw
-        case "normalized": level = .normalized
-        default: throw UsageError("--output-level must be raw or normalized, not '\(outputLevel)'")
+        guard let level = NAMOutputLevel(name: outputLevel) else {
+            throw UsageError("--output-level must be raw or normalized, not '\(outputLevel)'")
         }
         let files = try RenderFiles(input: input, output: output, sampleFormat: sampleFormat, force: force)
         var presetFile: (preset: Preset, path: String)?

@@ -30,6 +30,7 @@ final class BadInputTests: XCTestCase {
         try assertRefused(["--knob", "peak=7"], mentions: "outside its range")
         try assertRefused(["--midi-map", "cc300=peak"], mentions: "cc0..cc127")
         try assertRefused(["--alsa", "--device", "null", "--midi-map", "cc7=drive"], mentions: "unknown knob 'drive'")
+        try assertRefused(["--alsa", "--device", "null", "--output-level", "loud"], mentions: "--output-level must be raw or normalized")
     }
 
     func testUnknownPortAndRefusedClient() throws {

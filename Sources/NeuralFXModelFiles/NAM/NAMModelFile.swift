@@ -143,6 +143,18 @@ public enum NAMOutputLevel: Equatable, Sendable {
     public static let defaultTargetDecibels = -18.0
     public static let normalized = NAMOutputLevel.normalized(targetDecibels: defaultTargetDecibels)
 
+    /// The command-line spelling: `raw` or `normalized`.
+    public init?(name: String) {
+        switch name {
+        case "raw": self = .raw
+        case "normalized": self = .normalized
+        default: return nil
+        }
+    }
+
+    public static let optionHelp = "Output level of Neural Amp Modeler captures: raw, or normalized "
+        + "(from the loudness the .nam file states, to \(Int(defaultTargetDecibels)) dB)."
+
     /// The output gain to apply (for `EffectEngine.setOutputGain(decibels:)`):
     /// 0 dB when raw or when the file states no loudness.
     public func gainDecibels(for model: EffectModel) -> Double {
