@@ -229,16 +229,10 @@ public struct KnobSchema: Codable, Equatable, Sendable {
     }
 }
 
+/// Whole numbers without a decimal point; others to at most six decimals.
 func formatKnobNumber(_ v: Double) -> String {
     if v == v.rounded() && abs(v) < 1e9 { return String(Int(v)) }
-    var s = String(v)
-    if s.count > 8, let r = Double(String(format6(v))) { s = String(r) }
-    return s
-}
-
-private func format6(_ v: Double) -> String {
-    let scaled = (v * 1e6).rounded() / 1e6
-    return String(scaled)
+    return String((v * 1e6).rounded() / 1e6)
 }
 
 extension String {

@@ -336,21 +336,19 @@ public final class MicroTCN: StreamingNetwork {
             let x = steadyInputs[n].pointer
             convs[n].reset(steadyInput: x)
             if n + 1 < c.nblocks {
-                blockOutput(n, convOut: tmp, input: UnsafePointer(x), residualInput: UnsafePointer(x), frames: 1,
-                            into: steadyInputs[n + 1].pointer)
+                convs[n].steadyOutput(for: x, into: tmp)
+                blockOutput(n, convOut: tmp, residualInput: UnsafePointer(x), frames: 1, into: steadyInputs[n + 1].pointer)
             }
         }
     }
 
-    /// Steady-state helper and the per-block tail: conv output -> (1x1) -> affine -> activation -> + residual.
+    /// The tail of block `n` after its convolution: (1x1) -> affine -> activation -> + residual.
     @inline(__always)
-    private func blockOutput(_ n: Int, convOut: UnsafeMutablePointer<Float>, input: UnsafePointer<Float>,
-                             residualInput: UnsafePointer<Float>, frames: Int, into out: UnsafeMutablePointer<Float>,
-                             convAlreadyComputed: Bool = false) {
+    private func blockOutput(_ n: Int, convOut: UnsafeMutablePointer<Float>,
+                             residualInput: UnsafePointer<Float>, frames: Int, into out: UnsafeMutablePointer<Float>) {
         let c = weights.config
         let cc = c.convChannels(ofBlock: n), cout = c.outChannels(ofBlock: n), cin = c.inChannels(ofBlock: n)
         var pre = convOut
-        if !convAlreadyComputed { convs[n].steadyOutput(for: input, into: convOut) }
         if let pw = pointwise[n] {
             pw.apply(UnsafePointer(convOut), frames: frames, into: pointwiseScratch.pointer)
             pre = pointwiseScratch.pointer
@@ -435,8 +433,7 @@ public final class MicroTCN: StreamingNetwork {
             conv.push(x, frames: frameCount)
             conv.convolve(frames: frameCount, into: convScratch.pointer)
             let delayed = conv.pastInput(frames: frameCount, delay: 1)
-            blockOutput(n, convOut: convScratch.pointer, input: x, residualInput: delayed, frames: frameCount,
-                        into: dst, convAlreadyComputed: true)
+            blockOutput(n, convOut: convScratch.pointer, residualInput: delayed, frames: frameCount, into: dst)
             x = UnsafePointer(dst)
             dst = dst == bufferA.pointer ? bufferB.pointer : bufferA.pointer
         }
