@@ -5,58 +5,104 @@ import NeuralFXAudio
 public struct TestMetrics: Codable, Equatable, Sendable {
     public var setting: String
     public var l1: Double
+    /// Error energy over target energy, pooled over the setting's audio.
     public var esr: Double
     public var stft: Double
     /// Integrated loudness of the prediction minus that of the target, LUFS.
     public var loudnessError: Double
     /// ESR of passing the input through unchanged, for comparison.
     public var identityESR: Double
+    /// ESR of the best constant gain over this audio (least squares): the
+    /// bar a model must clear to have learned more than a level change.
+    public var fixedGainESR: Double
     public var seconds: Double
 
     public var line: String {
-        String(format: "%@: L1 %.4f  ESR %.4f (identity %.4f)  STFT %.4f  loudness %+.2f LU  (%.1f s)",
-               setting, l1, esr, identityESR, stft, loudnessError, seconds)
+        String(format: "%@: L1 %.4f  ESR %.4f (identity %.4f, best fixed gain %.4f)  STFT %.4f  loudness %+.2f LU  (%.1f s)",
+               setting, l1, esr, identityESR, fixedGainESR, stft, loudnessError, seconds)
     }
 
     var dictionary: [String: Any] {
         ["setting": setting, "l1": l1, "esr": esr, "stft": stft, "loudness_error_lu": loudnessError.isFinite ? loudnessError : 0,
-         "identity_esr": identityESR, "seconds": seconds]
+         "identity_esr": identityESR, "fixed_gain_esr": fixedGainESR, "seconds": seconds]
     }
 }
 
 public struct TestReport: Sendable {
     public var perSetting: [TestMetrics]
     public var overall: TestMetrics
+    /// ESR of the best gain per knob setting, pooled: a static gain that
+    /// knows the knobs, a stronger baseline than one gain for everything.
+    public var perSettingGainESR: Double
     /// A test clip for the target-versus-prediction plot.
     public var example: Trainer.SegmentScore?
+}
+
+/// Energy sums of one stretch of test audio, from which the pooled ratios
+/// (model, identity and best-fixed-gain ESR) of any group of stretches follow.
+struct EnergySums {
+    var error = 0.0, target = 0.0, identityError = 0.0, inputTarget = 0.0, input = 0.0
+
+    init() {}
+
+    init(prediction: [Float], target t: [Float], input x: ArraySlice<Float>) {
+        for (i, xv) in zip(t.indices, x) {
+            let p = Double(prediction[i]), tv = Double(t[i]), xd = Double(xv)
+            error += (p - tv) * (p - tv)
+            target += tv * tv
+            identityError += (xd - tv) * (xd - tv)
+            inputTarget += xd * tv
+            input += xd * xd
+        }
+    }
+
+    static func + (a: EnergySums, b: EnergySums) -> EnergySums {
+        var s = a
+        s.error += b.error; s.target += b.target; s.identityError += b.identityError
+        s.inputTarget += b.inputTarget; s.input += b.input
+        return s
+    }
+
+    private var safeTarget: Double { max(target, .leastNormalMagnitude) }
+    var esr: Double { error / safeTarget }
+    var identityESR: Double { identityError / safeTarget }
+    /// Residual energy of the least-squares gain `inputTarget / input`.
+    var fixedGainResidual: Double { input > 0 ? max(target - inputTarget * inputTarget / input, 0) : target }
 }
 
 extension Trainer {
     /// Scores the best weights on the test split.
     public func testReport() -> TestReport {
         let scores = evaluate(bestWeights, on: plan.segments(.test))
-        let l1 = LossFunction([.l1]), esr = LossFunction([.esr(preEmphasis: nil)]), stft = LossFunction([.stft(sizes: [1024])])
+        let l1 = LossFunction([.l1]), stft = LossFunction([.stft(sizes: [1024])])
         let rate = Double(dataset.sampleRate)
-        var bySetting: [String: [TestMetrics]] = [:]
+        var bySetting: [String: [(TestMetrics, EnergySums)]] = [:]
         var order: [String] = []
-        var all: [TestMetrics] = []
         for s in scores {
             let n = s.target.count
-            let input = Array(dataset.pairs[s.segment.pair].input[s.segment.start..<(s.segment.start + n)])
+            let setting = dataset.settingDescription(dataset.pairs[s.segment.pair])
+            let sums = EnergySums(prediction: s.prediction, target: s.target,
+                                  input: dataset.pairs[s.segment.pair].input[s.segment.start..<(s.segment.start + n)])
             let metrics = TestMetrics(
-                setting: dataset.settingDescription(dataset.pairs[s.segment.pair]),
+                setting: setting,
                 l1: Double(l1.evaluate(prediction: s.prediction, target: s.target, count: n, gradient: nil)),
-                esr: Double(esr.evaluate(prediction: s.prediction, target: s.target, count: n, gradient: nil)),
+                esr: sums.esr,
                 stft: Double(stft.evaluate(prediction: s.prediction, target: s.target, count: n, gradient: nil)),
                 loudnessError: loudness(s.prediction, rate) - loudness(s.target, rate),
-                identityESR: Double(esr.evaluate(prediction: input, target: s.target, count: n, gradient: nil)),
+                identityESR: sums.identityESR, fixedGainESR: sums.fixedGainResidual / max(sums.target, .leastNormalMagnitude),
                 seconds: Double(n) / rate)
-            if bySetting[metrics.setting] == nil { order.append(metrics.setting) }
-            bySetting[metrics.setting, default: []].append(metrics)
-            all.append(metrics)
+            if bySetting[setting] == nil { order.append(setting) }
+            bySetting[setting, default: []].append((metrics, sums))
         }
-        let perSetting = order.map { mean(bySetting[$0]!, name: $0) }
-        return TestReport(perSetting: perSetting, overall: mean(all, name: "overall"), example: scores.first)
+        let perSetting = order.map { combine(bySetting[$0]!, name: $0) }
+        let all = order.flatMap { bySetting[$0]! }
+        let overall = combine(all, name: "overall")
+        let residual = order.reduce(0.0) { total, name in
+            total + bySetting[name]!.reduce(EnergySums()) { $0 + $1.1 }.fixedGainResidual
+        }
+        let energy = all.reduce(0.0) { $0 + $1.1.target }
+        return TestReport(perSetting: perSetting, overall: overall,
+                          perSettingGainESR: residual / max(energy, .leastNormalMagnitude), example: scores.first)
     }
 
     private func loudness(_ x: [Float], _ rate: Double) -> Double {
@@ -65,15 +111,17 @@ extension Trainer {
         return meter.integratedLoudness
     }
 
-    private func mean(_ m: [TestMetrics], name: String) -> TestMetrics {
-        let total = m.reduce(0) { $0 + $1.seconds }
+    private func combine(_ m: [(TestMetrics, EnergySums)], name: String) -> TestMetrics {
+        let total = m.reduce(0) { $0 + $1.0.seconds }
         func avg(_ f: (TestMetrics) -> Double) -> Double {
-            let finite = m.filter { f($0).isFinite }
+            let finite = m.map(\.0).filter { f($0).isFinite }
             let w = finite.reduce(0) { $0 + $1.seconds }
             return w > 0 ? finite.reduce(0) { $0 + f($1) * $1.seconds } / w : .nan
         }
-        return TestMetrics(setting: name, l1: avg(\.l1), esr: avg(\.esr), stft: avg(\.stft), loudnessError: avg(\.loudnessError),
-                           identityESR: avg(\.identityESR), seconds: total)
+        let sums = m.reduce(EnergySums()) { $0 + $1.1 }
+        return TestMetrics(setting: name, l1: avg(\.l1), esr: sums.esr, stft: avg(\.stft), loudnessError: avg(\.loudnessError),
+                           identityESR: sums.identityESR, fixedGainESR: sums.fixedGainResidual / max(sums.target, .leastNormalMagnitude),
+                           seconds: total)
     }
 
     /// Facts about the run for the model file's metadata.
@@ -90,6 +138,7 @@ extension Trainer {
             "dataset_layout": dataset.layout, "split_rule": plan.rule, "dataset_pairs": dataset.pairs.count,
         ]
         s["test_overall"] = report.overall.dictionary
+        s["test_per_setting_gain_esr"] = report.perSettingGainESR
         s["test_per_setting"] = report.perSetting.map(\.dictionary)
         s["data_checks"] = checks.map { c -> [String: Any] in
             ["pair": c.name, "latency_removed": c.latency, "polarity_inverted": c.polarityInverted]

@@ -46,7 +46,7 @@ public final class Trainer {
         self.plan = plan
         loss = try LossFunction(parsing: settings.loss)
         let config = settings.config
-        let initial = MicroTCNWeights.random(config, seed: settings.seed)
+        let initial = MicroTCNWeights.trainingStart(config, seed: settings.seed)
         network = TrainingNetwork(config: config, batchSize: settings.batchSize, outputLength: settings.chunkLength,
                                   threads: settings.threads, weights: initial)
         random = SplitMix64(seed: settings.seed &+ 0x7261_696E)
@@ -150,7 +150,8 @@ public final class Trainer {
         let weights = network.weights
         let scores = evaluate(weights, on: plan.segments(.validation))
         let validationLoss = scores.map(\.loss).reduce(0, +) / Double(scores.count)
-        let esr = scores.map(\.esr).reduce(0, +) / Double(scores.count)
+        // Pooled over segments, so a near-silent segment cannot dominate.
+        let esr = scores.reduce(0) { $0 + $1.errorEnergy } / max(scores.reduce(0) { $0 + $1.targetEnergy }, .leastNormalMagnitude)
         if validationLoss < bestValidation {
             bestValidation = validationLoss
             bestWeights = weights
@@ -172,6 +173,8 @@ public final class Trainer {
         public var target: [Float]
         public var loss: Double
         public var esr: Double
+        public var errorEnergy: Double { zip(prediction, target).reduce(0) { $0 + Double($1.0 - $1.1) * Double($1.0 - $1.1) } }
+        public var targetEnergy: Double { target.reduce(0) { $0 + Double($1) * Double($1) } }
     }
 
     /// Runs `weights` as the streaming engine would (from silence, with

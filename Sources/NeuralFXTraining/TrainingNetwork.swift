@@ -210,9 +210,9 @@ public final class TrainingNetwork<T: TrainingScalar> {
         let y = item.blockInputs[n + 1].pointer
         ActivationLayer.forward(c.activation, input: u, frames: len, channels: cout, parameters: activationParameters(n, p), into: y)
         let r = p + layout.offset("blocks.\(n).res.weight"), x = item.blockInputs[n].pointer
-        let delay = convs[n].span - 1, ratio = cout / cin
+        let residualFrame = convs[n].span - c.residualDelay, ratio = cout / cin
         for t in 0..<len {
-            let dst = y + t * cout, src = x + (t + delay) * cin
+            let dst = y + t * cout, src = x + (t + residualFrame) * cin
             for ch in 0..<cout { dst[ch] += r[ch] * src[ch / ratio] }
         }
     }
@@ -277,14 +277,14 @@ public final class TrainingNetwork<T: TrainingScalar> {
         let dy = item.upstream.pointer, x = item.blockInputs[n].pointer
         // Residual.
         let r = p + layout.offset("blocks.\(n).res.weight"), dr = grad + layout.offset("blocks.\(n).res.weight")
-        let delay = convs[n].span - 1, ratio = cout / cin
+        let residualFrame = convs[n].span - c.residualDelay, ratio = cout / cin
         let dx = item.downstream.pointer
         if n > 0 { dx.update(repeating: 0, count: frames[n] * cin) }
         for t in 0..<len {
-            let g = dy + t * cout, src = x + (t + delay) * cin
+            let g = dy + t * cout, src = x + (t + residualFrame) * cin
             for ch in 0..<cout { dr[ch] += g[ch] * src[ch / ratio] }
             if n > 0 {
-                let dst = dx + (t + delay) * cin
+                let dst = dx + (t + residualFrame) * cin
                 for ch in 0..<cout { dst[ch / ratio] += r[ch] * g[ch] }
             }
         }

@@ -31,7 +31,7 @@ extension Trainer {
         while true {
             if let maxSteps = limits.steps, step >= maxSteps { reason = "reached \(maxSteps) steps"; break }
             if let maxSeconds = limits.seconds, previousSeconds + elapsed() >= maxSeconds {
-                reason = "reached \(Int(maxSeconds / 60)) minutes"
+                reason = "reached \(formatDuration(maxSeconds)) of training"
                 break
             }
             if shouldStop() { reason = "interrupted"; break }

@@ -32,14 +32,19 @@ public struct TrainingSettings: Codable, Equatable, Sendable {
     }
 
     /// micro-tcn's named architecture for `nparams` knobs; nil if unknown.
-    public static func named(_ architecture: String, nparams: Int) -> TrainingSettings? {
-        MicroTCNConfig.named(architecture, nparams: nparams).map { TrainingSettings(architecture: architecture.lowercased(), config: $0) }
+    /// Trained models align the residual with the convolution (see
+    /// `MicroTCNConfig.residualDelay`), so training can start from the identity.
+    public static func named(_ architecture: String, nparams: Int, activation: ActivationKind = .prelu) -> TrainingSettings? {
+        guard var config = MicroTCNConfig.named(architecture, nparams: nparams) else { return nil }
+        config.residualDelay = 0
+        config.activation = activation
+        return TrainingSettings(architecture: architecture.lowercased(), config: config)
     }
 
     /// The reason these settings cannot train, if any.
     public var problem: String? {
         if let reason = config.unsupportedReason { return reason }
-        if config.kernelSize < 2 { return "kernel_size must be at least 2 to train (micro-tcn's residual crop needs it)" }
+        if config.kernelSize < 1 + config.residualDelay { return "kernel_size must be at least 2 to train with micro-tcn's residual delay" }
         if !(learningRate > 0 && learningRate < 1) { return "learning rate \(learningRate) is outside (0, 1)" }
         if batchSize < 1 || batchSize > 256 { return "batch size \(batchSize) is outside 1...256" }
         if chunkLength < 64 || chunkLength > 1 << 20 { return "chunk length \(chunkLength) is outside 64...1048576 samples" }

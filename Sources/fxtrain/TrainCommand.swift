@@ -23,6 +23,8 @@ struct TrainCommand: ParsableCommand {
     @Option(help: "Stop after this many passes over the training audio.") var epochs: Double?
     @Option(help: "Stop after this many optimizer steps.") var steps: Int?
     @Option(help: "Continue the run saved in this checkpoint (with that run's settings).") var resume: String?
+    @Option(help: "Block activation: \(ActivationKind.allCases.filter { $0 != .identity }.map(\.rawValue).joined(separator: ", ")).")
+    var activation = "prelu"
     @Option(name: .customLong("lr"), help: "Learning rate.") var learningRate: Float = 1e-3
     @Option(name: .customLong("batch"), help: "Chunks per batch.") var batchSize = 8
     @Option(name: .customLong("chunk"), help: "Output samples per chunk.") var chunkLength = 8192
@@ -67,6 +69,14 @@ struct TrainCommand: ParsableCommand {
         if fm.fileExists(atPath: out) && !overwrite {
             throw DatasetError("'\(out)' already exists; choose another --out or pass --overwrite")
         }
+        let folder = (out as NSString).deletingLastPathComponent
+        var isFolder: ObjCBool = false
+        if !folder.isEmpty && !(fm.fileExists(atPath: folder, isDirectory: &isFolder) && isFolder.boolValue) {
+            throw DatasetError("the folder of --out, '\(folder)', does not exist")
+        }
+        if !fm.isWritableFile(atPath: folder.isEmpty ? "." : folder) {
+            throw DatasetError("cannot write in '\(folder.isEmpty ? "." : folder)'")
+        }
         let base = out.hasSuffix(".safetensors") ? String(out.dropLast(".safetensors".count)) : out
         let checkpointPath = base + ".checkpoint"
         if resume == nil && fm.fileExists(atPath: checkpointPath) && !overwrite {
@@ -81,7 +91,11 @@ struct TrainCommand: ParsableCommand {
             settings = checkpoint.settings
             say("resuming at step \(checkpoint.step) from \(resume!)")
         } else {
-            guard var s = TrainingSettings.named(arch, nparams: data.knobs.conditioningSize) else {
+            guard let kind = ActivationKind(rawValue: activation.lowercased()), kind != .identity else {
+                throw DatasetError("unknown activation '\(activation)'; use one of "
+                                   + ActivationKind.allCases.filter { $0 != .identity }.map(\.rawValue).joined(separator: ", "))
+            }
+            guard var s = TrainingSettings.named(arch, nparams: data.knobs.conditioningSize, activation: kind) else {
                 throw DatasetError("unknown architecture '\(arch)'; use one of \(MicroTCNConfig.namedConfigurations.joined(separator: ", "))")
             }
             s.learningRate = learningRate
@@ -139,6 +153,7 @@ struct TrainCommand: ParsableCommand {
         say("test metrics (held out):")
         for m in report.perSetting { say("  " + m.line) }
         say("  " + report.overall.line)
+        say(String(format: "  baseline: best gain per knob setting, ESR %.4f", report.perSettingGainESR))
         let name = (base as NSString).lastPathComponent
         try ModelFile.save(trainer.bestWeights, to: out, name: name,
                            description: "micro-tcn \(settings.architecture) trained by fxtrain on \(dataset)",

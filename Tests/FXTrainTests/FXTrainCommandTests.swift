@@ -108,18 +108,33 @@ final class FXTrainCommandTests: XCTestCase {
             .write(to: URL(fileURLWithPath: directory + "/manifest.json"))
     }
 
+    func testMissingOutputFolderFailsBeforeTraining() throws {
+        try writeClipperDataset()
+        try expectFailure([directory, "--out", directory + "/absent/model.safetensors", "--steps", "5"],
+                          containing: "does not exist")
+        XCTAssertFalse(FileManager.default.fileExists(atPath: directory + "/absent"))
+    }
+
+    func testUnknownActivation() throws {
+        try writeClipperDataset()
+        try expectFailure([directory, "--out", directory + "/model.safetensors", "--steps", "5", "--activation", "swish2"],
+                          containing: "unknown activation 'swish2'")
+    }
+
     func testShortRunWritesModelLogAndPlots() throws {
         try writeClipperDataset()
         let model = directory + "/model.safetensors"
         let r = try run([directory, "--arch", "utcn-100-c", "--out", model, "--steps", "6", "--batch", "2", "--chunk", "1024",
-                         "--val-every", "3", "--eval-seconds", "1"])
+                         "--val-every", "3", "--eval-seconds", "1", "--activation", "snake"])
         XCTAssertEqual(r.status, 0, r.output + r.error)
         XCTAssertTrue(r.output.contains("test metrics"), r.output)
+        XCTAssertTrue(r.output.contains("best gain per knob setting"), r.output)
         let loaded = try ModelFile.load(path: model)
         XCTAssertEqual(loaded.knobs.names, ["drive"])
         // Provenance entries show up in the model's info.
         let test = try XCTUnwrap(loaded.info.first { $0.key == "test_overall" }?.value, "\(loaded.info)")
-        XCTAssertTrue(test.contains("\"esr\"") && test.contains("loudness_error_lu") && test.contains("\"stft\""), test)
+        XCTAssertTrue(test.contains("\"esr\"") && test.contains("loudness_error_lu") && test.contains("\"stft\"")
+                      && test.contains("fixed_gain_esr"), test)
         XCTAssertEqual(loaded.info.first { $0.key == "steps" }?.value, "6")
         XCTAssertNotNil(loaded.info.first { $0.key == "test_per_setting" })
         for side in ["-log.csv", "-loss.svg", "-test.svg", ".checkpoint"] {

@@ -4,8 +4,12 @@ import NeuralFXCore
 final class MicroTCNStreamingTests: XCTestCase {
     /// Any sequence of block sizes, including 1, gives the whole-signal output.
     func testEveryNamedConfigurationStreamsExactly() {
-        for (i, name) in MicroTCNConfig.namedConfigurations.enumerated() {
-            let config = MicroTCNConfig.named(name, nparams: 2)!
+        // Each named configuration as micro-tcn has it, and utcn-300-c with
+        // the residual aligned (residual_delay 0), as fxtrain trains it.
+        let cases = MicroTCNConfig.namedConfigurations.map { ($0, 1) } + [("utcn-300-c", 0)]
+        for (i, (name, residualDelay)) in cases.enumerated() {
+            var config = MicroTCNConfig.named(name, nparams: 2)!
+            config.residualDelay = residualDelay
             let weights = MicroTCNWeights.random(config, seed: UInt64(100 + i))
             let x = testSignal(3000, seed: UInt64(i))
             let whole = weights.makeNetwork()
@@ -19,7 +23,7 @@ final class MicroTCNStreamingTests: XCTestCase {
                 streamed.prepare(maxBlockSize: maxBlock)
                 streamed.setConditioning([0.3, 0.8])
                 let y = stream(streamed, x, blocks: randomBlocks(total: x.count, maxBlock: maxBlock, seed: UInt64(trial)))
-                XCTAssertLessThan(maxAbsDifference(y, reference), 1e-6, "\(name), max block \(maxBlock)")
+                XCTAssertLessThan(maxAbsDifference(y, reference), 1e-6, "\(name) residual delay \(residualDelay), max block \(maxBlock)")
             }
         }
     }

@@ -91,6 +91,12 @@ final class GradientCheckTests: XCTestCase {
     func testGatedUnit() { check(small(.gated)) }
     func testIdentity() { check(small(.identity)) }
 
+    func testAlignedResidual() {
+        var c = small(.prelu)
+        c.residualDelay = 0
+        check(c)
+    }
+
     func testGroupedDepthwiseConvolutionAndPointwise() {
         var c = small(.prelu)
         c.grouped = true
@@ -112,7 +118,14 @@ final class GradientCheckTests: XCTestCase {
     func testTrainingForwardMatchesStreamingInference() {
         // With the running statistics set to the batch statistics, training
         // mode and the streaming engine compute the same function.
-        let config = MicroTCNConfig(nparams: 2, nblocks: 3, kernelSize: 3, dilationGrowth: 3, channelWidth: 6)
+        for residualDelay in [1, 0] {
+            var config = MicroTCNConfig(nparams: 2, nblocks: 3, kernelSize: 3, dilationGrowth: 3, channelWidth: 6)
+            config.residualDelay = residualDelay
+            checkTrainingForwardMatchesStreaming(config)
+        }
+    }
+
+    func checkTrainingForwardMatchesStreaming(_ config: MicroTCNConfig) {
         let net = network(config, seed: 3, batch: 2, frames: 40)
         net.forward(updateRunningStatistics: false)
         for n in 0..<config.nblocks {
@@ -137,7 +150,8 @@ final class GradientCheckTests: XCTestCase {
                 start += n
             }
             for t in 0..<net.outputLength {
-                XCTAssertEqual(Double(out[t + config.receptiveField - 1]), net.output(b)[t], accuracy: 1e-4, "item \(b) frame \(t)")
+                XCTAssertEqual(Double(out[t + config.receptiveField - 1]), net.output(b)[t], accuracy: 1e-4,
+                               "residual delay \(config.residualDelay) item \(b) frame \(t)")
             }
         }
     }

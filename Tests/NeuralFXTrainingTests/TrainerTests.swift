@@ -190,3 +190,38 @@ final class DataCheckTests: XCTestCase {
         XCTAssertNil(CL1BFileName.parse("Input.wav"))
     }
 }
+
+/// The test report's baselines on data whose answers are known.
+final class TestReportTests: XCTestCase {
+    /// Each pair's target is the input times a gain that depends on the pair.
+    func gainDataset(gains: [Float]) -> TrainingDataset {
+        let schema = KnobSchema([.continuous("drive", label: "Drive", range: 0...1, default: 0.5, conditioningIndex: 0)])
+        let pairs = gains.enumerated().map { p, g -> TrainingPair in
+            let input = SyntheticData.material(seconds: 2, sampleRate: 8000, seed: UInt64(p + 1))
+            return TrainingPair(name: "pair\(p)", inputPath: "", targetPath: "", knobValues: [Double(p) / Double(gains.count - 1)],
+                                input: input, target: input.map { $0 * g }, sampleRate: 8000, split: nil)
+        }
+        return TrainingDataset(layout: "synthetic", knobs: schema, pairs: pairs)
+    }
+
+    func report(_ data: TrainingDataset) throws -> TestReport {
+        let settings = SyntheticData.smallSettings()
+        return try Trainer(dataset: data, plan: try DataSplitPlan(dataset: data, holdout: 0, seed: 1), settings: settings).testReport()
+    }
+
+    func testIdentityAndFixedGainBaselines() throws {
+        // Target = input / 2 everywhere: the identity's error equals the
+        // target, so its ESR is 1; gain 1/2 is exact.
+        let half = try report(gainDataset(gains: [0.5, 0.5, 0.5]))
+        XCTAssertEqual(half.overall.identityESR, 1, accuracy: 1e-9)
+        XCTAssertLessThan(half.overall.fixedGainESR, 1e-12)
+        XCTAssertLessThan(half.perSettingGainESR, 1e-12)
+        // Different gains per setting: one gain cannot fit all, one per setting can.
+        let mixed = try report(gainDataset(gains: [0.25, 1, 0.5]))
+        XCTAssertEqual(mixed.perSetting.count, 3)
+        XCTAssertGreaterThan(mixed.overall.fixedGainESR, 0.05)
+        XCTAssertLessThan(mixed.perSettingGainESR, 1e-12)
+        for m in mixed.perSetting { XCTAssertLessThan(m.fixedGainESR, 1e-12, m.line) }
+        XCTAssertTrue(mixed.overall.line.contains("best fixed gain"), mixed.overall.line)
+    }
+}

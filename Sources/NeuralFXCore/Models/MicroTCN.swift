@@ -209,9 +209,9 @@ public struct MicroTCNWeights: NetworkBlueprint, Equatable {
 
 /// The running micro-tcn: streaming inference with folded FiLM.
 ///
-/// Per block: `y = act(conv(x) * scale + shift) + r ⊙ x[n - 1]`. The residual
-/// reads the block input one sample late because micro-tcn's causal crop
-/// ends one sample before the convolution's newest tap.
+/// Per block: `y = act(conv(x) * scale + shift) + r ⊙ x[n - d]`, where the
+/// residual delay `d` is 1 for micro-tcn's models (its causal crop ends one
+/// sample before the convolution's newest tap) and 0 for aligned ones.
 public final class MicroTCN: StreamingNetwork {
     public let weights: MicroTCNWeights
     let convs: [CausalConv1d]
@@ -432,7 +432,7 @@ public final class MicroTCN: StreamingNetwork {
             let conv = convs[n]
             conv.push(x, frames: frameCount)
             conv.convolve(frames: frameCount, into: convScratch.pointer)
-            let delayed = conv.pastInput(frames: frameCount, delay: 1)
+            let delayed = conv.pastInput(frames: frameCount, delay: c.residualDelay)
             blockOutput(n, convOut: convScratch.pointer, residualInput: delayed, frames: frameCount, into: dst)
             x = UnsafePointer(dst)
             dst = dst == bufferA.pointer ? bufferB.pointer : bufferA.pointer

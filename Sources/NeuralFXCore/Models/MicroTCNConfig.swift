@@ -15,12 +15,17 @@ public struct MicroTCNConfig: Codable, Equatable, Sendable {
     public var causal: Bool = true
     public var skipConnections: Bool = false
     public var activation: ActivationKind = .prelu
+    /// Samples by which each block's residual lags its convolution's newest
+    /// tap: 1 in micro-tcn (its causal crop stops one sample short), so an
+    /// imported model keeps it; 0 aligns them, which lets a network pass its
+    /// input through unchanged, the start fxtrain trains from.
+    public var residualDelay: Int = 1
 
     enum CodingKeys: String, CodingKey {
         case nparams, ninputs, noutputs, nblocks
         case kernelSize = "kernel_size", dilationGrowth = "dilation_growth", channelGrowth = "channel_growth"
         case channelWidth = "channel_width", stackSize = "stack_size", grouped, causal
-        case skipConnections = "skip_connections", activation
+        case skipConnections = "skip_connections", activation, residualDelay = "residual_delay"
     }
 
     public init(nparams: Int, nblocks: Int, kernelSize: Int, dilationGrowth: Int, channelWidth: Int = 32,
@@ -49,6 +54,7 @@ public struct MicroTCNConfig: Codable, Equatable, Sendable {
         causal = try c.decodeIfPresent(Bool.self, forKey: .causal) ?? true
         skipConnections = try c.decodeIfPresent(Bool.self, forKey: .skipConnections) ?? false
         activation = try c.decodeIfPresent(ActivationKind.self, forKey: .activation) ?? .prelu
+        residualDelay = try c.decodeIfPresent(Int.self, forKey: .residualDelay) ?? 1
     }
 
     /// The named configurations of the paper (all causal).
@@ -105,6 +111,7 @@ public struct MicroTCNConfig: Codable, Equatable, Sendable {
         if channelWidth < 1 || channelWidth > 1024 { return "channel_width \(channelWidth) is outside 1...1024" }
         if dilationGrowth < 1 || stackSize < 1 || channelGrowth < 1 { return "dilation_growth, stack_size and channel_growth must be positive" }
         if receptiveField > 1 << 22 { return "receptive field of \(receptiveField) samples is too long" }
+        if residualDelay != 0 && residualDelay != 1 { return "residual_delay \(residualDelay) must be 0 or 1" }
         if nparams < 0 || nparams > 64 { return "nparams \(nparams) is outside 0...64" }
         if channelGrowth > 1 && outChannels(ofBlock: nblocks - 1) > 1024 { return "channel growth makes more than 1024 channels" }
         return nil
