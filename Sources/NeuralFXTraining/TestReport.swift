@@ -40,12 +40,12 @@ public struct TestReport: Sendable {
 
 /// Energy sums of one stretch of test audio, from which the pooled ratios
 /// (model, identity and best-fixed-gain ESR) of any group of stretches follow.
-struct EnergySums {
-    var error = 0.0, target = 0.0, identityError = 0.0, inputTarget = 0.0, input = 0.0
+public struct EnergySums: Sendable {
+    public var error = 0.0, target = 0.0, identityError = 0.0, inputTarget = 0.0, input = 0.0
 
-    init() {}
+    public init() {}
 
-    init(prediction: [Float], target t: [Float], input x: ArraySlice<Float>) {
+    public init<C: Collection>(prediction: [Float], target t: [Float], input x: C) where C.Element == Float {
         for (i, xv) in zip(t.indices, x) {
             let p = Double(prediction[i]), tv = Double(t[i]), xd = Double(xv)
             error += (p - tv) * (p - tv)
@@ -56,7 +56,7 @@ struct EnergySums {
         }
     }
 
-    static func + (a: EnergySums, b: EnergySums) -> EnergySums {
+    public static func + (a: EnergySums, b: EnergySums) -> EnergySums {
         var s = a
         s.error += b.error; s.target += b.target; s.identityError += b.identityError
         s.inputTarget += b.inputTarget; s.input += b.input
@@ -64,10 +64,11 @@ struct EnergySums {
     }
 
     private var safeTarget: Double { max(target, .leastNormalMagnitude) }
-    var esr: Double { error / safeTarget }
-    var identityESR: Double { identityError / safeTarget }
+    public var esr: Double { error / safeTarget }
+    public var identityESR: Double { identityError / safeTarget }
+    public var fixedGainESR: Double { fixedGainResidual / safeTarget }
     /// Residual energy of the least-squares gain `inputTarget / input`.
-    var fixedGainResidual: Double { input > 0 ? max(target - inputTarget * inputTarget / input, 0) : target }
+    public var fixedGainResidual: Double { input > 0 ? max(target - inputTarget * inputTarget / input, 0) : target }
 }
 
 extension Trainer {
@@ -89,7 +90,7 @@ extension Trainer {
                 esr: sums.esr,
                 stft: Double(stft.evaluate(prediction: s.prediction, target: s.target, count: n, gradient: nil)),
                 loudnessError: loudness(s.prediction, rate) - loudness(s.target, rate),
-                identityESR: sums.identityESR, fixedGainESR: sums.fixedGainResidual / max(sums.target, .leastNormalMagnitude),
+                identityESR: sums.identityESR, fixedGainESR: sums.fixedGainESR,
                 seconds: Double(n) / rate)
             if bySetting[setting] == nil { order.append(setting) }
             bySetting[setting, default: []].append((metrics, sums))
@@ -120,7 +121,7 @@ extension Trainer {
         }
         let sums = m.reduce(EnergySums()) { $0 + $1.1 }
         return TestMetrics(setting: name, l1: avg(\.l1), esr: sums.esr, stft: avg(\.stft), loudnessError: avg(\.loudnessError),
-                           identityESR: sums.identityESR, fixedGainESR: sums.fixedGainResidual / max(sums.target, .leastNormalMagnitude),
+                           identityESR: sums.identityESR, fixedGainESR: sums.fixedGainESR,
                            seconds: total)
     }
 

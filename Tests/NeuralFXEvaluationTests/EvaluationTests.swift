@@ -1,0 +1,64 @@
+import XCTest
+import NeuralFXCore
+import NeuralFXDatasets
+import NeuralFXDevices
+import NeuralFXEvaluation
+import NeuralFXTraining
+
+final class EvaluationTests: XCTestCase {
+    func testGridCoversEveryCombination() throws {
+        var grid = KnobGrid(schema: DeviceKind.la2a.knobs, steps: 3)
+        XCTAssertEqual(grid.settings.count, 6)
+        XCTAssertEqual(grid.values[1], [0, 0.5, 1])
+        try grid.set("peak=0.1,0.9")
+        try grid.set("mode=limit")
+        XCTAssertEqual(grid.settings, [[1, 0.1], [1, 0.9]])
+        XCTAssertEqual(grid.describe([1, 0.1]), "mode=limit peak=0.1")
+        XCTAssertThrowsError(try grid.set("peak=2"))
+        XCTAssertThrowsError(try grid.set("ratio=1"))
+        XCTAssertThrowsError(try grid.set("peak"))
+    }
+
+    /// A model that passes its input through (tanh of it, for these quiet
+    /// signals practically the input) must score like the identity.
+    func testAPassThroughModelScoresAsTheIdentity() throws {
+        var config = MicroTCNConfig.named("utcn-100-c", nparams: 2)!
+        config.residualDelay = 0
+        let model = EffectModel(name: "pass", blueprint: MicroTCNWeights.trainingStart(config, seed: 1, branchScale: 0),
+                                sampleRate: 44_100, knobs: DeviceKind.la2a.knobs)
+        let comparison = try DeviceComparison(model: model, device: .la2a)
+        let input = DryMaterial(sampleRate: 44_100).render(seconds: 3, seed: 5).map { $0 * 0.05 }
+        let score = comparison.score(input, setting: [0, 0.8], description: "")
+        XCTAssertGreaterThan(score.sums.identityESR, 1e-3, "the device must change the signal for the test to mean anything")
+        XCTAssertEqual(score.esr, score.sums.identityESR, accuracy: 0.01 * score.sums.identityESR)
+        XCTAssertLessThan(score.sums.fixedGainESR, score.sums.identityESR)
+        let table = ComparisonReport.markdown([score, score], schema: DeviceKind.la2a.knobs)
+        XCTAssertEqual(table.split(separator: "\n").count, 5)
+    }
+
+    func testModelWithoutTheDeviceKnobsIsRefused() {
+        let model = EffectModel(name: "x", blueprint: MicroTCNWeights.random(MicroTCNConfig.named("utcn-100-c", nparams: 2)!, seed: 1),
+                                sampleRate: 44_100, knobs: DeviceKind.la2a.knobs)
+        XCTAssertThrowsError(try DeviceComparison(model: model, device: .overdrive))
+    }
+
+    func testDeviceOutputIsAlignedWithTheDatasets() {
+        // The overdrive has latency; aligned output of a click peaks at the click.
+        let model = EffectModel(name: "x", blueprint: MicroTCNWeights.random(MicroTCNConfig.named("utcn-100-c", nparams: 3)!, seed: 1),
+                                sampleRate: 44_100, knobs: DeviceKind.overdrive.knobs)
+        let comparison = try! DeviceComparison(model: model, device: .overdrive)
+        var click = [Float](repeating: 0, count: 4000)
+        click[1000] = 0.05
+        let y = comparison.deviceOutput(click, setting: [0, 1, 1])
+        let peak = y.indices.max { abs(y[$0]) < abs(y[$1]) }!
+        XCTAssertEqual(peak, 1000, accuracy: 2)
+    }
+
+    func testSpectrumPeaksAtTheToneFrequency() {
+        let x = (0..<44_100).map { Float(0.5 * sin(2 * Double.pi * 1000 * Double($0) / 44_100)) }
+        let s = ComparisonPlots.averageSpectrum(x, sampleRate: 44_100)
+        let top = s.max { $0.1 < $1.1 }!
+        XCTAssertEqual(top.0, 1000, accuracy: 11)
+        XCTAssertEqual(top.1, 20 * log10(0.5), accuracy: 1.5)
+    }
+}
