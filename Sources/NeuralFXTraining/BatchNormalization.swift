@@ -1,3 +1,15 @@
+/// How a block's convolution outputs are normalized while training.
+public enum Normalization: String, Codable, CaseIterable, Sendable {
+    /// BatchNorm in training mode, as micro-tcn trains: each batch's own
+    /// statistics, with running statistics kept for inference.
+    case batch
+    /// The running statistics, held at their start (mean 0, variance 1), so
+    /// training computes exactly the function inference will run, and a
+    /// chunk's absolute level is not normalized away, which a compressor
+    /// (whose gain depends on that level) needs.
+    case fixed
+}
+
 /// BatchNorm in training mode, as PyTorch computes it: statistics over batch
 /// and time, the biased variance to normalize, the unbiased one (and momentum
 /// 0.1) for the running statistics inference uses.

@@ -49,6 +49,7 @@ public final class Trainer {
         let initial = MicroTCNWeights.trainingStart(config, seed: settings.seed)
         network = TrainingNetwork(config: config, batchSize: settings.batchSize, outputLength: settings.chunkLength,
                                   threads: settings.threads, weights: initial)
+        network.normalization = settings.normalization
         random = SplitMix64(seed: settings.seed &+ 0x7261_696E)
         adam = AdamOptimizer(parameterCount: network.layout.count, learningRate: settings.learningRate, weightDecay: settings.weightDecay)
         plateau = PlateauScheduler(patience: settings.plateauPatience)

@@ -24,6 +24,7 @@ public final class TrainingNetwork<T: TrainingScalar> {
     /// Gradient of the last `backward`, same layout as `parameters`.
     public private(set) var gradient: [T]
     public static var runningMomentum: T { 0.1 }
+    public var normalization: Normalization = .batch
 
     let convs: [DilatedConvolution]
     /// Frames entering block `n` (`frames[nblocks]` = output length).
@@ -154,6 +155,13 @@ public final class TrainingNetwork<T: TrainingScalar> {
     private func batchStatistics(_ n: Int, update: Bool) {
         let cc = convs[n].outChannels, count = batchSize * frames[n + 1]
         let m = mean[n].pointer, s = inverseStd[n].pointer
+        if normalization == .fixed {
+            for ch in 0..<cc {
+                m[ch] = runningMean[n][ch]
+                s[ch] = 1 / (runningVariance[n][ch] + T(BatchNormalization.epsilon)).squareRoot()
+            }
+            return
+        }
         m.update(repeating: 0, count: cc)
         for item in items { for ch in 0..<cc { m[ch] += item.sums.pointer[ch] } }
         for ch in 0..<cc { m[ch] /= T(count) }
@@ -319,9 +327,14 @@ public final class TrainingNetwork<T: TrainingScalar> {
     private func convolutionBackward(_ n: Int, _ b: Int, _ p: UnsafePointer<T>) {
         let item = items[b], len = frames[n + 1], conv = convs[n], cc = conv.outChannels, grad = item.gradient.pointer
         let dz = item.scratchZ.pointer
-        BatchNormalization.backward(normalized: item.normalized[n].pointer, gradient: dz, frames: len, channels: cc,
-                                    count: batchSize * len, inverseStd: inverseStd[n].pointer,
-                                    sums: gradientSums[n].pointer, products: gradientProducts[n].pointer)
+        if normalization == .fixed {
+            let s = inverseStd[n].pointer
+            for t in 0..<len { let d = dz + t * cc; for ch in 0..<cc { d[ch] *= s[ch] } }
+        } else {
+            BatchNormalization.backward(normalized: item.normalized[n].pointer, gradient: dz, frames: len, channels: cc,
+                                        count: batchSize * len, inverseStd: inverseStd[n].pointer,
+                                        sums: gradientSums[n].pointer, products: gradientProducts[n].pointer)
+        }
         var convGradient = UnsafePointer(dz)
         if config.grouped {
             let draw = item.convGradient.pointer

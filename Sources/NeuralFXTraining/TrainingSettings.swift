@@ -25,6 +25,7 @@ public struct TrainingSettings: Codable, Equatable, Sendable {
     /// Validation and test audio scored per segment, in seconds (the start of each).
     public var evaluationSeconds: Double = 10
     public var threads: Int = 2
+    public var normalization: Normalization = .batch
 
     public init(architecture: String, config: MicroTCNConfig) {
         self.architecture = architecture

@@ -25,6 +25,8 @@ struct TrainCommand: ParsableCommand {
     @Option(help: "Continue the run saved in this checkpoint (with that run's settings).") var resume: String?
     @Option(help: "Block activation: \(ActivationKind.allCases.filter { $0 != .identity }.map(\.rawValue).joined(separator: ", ")).")
     var activation = "prelu"
+    @Option(help: "Normalization while training: batch (BatchNorm with batch statistics, as micro-tcn) or fixed (the running statistics held at mean 0, variance 1).")
+    var normalization = "batch"
     @Option(name: .customLong("lr"), help: "Learning rate.") var learningRate: Float = 1e-3
     @Option(name: .customLong("batch"), help: "Chunks per batch.") var batchSize = 8
     @Option(name: .customLong("chunk"), help: "Output samples per chunk.") var chunkLength = 8192
@@ -95,6 +97,9 @@ struct TrainCommand: ParsableCommand {
                 throw DatasetError("unknown activation '\(activation)'; use one of "
                                    + ActivationKind.allCases.filter { $0 != .identity }.map(\.rawValue).joined(separator: ", "))
             }
+            guard let norm = Normalization(rawValue: normalization.lowercased()) else {
+                throw DatasetError("unknown normalization '\(normalization)'; use batch or fixed")
+            }
             guard var s = TrainingSettings.named(arch, nparams: data.knobs.conditioningSize, activation: kind) else {
                 throw DatasetError("unknown architecture '\(arch)'; use one of \(MicroTCNConfig.namedConfigurations.joined(separator: ", "))")
             }
@@ -111,6 +116,7 @@ struct TrainCommand: ParsableCommand {
             s.maxLatency = maxLatency
             s.evaluationSeconds = evaluationSeconds
             s.threads = threads
+            s.normalization = norm
             settings = s
         }
         if let problem = settings.problem { throw DatasetError(problem) }

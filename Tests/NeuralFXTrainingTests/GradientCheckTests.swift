@@ -34,8 +34,17 @@ final class GradientCheckTests: XCTestCase {
 
     /// `sum_b sum_t c[b][t] y[b][t]` for fixed random `c`: its gradient
     /// with respect to the outputs is `c`.
-    func check(_ config: MicroTCNConfig, file: StaticString = #filePath, line: UInt = #line) {
+    func check(_ config: MicroTCNConfig, normalization: Normalization = .batch, file: StaticString = #filePath, line: UInt = #line) {
         let net = network(config, seed: 7)
+        net.normalization = normalization
+        if normalization == .fixed {
+            // Statistics away from their start, so the fixed path really scales and shifts.
+            var rng = SplitMix64(seed: 5)
+            for n in net.runningMean.indices {
+                net.runningMean[n] = net.runningMean[n].map { _ in rng.nextGaussian() * 0.3 }
+                net.runningVariance[n] = net.runningVariance[n].map { _ in 0.5 + rng.nextUnitDouble() }
+            }
+        }
         var rng = SplitMix64(seed: 99)
         let weights = (0..<net.batchSize).map { _ in (0..<net.outputLength).map { _ in rng.nextGaussian() } }
         func objective() -> Double {
@@ -90,6 +99,11 @@ final class GradientCheckTests: XCTestCase {
     func testSnakeIncludingAlpha() { check(small(.snake)) }
     func testGatedUnit() { check(small(.gated)) }
     func testIdentity() { check(small(.identity)) }
+
+    func testFixedNormalization() {
+        check(small(.prelu), normalization: .fixed)
+        check(small(.gated, nparams: 0), normalization: .fixed)
+    }
 
     func testAlignedResidual() {
         var c = small(.prelu)
