@@ -46,8 +46,13 @@ struct FXRender: ParsableCommand {
 
     func run() throws {
         let catalog = ModelCatalog.standard()
+        var presetFile: (preset: Preset, path: String)?
+        if let preset {
+            let path = try catalog.resolve(preset, kind: .preset)
+            presetFile = (try Preset.load(path: path), path)
+        }
         if info {
-            print(describe(try loadModel(model, catalog: catalog)), terminator: "")
+            print(describe(try loadModel(model ?? presetFile?.preset.model, catalog: catalog)), terminator: "")
             return
         }
         guard let input, let output else { throw UsageError("give an input and an output file (or --info)") }
@@ -62,11 +67,6 @@ struct FXRender: ParsableCommand {
             throw UsageError("--output-level must be raw or normalized, not '\(outputLevel)'")
         }
         let files = try RenderFiles(input: input, output: output, sampleFormat: sampleFormat, force: force)
-        var presetFile: (preset: Preset, path: String)?
-        if let preset {
-            let path = try catalog.resolve(preset, kind: .preset)
-            presetFile = (try Preset.load(path: path), path)
-        }
         let (model, _) = try loadModel(model ?? presetFile?.preset.model, catalog: catalog)
         var settings = EffectSettings(knobs: model.knobs)
         if let presetFile { try settings.apply(presetFile.preset, source: presetFile.path) }

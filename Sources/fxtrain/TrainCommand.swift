@@ -25,6 +25,8 @@ struct TrainCommand: ParsableCommand {
     @Option(help: "Continue the run saved in this checkpoint (with that run's settings).") var resume: String?
     @Option(help: "Block activation: \(ActivationKind.allCases.filter { $0 != .identity }.map(\.rawValue).joined(separator: ", ")).")
     var activation = "prelu"
+    @Option(help: "Channels per block, instead of the architecture's 32 (a smaller or wider variant).")
+    var channels: Int?
     @Option(help: "Normalization while training: batch (BatchNorm with batch statistics, as micro-tcn) or fixed (the running statistics held at mean 0, variance 1).")
     var normalization = "batch"
     @Option(name: .customLong("lr"), help: "Learning rate.") var learningRate: Float = 1e-3
@@ -51,6 +53,7 @@ struct TrainCommand: ParsableCommand {
         if let e = epochs, !(e > 0) { throw ValidationError("--epochs must be positive") }
         if let s = steps, s < 1 { throw ValidationError("--steps must be positive") }
         if threads < 1 { throw ValidationError("--threads must be at least 1") }
+        if let c = channels, c < 1 || c > 256 { throw ValidationError("--channels must be in 1...256") }
         if !(checkpointMinutes > 0) { throw ValidationError("--checkpoint-minutes must be positive") }
     }
 
@@ -117,6 +120,10 @@ struct TrainCommand: ParsableCommand {
             s.evaluationSeconds = evaluationSeconds
             s.threads = threads
             s.normalization = norm
+            if let channels {
+                s.config.channelWidth = channels
+                s.architecture += "/\(channels)ch"
+            }
             settings = s
         }
         if let problem = settings.problem { throw DatasetError(problem) }

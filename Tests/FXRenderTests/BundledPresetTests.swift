@@ -1,4 +1,5 @@
 import Foundation
+import NeuralFXAudio
 import NeuralFXModelFiles
 import NeuralFXTools
 import XCTest
@@ -21,13 +22,56 @@ final class BundledPresetTests: XCTestCase {
         }
     }
 
-    func testRenderWithBundledPreset() throws {
+    func testEveryBundledPresetRendersByName() throws {
         let scratch = try ScratchDirectory()
         defer { scratch.remove() }
+        let root = try XCTUnwrap(ModelCatalog.sourceTreeRoot())
+        let names = ModelCatalog(roots: [(root, false)]).available(.preset)
+        XCTAssertGreaterThanOrEqual(names.count, 6)
         try writeAudio(scratch.file("in.wav"), [testSignal(channel: 0, sampleRate: 44100, frames: 22050)], sampleRate: 44100)
-        let result = try runFXRender([scratch.file("in.wav"), scratch.file("out.flac"), "--preset", "la2a-limit"],
-                                     home: scratch.path)
+        for name in names {
+            let out = scratch.file("\(name).flac")
+            let result = try runFXRender([scratch.file("in.wav"), out, "--preset", name], home: scratch.path)
+            XCTAssertEqual(result.status, 0, "\(name): \(result.stderr)")
+            let rendered = try AudioFileReader(path: out).readAll()[0]
+            XCTAssertEqual(rendered.count, 22050, name)
+            XCTAssertTrue(rendered.allSatisfy(\.isFinite), name)
+            XCTAssertGreaterThan(rendered.map(abs).max() ?? 0, 1e-3, "\(name) rendered silence")
+            // --info describes the model the preset names.
+            let preset = try Preset.load(path: root + "/presets/\(name).json")
+            let info = try runFXRender(["--preset", name, "--info"], home: scratch.path)
+            XCTAssertEqual(info.status, 0, info.stderr)
+            XCTAssertTrue(info.stdout.hasPrefix("model: \(preset.model ?? ModelCatalog.defaultModelName)\n"), "\(name): \(info.stdout)")
+        }
+    }
+
+    /// `make demo`'s render: the bundled compressor at peak 0.4 on the
+    /// bundled drums-and-bass clip must compress: loud passages lose more
+    /// level than quiet ones.
+    func testDemoIsMeasurablyCompressed() throws {
+        let scratch = try ScratchDirectory()
+        defer { scratch.remove() }
+        let root = try XCTUnwrap(ModelCatalog.sourceTreeRoot())
+        let clip = root + "/examples/drums-and-bass.flac"
+        let result = try runFXRender([clip, scratch.file("out.wav"), "--knob", "peak=0.4"], home: scratch.path)
         XCTAssertEqual(result.status, 0, result.stderr)
-        XCTAssertTrue(result.stdout.contains("FLAC pcm24"), result.stdout)
+        let input = try AudioFileReader(path: clip).readAll()[0]
+        let output = try AudioFileReader(path: scratch.file("out.wav")).readAll()[0]
+        let change = levelChange(input: input, output: output, window: 2205)
+        let sorted = change.sorted { $0.level < $1.level }
+        let quiet = sorted.prefix(sorted.count / 2), loud = sorted.suffix(sorted.count / 10)
+        let quietChange = quiet.reduce(0) { $0 + $1.change } / Double(quiet.count)
+        let loudChange = loud.reduce(0) { $0 + $1.change } / Double(loud.count)
+        XCTAssertLessThan(loudChange, quietChange - 2, "loud windows change by \(loudChange) dB, quiet ones by \(quietChange) dB")
+    }
+
+    /// Per window: input level (dB) and output level minus input level (dB).
+    func levelChange(input: [Float], output: [Float], window: Int) -> [(level: Double, change: Double)] {
+        stride(from: 0, to: min(input.count, output.count) - window, by: window).compactMap { start in
+            var a = 0.0, b = 0.0
+            for i in start..<(start + window) { a += Double(input[i] * input[i]); b += Double(output[i] * output[i]) }
+            guard a / Double(window) > 1e-6 else { return nil }
+            return (10 * log10(a / Double(window)), 10 * log10(max(b, 1e-20) / a))
+        }
     }
 }

@@ -125,12 +125,16 @@ final class FXTrainCommandTests: XCTestCase {
         try writeClipperDataset()
         let model = directory + "/model.safetensors"
         let r = try run([directory, "--arch", "utcn-100-c", "--out", model, "--steps", "6", "--batch", "2", "--chunk", "1024",
-                         "--val-every", "3", "--eval-seconds", "1", "--activation", "snake"])
+                         "--val-every", "3", "--eval-seconds", "1", "--activation", "snake", "--channels", "8"])
         XCTAssertEqual(r.status, 0, r.output + r.error)
         XCTAssertTrue(r.output.contains("test metrics"), r.output)
         XCTAssertTrue(r.output.contains("best gain per knob setting"), r.output)
         let loaded = try ModelFile.load(path: model)
         XCTAssertEqual(loaded.knobs.names, ["drive"])
+        let config = try XCTUnwrap(loaded.blueprint as? MicroTCNWeights).config
+        XCTAssertEqual(config.channelWidth, 8)
+        XCTAssertEqual(config.activation, .snake)
+        XCTAssertEqual(config.residualDelay, 0)
         // Provenance entries show up in the model's info.
         let test = try XCTUnwrap(loaded.info.first { $0.key == "test_overall" }?.value, "\(loaded.info)")
         XCTAssertTrue(test.contains("\"esr\"") && test.contains("loudness_error_lu") && test.contains("\"stft\"")
