@@ -16,8 +16,12 @@ public struct PairCheck: Sendable {
 /// lengths, latency by cross-correlation (removed, refused above a limit),
 /// polarity, silence, clipping and level.
 public enum DataChecks {
-    /// Samples of each pair the latency search looks at.
-    static let correlationWindow = 1 << 17
+    /// Samples of each pair the latency search looks at, in windows spread
+    /// over the pair: one window of repetitive material (a held note, a
+    /// drum loop) can match best a period away, but different windows
+    /// repeat at different periods and agree only at the true lag.
+    static let correlationWindow = 1 << 15
+    static let correlationWindows = 8
 
     /// The lag (in samples, positive when the target comes later) at which
     /// the target best matches the input, searched over `-maxLag...maxLag`,
@@ -25,37 +29,42 @@ public enum DataChecks {
     public static func estimateLatency(input: [Float], target: [Float], maxLag: Int) -> (lag: Int, correlation: Double) {
         let length = min(input.count, target.count)
         let window = min(length, correlationWindow)
-        let start = (length - window) / 2
+        let windows = max(1, min(correlationWindows, length / window))
         var size = 2
         while size < window + 2 * maxLag + 1 { size *= 2 }
-        var xr = [Double](repeating: 0, count: size), xi = xr, yr = xr, yi = xr
-        var ex = 0.0, ey = 0.0
-        for n in 0..<window {
-            xr[n] = Double(input[start + n])
-            ex += xr[n] * xr[n]
-        }
-        // The target window reaches `maxLag` past the input window on both
-        // sides so every searched lag sees full overlap where it can.
-        let targetStart = max(start - maxLag, 0)
-        let targetEnd = min(start + window + maxLag, target.count)
-        for n in targetStart..<targetEnd {
-            let v = Double(target[n])
-            yr[(n - start + size) % size] = v
-            if n >= start && n < start + window { ey += v * v }
-        }
         let fft = FFT<Double>(size: size)
-        fft.transform(real: &xr, imaginary: &xi, sign: -1)
-        fft.transform(real: &yr, imaginary: &yi, sign: -1)
-        // r[lag] = sum_n x[n] y[n + lag]: inverse transform of conj(X) Y.
-        for k in 0..<size {
-            let re = xr[k] * yr[k] + xi[k] * yi[k], im = xr[k] * yi[k] - xi[k] * yr[k]
-            xr[k] = re
-            xi[k] = im
+        var sum = [Double](repeating: 0, count: size)
+        var ex = 0.0, ey = 0.0
+        for w in 0..<windows {
+            let start = windows == 1 ? (length - window) / 2 : w * (length - window) / (windows - 1)
+            var xr = [Double](repeating: 0, count: size), xi = xr, yr = xr, yi = xr
+            for n in 0..<window {
+                xr[n] = Double(input[start + n])
+                ex += xr[n] * xr[n]
+            }
+            // The target window reaches `maxLag` past the input window on
+            // both sides so every searched lag sees full overlap where it can.
+            let targetStart = max(start - maxLag, 0)
+            let targetEnd = min(start + window + maxLag, target.count)
+            for n in targetStart..<targetEnd {
+                let v = Double(target[n])
+                yr[(n - start + size) % size] = v
+                if n >= start && n < start + window { ey += v * v }
+            }
+            fft.transform(real: &xr, imaginary: &xi, sign: -1)
+            fft.transform(real: &yr, imaginary: &yi, sign: -1)
+            // r[lag] = sum_n x[n] y[n + lag]: inverse transform of conj(X) Y.
+            for k in 0..<size {
+                let re = xr[k] * yr[k] + xi[k] * yi[k], im = xr[k] * yi[k] - xi[k] * yr[k]
+                xr[k] = re
+                xi[k] = im
+            }
+            fft.transform(real: &xr, imaginary: &xi, sign: 1)
+            for k in 0..<size { sum[k] += xr[k] }
         }
-        fft.transform(real: &xr, imaginary: &xi, sign: 1)
         var best = 0, bestValue = 0.0
         for lag in -maxLag...maxLag {
-            let v = xr[(lag + size) % size] / Double(size)
+            let v = sum[(lag + size) % size] / Double(size)
             if abs(v) > abs(bestValue) { best = lag; bestValue = v }
         }
         let norm = (ex * ey).squareRoot()
@@ -91,7 +100,8 @@ public enum DataChecks {
             }
             let (lag, correlation) = estimateLatency(input: pair.input, target: pair.target, maxLag: 4 * maxLatency)
             if abs(lag) > maxLatency {
-                throw DatasetError("'\(pair.name)': the target is offset from the input by \(lag) samples, more than the limit of \(maxLatency)")
+                throw DatasetError("'\(pair.name)': the target is offset from the input by \(lag) samples, more than the limit of \(maxLatency)"
+                                   + " (heavy distortion can mislead the estimate: if the pairs are known to be aligned, pass --max-latency 0)")
             }
             if abs(correlation) < 0.05 {
                 notes.append(String(format: "input and target barely correlate (%.3f); is this the right pair?", correlation))

@@ -45,6 +45,8 @@ struct TrainCommand: ParsableCommand {
     @Option(name: .customLong("checkpoint-minutes"), help: "Minutes between checkpoints.") var checkpointMinutes: Double = 3
     @Option(name: .customLong("eval-seconds"), help: "Seconds of each validation/test segment scored.") var evaluationSeconds: Double = 10
     @Option(help: "Worker threads.") var threads = 2
+    @Option(help: "What the model is and what it was trained on, for its metadata (default: the architecture and dataset folder).")
+    var description: String?
     @Flag(help: "Replace an existing model file.") var overwrite = false
 
     func validate() throws {
@@ -169,9 +171,9 @@ struct TrainCommand: ParsableCommand {
         say(String(format: "  baseline: best gain per knob setting, ESR %.4f", report.perSettingGainESR))
         let name = (base as NSString).lastPathComponent
         try ModelFile.save(trainer.bestWeights, to: out, name: name,
-                           description: "micro-tcn \(settings.architecture) trained by fxtrain on \(dataset)",
+                           description: description ?? "micro-tcn \(settings.architecture) trained by fxtrain on \(dataset)",
                            sampleRate: Double(data.sampleRate), knobs: data.knobs,
-                           provenance: trainer.provenance(report: report, checks: checks), overwrite: overwrite || resume != nil)
+                           provenance: provenance(trainer, report: report, checks: checks), overwrite: overwrite || resume != nil)
         writeLog(trainer, base: base)
         if let example = report.example {
             let svg = SVGPlot.waveforms(target: example.target, prediction: example.prediction, sampleRate: data.sampleRate,
@@ -179,6 +181,14 @@ struct TrainCommand: ParsableCommand {
             try? svg.write(toFile: base + "-test.svg", atomically: true, encoding: .utf8)
         }
         say("wrote \(out), \(base)-log.csv, \(base)-loss.svg, \(base)-test.svg")
+    }
+
+    /// The run's facts plus the command that wrote the model (the last
+    /// session's, for a resumed run).
+    func provenance(_ trainer: Trainer, report: TestReport, checks: [PairCheck]) -> [String: Any] {
+        var p = trainer.provenance(report: report, checks: checks)
+        p["command"] = (["fxtrain"] + CommandLine.arguments.dropFirst()).joined(separator: " ")
+        return p
     }
 
     func writeLog(_ trainer: Trainer, base: String) {

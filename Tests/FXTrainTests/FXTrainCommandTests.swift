@@ -125,7 +125,8 @@ final class FXTrainCommandTests: XCTestCase {
         try writeClipperDataset()
         let model = directory + "/model.safetensors"
         let r = try run([directory, "--arch", "utcn-100-c", "--out", model, "--steps", "6", "--batch", "2", "--chunk", "1024",
-                         "--val-every", "3", "--eval-seconds", "1", "--activation", "snake", "--channels", "8"])
+                         "--val-every", "3", "--eval-seconds", "1", "--activation", "snake", "--channels", "8",
+                         "--description", "a test clipper"])
         XCTAssertEqual(r.status, 0, r.output + r.error)
         XCTAssertTrue(r.output.contains("test metrics"), r.output)
         XCTAssertTrue(r.output.contains("best gain per knob setting"), r.output)
@@ -135,6 +136,8 @@ final class FXTrainCommandTests: XCTestCase {
         XCTAssertEqual(config.channelWidth, 8)
         XCTAssertEqual(config.activation, .snake)
         XCTAssertEqual(config.residualDelay, 0)
+        XCTAssertEqual(loaded.info.first { $0.key == "description" }?.value, "a test clipper")
+        XCTAssertTrue(loaded.info.first { $0.key == "command" }?.value.hasPrefix("fxtrain ") ?? false, "\(loaded.info)")
         // Provenance entries show up in the model's info.
         let test = try XCTUnwrap(loaded.info.first { $0.key == "test_overall" }?.value, "\(loaded.info)")
         XCTAssertTrue(test.contains("\"esr\"") && test.contains("loudness_error_lu") && test.contains("\"stft\"")

@@ -155,11 +155,29 @@ final class DataCheckTests: XCTestCase {
         XCTAssertGreaterThan(correlation, 0.5)
     }
 
+    func testPeriodicMaterialTakesTheShortestLag() {
+        // A held, clipped tone with a period of 80 samples: every multiple of
+        // 80 matches about as well; the true lag (0, then 7) must be found.
+        let x = (0..<16000).map { Float(0.6 * sin(2 * Double.pi * Double($0) / 80) + 0.001 * sin(Double($0) * 0.37)) }
+        let y = SyntheticData.softClip(x, drive: 1)
+        XCTAssertEqual(DataChecks.estimateLatency(input: x, target: y, maxLag: 2000).lag, 0)
+        let delayed = [Float](repeating: 0, count: 7) + y.dropLast(7)
+        XCTAssertEqual(DataChecks.estimateLatency(input: x, target: delayed, maxLag: 2000).lag, 7)
+    }
+
+    func testZeroLatencyLimitTrustsTheAlignment() throws {
+        let x = SyntheticData.material(seconds: 2, sampleRate: 8000, seed: 5)
+        var data = pair(x, SyntheticData.softClip(x, drive: 1))
+        let checks = try DataChecks.run(&data, maxLatency: 0)
+        XCTAssertEqual(checks.map(\.latency), [0])
+    }
+
     func testLatencyAboveTheLimitIsRefused() {
         let x = SyntheticData.material(seconds: 2, sampleRate: 8000, seed: 5)
         var data = pair(x, [Float](repeating: 0, count: 300) + x)
         XCTAssertThrowsError(try DataChecks.run(&data, maxLatency: 100)) { error in
-            XCTAssertEqual("\(error)", "'p': the target is offset from the input by 300 samples, more than the limit of 100")
+            XCTAssertEqual("\(error)", "'p': the target is offset from the input by 300 samples, more than the limit of 100"
+                           + " (heavy distortion can mislead the estimate: if the pairs are known to be aligned, pass --max-latency 0)")
         }
     }
 
