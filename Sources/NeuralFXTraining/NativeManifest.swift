@@ -19,7 +19,9 @@ enum NativeManifest {
         var sampleRate: Int?
         var knobs: [KnobSpec]?
         var pairs: [Entry]
-        enum CodingKeys: String, CodingKey { case sampleRate = "sample_rate", knobs, pairs }
+        /// The reference device `fxtrain dataset` rendered the targets with.
+        var device: String?
+        enum CodingKeys: String, CodingKey { case sampleRate = "sample_rate", knobs, pairs, device }
 
         /// `knobs` is a plain list of knob specs (hand-written manifests) or a
         /// whole knob schema (manifests `fxtrain dataset` writes).
@@ -27,6 +29,7 @@ enum NativeManifest {
             let c = try decoder.container(keyedBy: CodingKeys.self)
             sampleRate = try c.decodeIfPresent(Int.self, forKey: .sampleRate)
             pairs = try c.decode([Entry].self, forKey: .pairs)
+            device = try? c.decodeIfPresent(String.self, forKey: .device)
             if let list = try? c.decodeIfPresent([KnobSpec].self, forKey: .knobs) {
                 knobs = list
             } else {
@@ -90,7 +93,9 @@ enum NativeManifest {
                 return KnobSpec.continuous(name, label: name, range: lo...hi, default: lo, conditioningIndex: i)
             })
         }
-        return TrainingDataset(layout: "native manifest", knobs: schema, pairs: pairs)
+        var dataset = TrainingDataset(layout: "native manifest", knobs: schema, pairs: pairs)
+        dataset.referenceDevice = manifest.device
+        return dataset
     }
 
     static func describe(_ error: Error) -> String {

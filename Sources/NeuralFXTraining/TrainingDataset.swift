@@ -49,6 +49,8 @@ public struct TrainingDataset: Sendable {
     public var layout: String
     public var knobs: KnobSchema
     public var pairs: [TrainingPair]
+    /// The reference device that rendered the targets, when the dataset says.
+    public var referenceDevice: String?
     public var sampleRate: Int { pairs.first?.sampleRate ?? 0 }
 
     public init(layout: String, knobs: KnobSchema, pairs: [TrainingPair]) {

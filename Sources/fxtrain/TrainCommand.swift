@@ -188,6 +188,10 @@ struct TrainCommand: ParsableCommand {
     func provenance(_ trainer: Trainer, report: TestReport, checks: [PairCheck]) -> [String: Any] {
         var p = trainer.provenance(report: report, checks: checks)
         p["command"] = (["fxtrain"] + CommandLine.arguments.dropFirst()).joined(separator: " ")
+        p["trained_on"] = trainer.dataset.referenceDevice.map {
+            "pairs rendered by fxtrain dataset from NeuralFX's '\($0)' reference device (a digital simulation, not hardware)"
+        } ?? "the paired recordings in \(dataset)"
+
         return p
     }
 

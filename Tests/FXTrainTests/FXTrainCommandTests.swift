@@ -137,6 +137,7 @@ final class FXTrainCommandTests: XCTestCase {
         XCTAssertEqual(config.activation, .snake)
         XCTAssertEqual(config.residualDelay, 0)
         XCTAssertEqual(loaded.info.first { $0.key == "description" }?.value, "a test clipper")
+        XCTAssertEqual(loaded.info.first { $0.key == "trained_on" }?.value, "the paired recordings in \(directory)")
         XCTAssertTrue(loaded.info.first { $0.key == "command" }?.value.hasPrefix("fxtrain ") ?? false, "\(loaded.info)")
         // Provenance entries show up in the model's info.
         let test = try XCTUnwrap(loaded.info.first { $0.key == "test_overall" }?.value, "\(loaded.info)")
