@@ -155,11 +155,14 @@ public enum ModelFile {
             .appendingPathComponent(".\(url.lastPathComponent).\(ProcessInfo.processInfo.processIdentifier).tmp")
         do {
             try data.write(to: temp)
-            if FileManager.default.fileExists(atPath: path) {
-                _ = try FileManager.default.replaceItemAt(url, withItemAt: temp)
-            } else {
-                try FileManager.default.moveItem(at: temp, to: url)
+            // rename(2) replaces an existing file atomically: a reader sees
+            // the old file or the new one, and a failure leaves the old one.
+            guard rename(temp.path, url.path) == 0 else {
+                throw ModelFileError(path, "cannot be written: \(String(cString: strerror(errno)))")
             }
+        } catch let e as ModelFileError {
+            try? FileManager.default.removeItem(at: temp)
+            throw e
         } catch {
             try? FileManager.default.removeItem(at: temp)
             throw ModelFileError(path, "cannot be written: \(error.localizedDescription)")

@@ -70,5 +70,17 @@ final class MicroTCNParityTests: XCTestCase {
             XCTAssertTrue("\(e)".contains("already exists"))
         }
         XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: dir.path), ["m.safetensors"])
+        // Replacing it, by a path relative to the working directory.
+        let cwd = FileManager.default.currentDirectoryPath
+        XCTAssertTrue(FileManager.default.changeCurrentDirectoryPath(dir.path))
+        defer { FileManager.default.changeCurrentDirectoryPath(cwd) }
+        try ModelFile.save(weights, to: "m.safetensors", name: "replaced", sampleRate: 44100, knobs: knobs, overwrite: true)
+        XCTAssertEqual(try ModelFile.load(path: path).sampleRate, 44100)
+        XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: dir.path), ["m.safetensors"])
+        // A failed replacement keeps the old file.
+        try FileManager.default.createDirectory(atPath: dir.path + "/sub", withIntermediateDirectories: false)
+        XCTAssertThrowsError(try ModelFile.save(weights, to: "sub", name: "x", sampleRate: 44100, knobs: knobs, overwrite: true))
+        XCTAssertEqual(try ModelFile.load(path: path).sampleRate, 44100)
+        XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: dir.path).sorted(), ["m.safetensors", "sub"])
     }
 }
