@@ -51,10 +51,10 @@ la2a)
     staged utcn-100-c "$W/la2a-ds" "$W/la2a-100" "10 30 60" --loss mse --patience 10 &
     staged utcn-300-c "$W/la2a-ds" "$W/la2a-300-16ch" "10" --loss mse --patience 10 --channels 16
     wait
-    # The shipped file: the 60-minute uTCN-300-C run, saved again with its description.
-    $B/fxtrain train "$W/la2a-ds" --resume "$W/la2a-300/m60.checkpoint" --out "$W/la2a.safetensors" --minutes 60 --overwrite \
+    # The shipped file: the 60-minute uTCN-100-C run, saved again with its description.
+    $B/fxtrain train "$W/la2a-ds" --resume "$W/la2a-100/m60.checkpoint" --out "$W/la2a.safetensors" --minutes 60 --overwrite \
         --description "$(cat <<'TEXT'
-LA-2A-style optical compressor (mode compress|limit, peak 0..1): micro-tcn uTCN-300-C trained by fxtrain for 60 minutes with MSE loss on 20 minutes of synthesized material rendered through NeuralFX's la2a reference device (a simulation, not hardware); tools/train_shipped_models.sh la2a reproduces it
+LA-2A-style optical compressor (mode compress|limit, peak 0..1): micro-tcn uTCN-100-C trained by fxtrain for 60 minutes with MSE loss on 20 minutes of synthesized material rendered through NeuralFX's la2a reference device (a simulation, not hardware); tools/train_shipped_models.sh la2a reproduces it
 TEXT
 )"
     ;;
@@ -65,9 +65,9 @@ overdrive)
     staged utcn-300-c "$W/od-ds" "$W/od-300" "12" --loss mse --patience 10 --max-latency 0 &
     staged utcn-100-c "$W/od-ds" "$W/od-100-16ch" "10" --loss mse --patience 10 --channels 16 --max-latency 0
     wait
-    $B/fxtrain train "$W/od-ds" --resume "$W/od-100/m12.checkpoint" --out "$W/overdrive.safetensors" --minutes 12 --overwrite \
+    $B/fxtrain train "$W/od-ds" --resume "$W/od-100-16ch/m10.checkpoint" --out "$W/overdrive.safetensors" --minutes 10 --overwrite \
         --description "$(cat <<'TEXT'
-Tube Screamer-style overdrive (drive, tone, level), micro-tcn uTCN-100-C trained by fxtrain for 12 minutes with MSE loss on 20 minutes of synthesized material rendered through NeuralFX's overdrive reference device (a simulation, not hardware); tools/train_shipped_models.sh overdrive reproduces it
+Tube Screamer-style overdrive (drive, tone, level), micro-tcn uTCN-100-C with 16 channels trained by fxtrain for 10 minutes with MSE loss on 20 minutes of synthesized material rendered through NeuralFX's overdrive reference device (a simulation, not hardware); tools/train_shipped_models.sh overdrive reproduces it
 TEXT
 )"
     ;;
