@@ -68,22 +68,7 @@ public struct DatasetRenderer {
 
     private func process(_ input: [Float], pair: PlannedPair, device: any ReferenceDevice) -> [Float] {
         for (i, v) in pair.knobValues.enumerated() { device.setKnob(i, to: v) }
-        device.reset()
-        let latency = device.latency
-        let padded = input + [Float](repeating: 0, count: latency)
-        var output = [Float](repeating: 0, count: padded.count)
-        let block = 4096
-        padded.withUnsafeBufferPointer { i in
-            output.withUnsafeMutableBufferPointer { o in
-                var start = 0
-                while start < padded.count {
-                    let n = min(block, padded.count - start)
-                    device.process(i.baseAddress! + start, o.baseAddress! + start, frameCount: n)
-                    start += n
-                }
-            }
-        }
-        return Array(output[latency...])
+        return device.alignedOutput(input)
     }
 
     @discardableResult

@@ -61,3 +61,25 @@ extension KnobSchema {
         return k.isSwitch ? v.rounded() : v
     }
 }
+
+extension ReferenceDevice {
+    /// The output for `input` from a fresh state (`reset()` first), shifted
+    /// back by the device's latency so it lines up with the input, as an
+    /// analog unit's output would.
+    public func alignedOutput(_ input: [Float], blockSize: Int = 4096) -> [Float] {
+        reset()
+        let padded = input + [Float](repeating: 0, count: latency)
+        var output = [Float](repeating: 0, count: padded.count)
+        padded.withUnsafeBufferPointer { i in
+            output.withUnsafeMutableBufferPointer { o in
+                var start = 0
+                while start < padded.count {
+                    let n = min(blockSize, padded.count - start)
+                    process(i.baseAddress! + start, o.baseAddress! + start, frameCount: n)
+                    start += n
+                }
+            }
+        }
+        return Array(output[latency...])
+    }
+}

@@ -23,9 +23,7 @@ public struct DeviceComparison {
     public func deviceOutput(_ input: [Float], setting: [Double]) -> [Float] {
         let unit = device.make(sampleRate: model.sampleRate)
         for (i, v) in setting.enumerated() { unit.setKnob(i, to: v) }
-        unit.reset()
-        let padded = input + [Float](repeating: 0, count: unit.latency)
-        return Array(run(padded) { unit.process($0, $1, frameCount: $2) }[unit.latency...])
+        return unit.alignedOutput(input)
     }
 
     /// The model's output through the streaming engine, starting from silence.
