@@ -30,8 +30,11 @@ public final class OpticalCompressor: ReferenceDevice {
     /// Soft-knee width in dB of detected level.
     static let kneeDecibels = 8.0
     /// Detector gain (dB) at peak reduction 0 and 1: the detected output
-    /// level where reduction starts is minus this.
-    static let sidechainDecibels: ClosedRange<Double> = -12...42
+    /// level where reduction starts is minus this. Calibrated so that peak
+    /// 0.4 takes 3 to 5 dB off the loud passages of mix-level material
+    /// (peaks near -3 dBFS, examples/drums-and-bass.flac), and peak 0 leaves
+    /// anything below -4 dBFS alone.
+    static let sidechainDecibels: ClosedRange<Double> = 0...50
     /// The electroluminescent panel's persistence: the detector rises
     /// quickly and decays over 15 ms, riding the peaks of the waveform.
     static let detectorAttackSeconds = 0.0005

@@ -9,7 +9,8 @@ public final class Overdrive: ReferenceDevice {
     public static let knobSchema = KnobSchema([
         .continuous("drive", label: "Drive", range: 0...1, default: 0.5, conditioningIndex: 0),
         .continuous("tone", label: "Tone", range: 0...1, default: 0.5, conditioningIndex: 1),
-        .continuous("level", label: "Level", range: 0...1, default: 0.5, conditioningIndex: 2),
+        .continuous("level", label: "Level", range: 0...1, default: 0.5, conditioningIndex: nil,
+                    outputGainDecibels: levelDecibels),
     ])
     public static let oversamplingFactor = 8
     /// Corner of the input buffer's coupling network.

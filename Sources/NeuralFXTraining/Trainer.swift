@@ -37,6 +37,9 @@ public final class Trainer {
 
     public init(dataset: TrainingDataset, plan: DataSplitPlan, settings: TrainingSettings,
                 resumeFrom checkpoint: Checkpoint? = nil) throws {
+        // The network learns what comes before a level knob's gain; the
+        // engine applies that gain (see `KnobSpec.outputGainDecibels`).
+        let dataset = dataset.targetsBeforeKnobGain()
         if let problem = settings.problem { throw DatasetError(problem) }
         guard settings.config.nparams == dataset.knobs.conditioningSize else {
             throw DatasetError("the model takes \(settings.config.nparams) knob inputs but the dataset has \(dataset.knobs.conditioningSize)")

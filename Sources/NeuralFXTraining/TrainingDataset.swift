@@ -62,8 +62,29 @@ public struct TrainingDataset: Sendable {
     /// The conditioning vector of a pair.
     public func conditioning(_ pair: TrainingPair) -> [Float] {
         var c = [Float](repeating: 0, count: knobs.conditioningSize)
-        for (i, spec) in knobs.knobs.enumerated() { c[spec.conditioningIndex] = Float(spec.conditioning(for: pair.knobValues[i])) }
+        for (i, spec) in knobs.knobs.enumerated() {
+            if let index = spec.conditioningIndex { c[index] = Float(spec.conditioning(for: pair.knobValues[i])) }
+        }
         return c
+    }
+
+    /// The output gain a pair's knobs set (1 unless a knob is an output level;
+    /// see `KnobSpec.outputGainDecibels`).
+    public func outputGain(_ pair: TrainingPair) -> Double {
+        pair.knobValues.withUnsafeBufferPointer { knobs.outputGain(for: $0.baseAddress!) }
+    }
+
+    /// The network learns the effect before the knobs' output gain, which
+    /// the engine applies: each pair's target is divided by that gain.
+    /// Pairs whose gain is 1 are unchanged.
+    public func targetsBeforeKnobGain() -> TrainingDataset {
+        guard knobs.setsOutputGain else { return self }
+        var copy = self
+        for i in copy.pairs.indices {
+            let g = Float(1 / outputGain(copy.pairs[i]))
+            if g != 1 { copy.pairs[i].target = copy.pairs[i].target.map { $0 * g } }
+        }
+        return copy
     }
 
     /// How a pair's knob setting reads, e.g. `peak=40 switch=1`.

@@ -8,6 +8,20 @@ func compressorKnobs() -> KnobSchema {
     ])
 }
 
+/// Drive and tone feed the network; level is an output gain of -36...0 dB.
+func overdriveKnobs() -> KnobSchema {
+    KnobSchema([
+        .continuous("drive", label: "Drive", range: 0...1, default: 0.5, conditioningIndex: 0),
+        .continuous("tone", label: "Tone", range: 0...1, default: 0.5, conditioningIndex: 1),
+        .continuous("level", label: "Level", range: 0...1, default: 0.5, conditioningIndex: nil, outputGainDecibels: -36...0),
+    ])
+}
+
+func levelKnobModel(seed: UInt64 = 1) -> EffectModel {
+    EffectModel(name: "test", blueprint: MicroTCNWeights.random(MicroTCNConfig.named("utcn-100-c", nparams: 2)!, seed: seed),
+                sampleRate: 44100, knobs: overdriveKnobs())
+}
+
 func testModel(_ config: String = "utcn-100-c", seed: UInt64 = 1) -> EffectModel {
     EffectModel(name: "test", blueprint: MicroTCNWeights.random(MicroTCNConfig.named(config, nparams: 2)!, seed: seed),
                 sampleRate: 44100, knobs: compressorKnobs())
@@ -115,6 +129,43 @@ final class EffectEngineTests: XCTestCase {
         var expected = [Float](repeating: 0, count: tail.count)
         fresh.process(&tail, &expected, frameCount: tail.count)
         XCTAssertLessThan(maxAbsDifference(Array(y[640...]), expected), 1e-6)
+    }
+
+    /// A level knob scales the network's output by its gain and changes
+    /// nothing else; moved, it ramps per sample and streams identically for
+    /// any blocking.
+    func testLevelKnobIsAnOutputGainOutsideTheNetwork() {
+        let x = testSignal(4096)
+        let loud = EffectEngine(model: levelKnobModel(), maxBlockSize: 4096)
+        let quiet = EffectEngine(model: levelKnobModel(), maxBlockSize: 4096)
+        loud.setKnob(2, to: 1, immediately: true)
+        quiet.setKnob(2, to: 0.25, immediately: true)
+        var a = [Float](repeating: 0, count: x.count), b = a
+        loud.process(x, &a, frameCount: x.count)
+        quiet.process(x, &b, frameCount: x.count)
+        let gain = Float.pow(10, -27.0 / 20)  // level 0.25 of -36...0 dB
+        XCTAssertGreaterThan(a.map(abs).max()!, 0.01)
+        for i in x.indices { XCTAssertEqual(b[i], a[i] * gain, accuracy: 1e-6) }
+
+        let moves: [(at: Int, knob: Int, value: Double)] = [(500, 2, 0), (700, 0, 0.9), (2000, 2, 0.8), (3001, 2, 0.3)]
+        let reference = render(EffectEngine(model: levelKnobModel(), maxBlockSize: 4096), x, blocks: [4096], moves: moves)
+        for seed in 0..<3 as Range<UInt64> {
+            let maxBlock = [1, 64, 700][Int(seed)]
+            let y = render(EffectEngine(model: levelKnobModel(), maxBlockSize: maxBlock), x,
+                           blocks: randomBlocks(total: x.count, maxBlock: maxBlock * 3, seed: seed), moves: moves)
+            XCTAssertLessThan(maxAbsDifference(y, reference), 1e-6, "max block \(maxBlock)")
+        }
+        // The level ramp from -18 dB (the default) to -36 dB at sample 500
+        // moves the gain monotonically, sample by sample, to its end.
+        let steady = EffectEngine(model: levelKnobModel(), maxBlockSize: 4096)
+        var unmoved = [Float](repeating: 0, count: x.count)
+        steady.process(x, &unmoved, frameCount: x.count)
+        let ramped = render(EffectEngine(model: levelKnobModel(), maxBlockSize: 4096), x, blocks: [4096], moves: [(500, 2, 0)])
+        var gains: [Float] = []
+        for i in 500..<1500 where abs(unmoved[i]) > 1e-3 { gains.append(ramped[i] / unmoved[i]) }
+        XCTAssertEqual(gains.first!, 1, accuracy: 0.01)
+        XCTAssertEqual(gains.last!, Float.pow(10, -18.0 / 20), accuracy: 1e-4)
+        for (g, h) in zip(gains, gains.dropFirst()) { XCTAssertLessThanOrEqual(h, g + 1e-5, "the gain only falls") }
     }
 
     func testGainsAreAppliedInDecibels() {

@@ -1,3 +1,4 @@
+import Foundation
 import XCTest
 import NeuralFXCore
 
@@ -36,5 +37,39 @@ final class KnobSchemaTests: XCTestCase {
         XCTAssertEqual(cond, [1, 0.75, 0])
         XCTAssertNil(knobs.inconsistency(conditioningSize: 3))
         XCTAssertNotNil(knobs.inconsistency(conditioningSize: 2))
+    }
+
+    /// A level knob feeds no conditioning input; it sets an output gain
+    /// linear in dB, survives a JSON round trip, and bad gain ranges are refused.
+    func testOutputGainKnob() throws {
+        let knobs = KnobSchema([
+            .continuous("drive", label: "Drive", range: 0...1, default: 0.5, conditioningIndex: 0),
+            .continuous("level", label: "Level", range: 0...10, default: 5, conditioningIndex: nil, outputGainDecibels: -40...0),
+        ])
+        XCTAssertEqual(knobs.conditioningSize, 1)
+        XCTAssertTrue(knobs.setsOutputGain)
+        XCTAssertFalse(compressorKnobs().setsOutputGain)
+        var values: [Double] = [0.25, 5]
+        XCTAssertEqual(knobs.outputGain(for: &values), 0.1, accuracy: 1e-12)
+        values[1] = 10
+        XCTAssertEqual(knobs.outputGain(for: &values), 1, accuracy: 1e-12)
+        var cond: [Float] = [9]
+        knobs.conditioning(for: &values, into: &cond)
+        XCTAssertEqual(cond, [0.25])
+        XCTAssertNil(knobs.inconsistency(conditioningSize: 1))
+
+        let json = try JSONEncoder().encode(knobs)
+        let text = String(decoding: json, as: UTF8.self)
+        XCTAssertTrue(text.contains("output_gain_db"), text)
+        XCTAssertEqual(try JSONDecoder().decode(KnobSchema.self, from: json), knobs)
+
+        let decode = { (spec: String) in try JSONDecoder().decode(KnobSpec.self, from: Data(spec.utf8)) }
+        XCTAssertThrowsError(try decode(#"{"name":"x","min":0,"max":1,"default":0}"#), "no input and no output gain")
+        let huge = try decode(#"{"name":"x","min":0,"max":1,"default":0,"output_gain_db":[-1000,0]}"#)
+        XCTAssertEqual(KnobSchema([huge]).inconsistency(conditioningSize: 0), "knob 'x' needs an output_gain_db of two numbers within ±120 dB")
+        let three = try decode(#"{"name":"x","min":0,"max":1,"default":0,"output_gain_db":[-6,0,6]}"#)
+        XCTAssertNotNil(KnobSchema([three]).inconsistency(conditioningSize: 0))
+        let switchWithGain = try decode(#"{"name":"s","positions":["a","b"],"input":0,"output_gain_db":[-6,0]}"#)
+        XCTAssertEqual(KnobSchema([switchWithGain]).inconsistency(conditioningSize: 1), "switch 's' cannot set an output gain")
     }
 }

@@ -14,8 +14,9 @@ final class RealTimeSafetyTests: XCTestCase {
 
     /// Processing, knob moves and resets allocate nothing, at any block size.
     func testEngineProcessAllocatesNothing() {
-        for config in ["utcn-100-c", "utcn-300-c", "tcn-324"] {
-            let engine = EffectEngine(model: testModel(config), maxBlockSize: 512)
+        for config in ["utcn-100-c", "utcn-300-c", "tcn-324", "level knob"] {
+            let model = config == "level knob" ? levelKnobModel() : testModel(config)
+            let engine = EffectEngine(model: model, maxBlockSize: 512)
             let x = testSignal(4096)
             var y = [Float](repeating: 0, count: 4096)
             let blocks = randomBlocks(total: 4096, maxBlock: 700, seed: 3)
@@ -26,6 +27,7 @@ final class RealTimeSafetyTests: XCTestCase {
                     for (i, b) in blocks.enumerated() {
                         if i % 7 == 3 { engine.setKnob(1, to: Double(i % 10) / 10) }
                         if i % 11 == 5 { engine.setKnob(0, to: Double(i % 2)) }
+                        if i % 13 == 6 { engine.setKnob(model.knobs.count - 1, to: Double(i % 3) / 2) }
                         if i == 20 { engine.reset() }
                         if i % 5 == 0 { engine.setOutputGain(decibels: -3) }
                         engine.process(xp.baseAddress! + at, yp.baseAddress! + at, frameCount: b)

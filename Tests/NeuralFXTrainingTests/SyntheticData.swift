@@ -42,6 +42,22 @@ enum SyntheticData {
         return TrainingDataset(layout: "synthetic", knobs: schema, pairs: list)
     }
 
+    /// The clipper dataset behind a level knob (an output gain of -30...0 dB
+    /// that feeds no conditioning input), each pair at another level.
+    static func leveledClipperDataset() -> TrainingDataset {
+        var data = clipperDataset()
+        data.knobs = KnobSchema(data.knobs.knobs + [
+            .continuous("level", label: "Level", range: 0...1, default: 1, conditioningIndex: nil, outputGainDecibels: -30...0),
+        ])
+        for i in data.pairs.indices {
+            let level = [0.1, 0.5, 0.9][i % 3]
+            data.pairs[i].knobValues.append(level)
+            let gain = Float.pow(10, Float(-30 + 30 * level) / 20)
+            data.pairs[i].target = data.pairs[i].target.map { $0 * gain }
+        }
+        return data
+    }
+
     static func smallSettings() -> TrainingSettings {
         var s = TrainingSettings(architecture: "small",
                                  config: MicroTCNConfig(nparams: 1, nblocks: 3, kernelSize: 3, dilationGrowth: 4, channelWidth: 8))

@@ -38,6 +38,27 @@ final class TrainerTests: XCTestCase {
         XCTAssertNotEqual(straight.network.parameters, try trainer(settings).network.parameters, "training changed nothing")
     }
 
+    /// The network learns what comes before a level knob's gain: trained on
+    /// targets at three levels, it ends where training on the unleveled
+    /// targets ends.
+    func testLevelKnobGainIsTakenOutOfTheTargets() throws {
+        let leveled = SyntheticData.leveledClipperDataset(), plain = SyntheticData.clipperDataset()
+        let divided = leveled.targetsBeforeKnobGain()
+        for (a, b) in zip(divided.pairs, plain.pairs) {
+            XCTAssertLessThan(zip(a.target, b.target).map { abs($0 - $1) }.max()!, 1e-6)
+        }
+        XCTAssertEqual(leveled.knobs.conditioningSize, 1)
+        XCTAssertEqual(leveled.conditioning(leveled.pairs[1]), plain.conditioning(plain.pairs[1]))
+        let settings = SyntheticData.smallSettings()
+        let t1 = try Trainer(dataset: leveled, plan: try DataSplitPlan(dataset: leveled, holdout: 0, seed: 1), settings: settings)
+        let t2 = try Trainer(dataset: plain, plan: try DataSplitPlan(dataset: plain, holdout: 0, seed: 1), settings: settings)
+        try t1.run(limits: TrainingLimits(steps: 6), checkpointPath: nil)
+        try t2.run(limits: TrainingLimits(steps: 6), checkpointPath: nil)
+        let drift = zip(t1.network.parameters, t2.network.parameters).map { abs($0 - $1) }.max()!
+        XCTAssertLessThan(drift, 1e-4)
+        XCTAssertNotEqual(t1.network.parameters, try trainer(settings).network.parameters, "training changed nothing")
+    }
+
     func testSameSeedSameRunDifferentSeedDifferentRun() throws {
         var settings = SyntheticData.smallSettings()
         let a = try trainer(settings), b = try trainer(settings)

@@ -10,6 +10,9 @@ import RealModule
 /// Knob smoothing is a linear ramp evaluated at a fixed control rate (every
 /// `controlInterval` samples, counted from the knob change), so the result
 /// depends only on when a knob moved, never on how the audio was blocked.
+/// Knobs that set the output gain (a level control, see `KnobSpec`) are
+/// interpolated per sample between control updates, so a level ramp moves
+/// in steps of one sample, not of 32.
 public final class EffectEngine {
     public let model: EffectModel
     public let network: any StreamingNetwork
@@ -30,6 +33,9 @@ public final class EffectEngine {
 
     private var inputGain: Float = 1, inputGainTarget: Float = 1, inputGainStep: Float = 0, inputGainLeft = 0
     private var outputGain: Float = 1, outputGainTarget: Float = 1, outputGainStep: Float = 0, outputGainLeft = 0
+    /// The output gain the knobs set, and its per-sample ramp to the value at
+    /// the next control update.
+    private var knobGain: Float = 1, knobGainTarget: Float = 1, knobGainStep: Float = 0, knobGainLeft = 0
     private let scratch: FloatBuffer
 
     /// How many times non-finite input or output forced a reset. Read it from
@@ -54,6 +60,7 @@ public final class EffectEngine {
         conditioning = FloatBuffer(count: max(model.knobs.conditioningSize, 1))
         scratch = FloatBuffer(count: maxBlockSize)
         applyConditioning()
+        knobGain = knobGainTarget
         network.reset()
     }
 
@@ -87,6 +94,8 @@ public final class EffectEngine {
             current[index] = v
             step[index] = 0
             applyConditioning()
+            knobGain = knobGainTarget
+            knobGainLeft = 0
             return
         }
         // Restart one common ramp from wherever every knob is now.
@@ -110,7 +119,14 @@ public final class EffectEngine {
         if n == 0 { outputGain = g; outputGainLeft = 0 } else { outputGainStep = (g - outputGain) / Float(n); outputGainLeft = n }
     }
 
+    /// Hands the current knob values to the network, and starts the knob
+    /// gain's ramp towards their gain over the next control interval.
     private func applyConditioning() {
+        if model.knobs.setsOutputGain {
+            knobGainTarget = Float(model.knobs.outputGain(for: current))
+            knobGainStep = (knobGainTarget - knobGain) / Float(controlInterval)
+            knobGainLeft = controlInterval
+        }
         guard model.knobs.conditioningSize > 0 else { return }
         model.knobs.conditioning(for: current, into: conditioning.pointer)
         network.setConditioning(conditioning.pointer)
@@ -126,6 +142,7 @@ public final class EffectEngine {
         for i in 0..<model.knobs.count { current[i] = target[i] }
         rampStepsLeft = 0
         applyConditioning()
+        knobGain = knobGainTarget; knobGainLeft = 0
         inputGain = inputGainTarget; inputGainLeft = 0
         outputGain = outputGainTarget; outputGainLeft = 0
     }
@@ -178,7 +195,12 @@ public final class EffectEngine {
                 outputGainLeft -= 1
                 if outputGainLeft == 0 { outputGain = outputGainTarget }
             }
-            let y = output[i] * outputGain
+            if knobGainLeft > 0 {
+                knobGain += knobGainStep
+                knobGainLeft -= 1
+                if knobGainLeft == 0 { knobGain = knobGainTarget }
+            }
+            let y = output[i] * (outputGain * knobGain)
             if !y.isFinite { outputFinite = false }
             output[i] = y
         }

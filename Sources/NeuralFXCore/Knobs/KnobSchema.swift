@@ -1,3 +1,5 @@
+import RealModule
+
 /// One control of a model: a continuous knob or a switch with named positions.
 ///
 /// A knob's value lives in its declared range (`minimum...maximum`); a
@@ -5,6 +7,12 @@
 /// entry of the network's conditioning vector the knob drives, and
 /// `conditioningRange` (continuous) or `conditioningValues` (switch) how the
 /// value maps onto it.
+///
+/// A continuous knob may instead (or as well) scale the model's output:
+/// `outputGainDecibels` is the gain at `minimum` and at `maximum`, linear in
+/// dB between. A device's output level control is exactly such a gain, and
+/// applying it outside the network spares the network a 36 dB range it
+/// would only learn approximately.
 public struct KnobSpec: Codable, Equatable, Sendable {
     public var name: String
     public var label: String
@@ -14,20 +22,28 @@ public struct KnobSpec: Codable, Equatable, Sendable {
     public var defaultValue: Double
     /// Named positions for a switch; empty for a continuous knob.
     public var positions: [String]
-    public var conditioningIndex: Int
+    /// The conditioning input the knob drives; nil when it only sets the output gain.
+    public var conditioningIndex: Int?
     /// Continuous knobs: the conditioning value at `minimum` and at `maximum`.
     public var conditioningRange: [Double]
     /// Switches: the conditioning value of each position.
     public var conditioningValues: [Double]
+    /// Continuous knobs: output gain in dB at `minimum` and at `maximum`;
+    /// empty when the knob does not scale the output.
+    public var outputGainDecibels: [Double] = []
 
     public var isSwitch: Bool { !positions.isEmpty }
 
     public static func continuous(_ name: String, label: String, unit: String = "", range: ClosedRange<Double>,
-                                  default value: Double, conditioningIndex: Int,
-                                  conditioningRange: ClosedRange<Double> = 0...1) -> KnobSpec {
-        KnobSpec(name: name, label: label, unit: unit, minimum: range.lowerBound, maximum: range.upperBound,
-                 defaultValue: value, positions: [], conditioningIndex: conditioningIndex,
-                 conditioningRange: [conditioningRange.lowerBound, conditioningRange.upperBound], conditioningValues: [])
+                                  default value: Double, conditioningIndex: Int?,
+                                  conditioningRange: ClosedRange<Double> = 0...1,
+                                  outputGainDecibels: ClosedRange<Double>? = nil) -> KnobSpec {
+        var spec = KnobSpec(name: name, label: label, unit: unit, minimum: range.lowerBound, maximum: range.upperBound,
+                            defaultValue: value, positions: [], conditioningIndex: conditioningIndex,
+                            conditioningRange: conditioningIndex == nil ? [] : [conditioningRange.lowerBound, conditioningRange.upperBound],
+                            conditioningValues: [])
+        if let g = outputGainDecibels { spec.outputGainDecibels = [g.lowerBound, g.upperBound] }
+        return spec
     }
 
     public static func switchKnob(_ name: String, label: String, positions: [String], default position: Int,
@@ -40,10 +56,11 @@ public struct KnobSpec: Codable, Equatable, Sendable {
     enum CodingKeys: String, CodingKey {
         case name, label, unit, minimum = "min", maximum = "max", defaultValue = "default", positions
         case conditioningIndex = "input", conditioningRange = "input_range", conditioningValues = "input_values"
+        case outputGainDecibels = "output_gain_db"
     }
 
     public init(name: String, label: String, unit: String, minimum: Double, maximum: Double, defaultValue: Double,
-                positions: [String], conditioningIndex: Int, conditioningRange: [Double], conditioningValues: [Double]) {
+                positions: [String], conditioningIndex: Int?, conditioningRange: [Double], conditioningValues: [Double]) {
         self.name = name
         self.label = label
         self.unit = unit
@@ -62,12 +79,16 @@ public struct KnobSpec: Codable, Equatable, Sendable {
         label = try c.decodeIfPresent(String.self, forKey: .label) ?? name
         unit = try c.decodeIfPresent(String.self, forKey: .unit) ?? ""
         positions = try c.decodeIfPresent([String].self, forKey: .positions) ?? []
-        conditioningIndex = try c.decode(Int.self, forKey: .conditioningIndex)
+        outputGainDecibels = try c.decodeIfPresent([Double].self, forKey: .outputGainDecibels) ?? []
+        // Only a knob that sets the output gain may leave out its input.
+        conditioningIndex = outputGainDecibels.isEmpty ? try c.decode(Int.self, forKey: .conditioningIndex)
+            : try c.decodeIfPresent(Int.self, forKey: .conditioningIndex)
         if positions.isEmpty {
             minimum = try c.decode(Double.self, forKey: .minimum)
             maximum = try c.decode(Double.self, forKey: .maximum)
             defaultValue = try c.decode(Double.self, forKey: .defaultValue)
-            conditioningRange = try c.decodeIfPresent([Double].self, forKey: .conditioningRange) ?? [0, 1]
+            conditioningRange = conditioningIndex == nil ? []
+                : try c.decodeIfPresent([Double].self, forKey: .conditioningRange) ?? [0, 1]
             conditioningValues = []
         } else {
             minimum = 0
@@ -88,7 +109,7 @@ public struct KnobSpec: Codable, Equatable, Sendable {
         try c.encode(name, forKey: .name)
         try c.encode(label, forKey: .label)
         try c.encode(unit, forKey: .unit)
-        try c.encode(conditioningIndex, forKey: .conditioningIndex)
+        try c.encodeIfPresent(conditioningIndex, forKey: .conditioningIndex)
         if isSwitch {
             try c.encode(positions, forKey: .positions)
             try c.encode(positions[Int(defaultValue)], forKey: .defaultValue)
@@ -97,7 +118,8 @@ public struct KnobSpec: Codable, Equatable, Sendable {
             try c.encode(minimum, forKey: .minimum)
             try c.encode(maximum, forKey: .maximum)
             try c.encode(defaultValue, forKey: .defaultValue)
-            try c.encode(conditioningRange, forKey: .conditioningRange)
+            if conditioningIndex != nil { try c.encode(conditioningRange, forKey: .conditioningRange) }
+            if !outputGainDecibels.isEmpty { try c.encode(outputGainDecibels, forKey: .outputGainDecibels) }
         }
     }
 
@@ -114,6 +136,15 @@ public struct KnobSpec: Codable, Equatable, Sendable {
         let span = maximum - minimum
         let normalized = span == 0 ? 0 : (value - minimum) / span
         return conditioningRange[0] + normalized * (conditioningRange[1] - conditioningRange[0])
+    }
+
+    /// The output gain (linear) a value sets; 1 when the knob sets none.
+    public func outputGain(for value: Double) -> Double {
+        guard outputGainDecibels.count == 2 else { return 1 }
+        let span = maximum - minimum
+        let normalized = span == 0 ? 0 : min(max((value - minimum) / span, 0), 1)
+        let decibels = outputGainDecibels[0] + normalized * (outputGainDecibels[1] - outputGainDecibels[0])
+        return Double.exp(decibels * (Double.log(10) / 20))
     }
 
     /// How the value reads to a person: "0.4", "limit".
@@ -161,7 +192,7 @@ public struct KnobSchema: Codable, Equatable, Sendable {
 
     public init(_ knobs: [KnobSpec], conditioningSize: Int? = nil) {
         self.knobs = knobs
-        self.conditioningSize = conditioningSize ?? ((knobs.map(\.conditioningIndex).max() ?? -1) + 1)
+        self.conditioningSize = conditioningSize ?? ((knobs.compactMap(\.conditioningIndex).max() ?? -1) + 1)
     }
 
     public static let empty = KnobSchema([])
@@ -181,15 +212,23 @@ public struct KnobSchema: Codable, Equatable, Sendable {
         var seen = Set<String>()
         for k in knobs {
             if !seen.insert(k.name).inserted { return "knob '\(k.name)' is declared twice" }
-            if k.conditioningIndex < 0 || k.conditioningIndex >= expected {
-                return "knob '\(k.name)' drives conditioning input \(k.conditioningIndex), outside 0..<\(expected)"
+            if let index = k.conditioningIndex, index < 0 || index >= expected {
+                return "knob '\(k.name)' drives conditioning input \(index), outside 0..<\(expected)"
             }
             if k.isSwitch {
+                if k.conditioningIndex == nil { return "switch '\(k.name)' drives no conditioning input" }
                 if k.conditioningValues.count != k.positions.count { return "switch '\(k.name)' needs one input value per position" }
+                if !k.outputGainDecibels.isEmpty { return "switch '\(k.name)' cannot set an output gain" }
             } else {
                 if !(k.minimum < k.maximum) || !k.minimum.isFinite || !k.maximum.isFinite { return "knob '\(k.name)' has an empty range" }
                 if !(k.minimum...k.maximum).contains(k.defaultValue) { return "knob '\(k.name)' has its default outside its range" }
-                if k.conditioningRange.count != 2 { return "knob '\(k.name)' needs an input_range of two numbers" }
+                if k.conditioningIndex != nil && k.conditioningRange.count != 2 {
+                    return "knob '\(k.name)' needs an input_range of two numbers"
+                }
+                if !k.outputGainDecibels.isEmpty
+                    && (k.outputGainDecibels.count != 2 || !k.outputGainDecibels.allSatisfy({ $0.isFinite && abs($0) <= 120 })) {
+                    return "knob '\(k.name)' needs an output_gain_db of two numbers within ±120 dB"
+                }
             }
         }
         return nil
@@ -225,7 +264,19 @@ public struct KnobSchema: Codable, Equatable, Sendable {
     /// Inputs no knob drives stay zero.
     public func conditioning(for values: UnsafePointer<Double>, into conditioning: UnsafeMutablePointer<Float>) {
         conditioning.update(repeating: 0, count: conditioningSize)
-        for (i, k) in knobs.enumerated() { conditioning[k.conditioningIndex] = Float(k.conditioning(for: values[i])) }
+        for (i, k) in knobs.enumerated() {
+            if let index = k.conditioningIndex { conditioning[index] = Float(k.conditioning(for: values[i])) }
+        }
+    }
+
+    /// Whether any knob scales the model's output.
+    public var setsOutputGain: Bool { knobs.contains { !$0.outputGainDecibels.isEmpty } }
+
+    /// The output gain (linear) the knobs set together.
+    public func outputGain(for values: UnsafePointer<Double>) -> Double {
+        var gain = 1.0
+        for (i, k) in knobs.enumerated() where !k.outputGainDecibels.isEmpty { gain *= k.outputGain(for: values[i]) }
+        return gain
     }
 }
 
