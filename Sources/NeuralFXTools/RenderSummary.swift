@@ -38,13 +38,20 @@ public struct RenderSummary: Sendable {
         text += ", \(outputContainer) \(outputSampleFormat), model \(modelName)"
         if !settings.isEmpty { text += " (\(settings))" }
         text += ", \(fixed(speed, 1))x real time"
-        text += "; in: peak \(decibels(inputPeakDB)) dBFS, \(decibels(inputLoudness)) LUFS"
-        text += "; out: peak \(decibels(outputPeakDB)) dBFS, \(decibels(outputLoudness)) LUFS"
+        // The peak-to-loudness ratio shows compression at a glance: it falls
+        // when peaks come down more than the loudness does.
+        text += "; in: peak \(decibels(inputPeakDB)) dBFS, \(decibels(inputLoudness)) LUFS" + ratio(inputPeakDB, inputLoudness)
+        text += "; out: peak \(decibels(outputPeakDB)) dBFS, \(decibels(outputLoudness)) LUFS" + ratio(outputPeakDB, outputLoudness)
         if nonFiniteInputSamples > 0 { text += "; \(nonFiniteInputSamples) NaN/Inf input samples rendered as silence" }
         if engineResets > 0 { text += "; the model produced NaN/Inf and was reset \(engineResets) times" }
         if clippedSamples > 0 { text += "; \(clippedSamples) samples clipped (--subtype float keeps them)" }
         return text
     }
+}
+
+/// ", PLR 21.4 dB", or nothing for silence.
+private func ratio(_ peak: Double, _ loudness: Double) -> String {
+    peak.isFinite && loudness.isFinite ? ", PLR \(fixed(peak - loudness, 1)) dB" : ""
 }
 
 private func decibels(_ value: Double) -> String { value.isFinite ? fixed(value, 1) : "-inf" }

@@ -69,6 +69,28 @@ final class BundledPresetTests: XCTestCase {
                           "the loud passages must lose more than the quiet ones: \(changes)")
     }
 
+    /// `make demo` renders the drum-and-bass clip at peak 0.4: its loudest
+    /// tenth (50 ms windows) must come out at least 2.5 dB quieter, at least
+    /// 2 dB more than its quieter half. (The reference device takes 4.0 dB
+    /// and 0.2 dB.)
+    func testDemoRenderIsAudiblyCompressed() throws {
+        let scratch = try ScratchDirectory()
+        defer { scratch.remove() }
+        let root = try XCTUnwrap(ModelCatalog.sourceTreeRoot())
+        let clip = root + "/examples/drums-and-bass.flac"
+        let input = try AudioFileReader(path: clip).readAll()[0]
+        let out = scratch.file("demo.wav")
+        let result = try runFXRender([clip, out, "--knob", "peak=0.4"], home: scratch.path)
+        XCTAssertEqual(result.status, 0, result.stderr)
+        let sorted = levelChange(input: input, output: try AudioFileReader(path: out).readAll()[0], window: 2205)
+            .sorted { $0.level < $1.level }
+        let quiet = sorted.prefix(sorted.count / 2), loud = sorted.suffix(sorted.count / 10)
+        let quietChange = quiet.reduce(0) { $0 + $1.change } / Double(quiet.count)
+        let loudChange = loud.reduce(0) { $0 + $1.change } / Double(loud.count)
+        XCTAssertLessThan(loudChange, -2.5, "loudest tenth changed by \(loudChange) dB")
+        XCTAssertLessThan(loudChange, quietChange - 2, "loud \(loudChange) dB against quiet \(quietChange) dB")
+    }
+
     /// Per window: input level (dB) and output level minus input level (dB).
     func levelChange(input: [Float], output: [Float], window: Int) -> [(level: Double, change: Double)] {
         stride(from: 0, to: min(input.count, output.count) - window, by: window).compactMap { start in
