@@ -4,14 +4,16 @@ import NeuralFXCore
 /// The vectorized paths (register-blocked convolution tiles, sixteen-lane
 /// activations) against the plain definitions.
 extension CausalConv1dTests {
-    /// Widths that take the 32-channel tiles, a 16-channel remainder, the
-    /// single-output dot product and the scalar fallback; random blocks of up
-    /// to 37 frames reach the 12-frame, 4-frame and single-frame kernels.
+    /// Widths that take the 32-channel tiles, the 16-channel tiles (alone or
+    /// as a remainder), the single-output dot product and the scalar
+    /// fallback; random blocks of up to 37 frames reach the 24-, 12-, 4-frame
+    /// and single-frame kernels.
     func testVectorizedWidthsMatchDefinition() {
         check(cin: 32, cout: 64, k: 5, d: 3, groups: 1, bias: true, seed: 11)
         check(cin: 16, cout: 48, k: 3, d: 1, groups: 1, bias: false, seed: 12)
         check(cin: 1, cout: 32, k: 13, d: 1, groups: 1, bias: false, seed: 13)
         check(cin: 7, cout: 16, k: 2, d: 9, groups: 1, bias: true, seed: 14)
+        check(cin: 16, cout: 16, k: 13, d: 10, groups: 1, bias: true, seed: 17)
         check(cin: 32, cout: 1, k: 3, d: 2, groups: 1, bias: true, seed: 15)
         check(cin: 5, cout: 20, k: 4, d: 2, groups: 1, bias: false, seed: 16)
     }
@@ -21,8 +23,12 @@ extension MicroTCNStreamingTests {
     /// Every convolution kernel sums in the same order, so streaming in any
     /// block sizes gives exactly the whole-signal output, not just closely.
     func testStreamingIsBitIdenticalToWholeSignal() {
-        for name in ["utcn-300-c", "tcn-324"] {
-            let weights = MicroTCNWeights.random(MicroTCNConfig.named(name, nparams: 2)!, seed: 21)
+        // 16 and 48 channels run the 16-channel tiles; at 48, blocks of 48
+        // frames or more split the taps into passes.
+        for (name, width) in [("utcn-300-c", 32), ("tcn-324", 32), ("utcn-300-c", 16), ("utcn-100-c", 48)] {
+            var config = MicroTCNConfig.named(name, nparams: 2)!
+            config.channelWidth = width
+            let weights = MicroTCNWeights.random(config, seed: 21)
             let x = testSignal(2500, seed: 4)
             let whole = weights.makeNetwork()
             whole.prepare(maxBlockSize: x.count)
@@ -33,7 +39,7 @@ extension MicroTCNStreamingTests {
                 net.prepare(maxBlockSize: maxBlock)
                 net.setConditioning([0.7, 0.1])
                 let y = stream(net, x, blocks: randomBlocks(total: x.count, maxBlock: maxBlock, seed: UInt64(maxBlock)))
-                XCTAssertEqual(maxAbsDifference(y, reference), 0, "\(name), max block \(maxBlock)")
+                XCTAssertEqual(maxAbsDifference(y, reference), 0, "\(name) at \(width) channels, max block \(maxBlock)")
             }
         }
     }

@@ -8,9 +8,10 @@
 /// The work is register-blocked: a tile of 12 frames by 32 output channels
 /// keeps 24 SIMD16 accumulators in registers; each step loads two weight
 /// vectors and broadcasts one input scalar per frame, so one weight load
-/// serves 12 fused multiply-adds. Shorter tails use 4-frame tiles, and single
-/// frames a kernel that works on four taps at once so its multiply-adds do not
-/// wait on each other.
+/// serves 12 fused multiply-adds. Sixteen channels (a 16-channel network, or
+/// the rest of a width that is an odd multiple of 16) use tiles of 24 frames
+/// by 16. Shorter tails use 4-frame tiles, and single frames a kernel that
+/// works on four taps at once so its multiply-adds do not wait on each other.
 ///
 /// Summation order is the same in every kernel (for each output: the sum over
 /// inputs of one tap, in input order, starting from zero, then added to the
@@ -78,9 +79,29 @@ enum ConvolutionKernel {
             column += 32
         }
         if column < cout {
-            for t in 0..<frames {
-                frame16(output + t * cout + column, start.offset(column), input + t * inChannels, tapStride, taps,
-                        weights + column, inChannels, cout)
+            // The last 16 channels (all of them in a 16-channel network): one
+            // weight vector per input serves a tile of 24 frames.
+            let passes16 = frames >= 48 ? (taps * inChannels * 16 * 4 + l1WeightBytes - 1) / l1WeightBytes : 1
+            let tapsPerPass16 = (taps + passes16 - 1) / passes16
+            var firstTap = 0
+            while firstTap < taps {
+                let n = min(tapsPerPass16, taps - firstTap)
+                let x = input + firstTap * tapStride, w = weights + firstTap * inChannels * cout + column
+                let s = firstTap == 0 ? start.offset(column) : .existing
+                var t = 0
+                while t + 24 <= frames {
+                    tile24x16(output + t * cout + column, s, x + t * inChannels, tapStride, n, w, inChannels, cout)
+                    t += 24
+                }
+                while t + 4 <= frames {
+                    tile4x16(output + t * cout + column, s, x + t * inChannels, tapStride, n, w, inChannels, cout)
+                    t += 4
+                }
+                while t < frames {
+                    frame16(output + t * cout + column, s, x + t * inChannels, tapStride, n, w, inChannels, cout)
+                    t += 1
+                }
+                firstTap += n
             }
         }
     }
@@ -222,23 +243,113 @@ enum ConvolutionKernel {
         }
     }
 
-    /// One frame, the last 16 channels when the width is an odd multiple of 16.
-    static func frame16(_ out: UnsafeMutablePointer<Float>, _ start: Start, _ x: UnsafePointer<Float>, _ tapStride: Int,
-                        _ taps: Int, _ weights: UnsafePointer<Float>, _ cin: Int, _ cout: Int) {
+    /// Adds one tap's partial sums for 16 channels of one frame (see `flush`).
+    @inline(__always)
+    static func flush16(_ a: Vector, _ out: UnsafeMutablePointer<Float>, _ start: Start, first: Bool) {
+        if first && start.overwrite {
+            store(start.initial.map { load($0) + a } ?? a, out)
+        } else {
+            store(load(out) + a, out)
+        }
+    }
+
+    /// 24 frames by 16 channels: 24 accumulators, one weight load per input
+    /// serving 24 fused multiply-adds.
+    static func tile24x16(_ out: UnsafeMutablePointer<Float>, _ start: Start, _ x: UnsafePointer<Float>, _ tapStride: Int,
+                          _ taps: Int, _ weights: UnsafePointer<Float>, _ cin: Int, _ cout: Int) {
         for j in 0..<taps {
-            var p = Vector()
+            var p0 = Vector(), p1 = Vector(), p2 = Vector(), p3 = Vector(), p4 = Vector(), p5 = Vector()
+            var p6 = Vector(), p7 = Vector(), p8 = Vector(), p9 = Vector(), p10 = Vector(), p11 = Vector()
+            var p12 = Vector(), p13 = Vector(), p14 = Vector(), p15 = Vector(), p16 = Vector(), p17 = Vector()
+            var p18 = Vector(), p19 = Vector(), p20 = Vector(), p21 = Vector(), p22 = Vector(), p23 = Vector()
             var xp = x + j * tapStride
             var wp = weights + j * cin * cout
+            for _ in 0..<cin {
+                let w = load(wp)
+                p0.addProduct(w, Vector(repeating: xp[0])); p1.addProduct(w, Vector(repeating: xp[1 * cin]))
+                p2.addProduct(w, Vector(repeating: xp[2 * cin])); p3.addProduct(w, Vector(repeating: xp[3 * cin]))
+                p4.addProduct(w, Vector(repeating: xp[4 * cin])); p5.addProduct(w, Vector(repeating: xp[5 * cin]))
+                p6.addProduct(w, Vector(repeating: xp[6 * cin])); p7.addProduct(w, Vector(repeating: xp[7 * cin]))
+                p8.addProduct(w, Vector(repeating: xp[8 * cin])); p9.addProduct(w, Vector(repeating: xp[9 * cin]))
+                p10.addProduct(w, Vector(repeating: xp[10 * cin])); p11.addProduct(w, Vector(repeating: xp[11 * cin]))
+                p12.addProduct(w, Vector(repeating: xp[12 * cin])); p13.addProduct(w, Vector(repeating: xp[13 * cin]))
+                p14.addProduct(w, Vector(repeating: xp[14 * cin])); p15.addProduct(w, Vector(repeating: xp[15 * cin]))
+                p16.addProduct(w, Vector(repeating: xp[16 * cin])); p17.addProduct(w, Vector(repeating: xp[17 * cin]))
+                p18.addProduct(w, Vector(repeating: xp[18 * cin])); p19.addProduct(w, Vector(repeating: xp[19 * cin]))
+                p20.addProduct(w, Vector(repeating: xp[20 * cin])); p21.addProduct(w, Vector(repeating: xp[21 * cin]))
+                p22.addProduct(w, Vector(repeating: xp[22 * cin])); p23.addProduct(w, Vector(repeating: xp[23 * cin]))
+                wp += cout
+                xp += 1
+            }
+            let first = j == 0
+            flush16(p0, out, start, first: first); flush16(p1, out + 1 * cout, start, first: first)
+            flush16(p2, out + 2 * cout, start, first: first); flush16(p3, out + 3 * cout, start, first: first)
+            flush16(p4, out + 4 * cout, start, first: first); flush16(p5, out + 5 * cout, start, first: first)
+            flush16(p6, out + 6 * cout, start, first: first); flush16(p7, out + 7 * cout, start, first: first)
+            flush16(p8, out + 8 * cout, start, first: first); flush16(p9, out + 9 * cout, start, first: first)
+            flush16(p10, out + 10 * cout, start, first: first); flush16(p11, out + 11 * cout, start, first: first)
+            flush16(p12, out + 12 * cout, start, first: first); flush16(p13, out + 13 * cout, start, first: first)
+            flush16(p14, out + 14 * cout, start, first: first); flush16(p15, out + 15 * cout, start, first: first)
+            flush16(p16, out + 16 * cout, start, first: first); flush16(p17, out + 17 * cout, start, first: first)
+            flush16(p18, out + 18 * cout, start, first: first); flush16(p19, out + 19 * cout, start, first: first)
+            flush16(p20, out + 20 * cout, start, first: first); flush16(p21, out + 21 * cout, start, first: first)
+            flush16(p22, out + 22 * cout, start, first: first); flush16(p23, out + 23 * cout, start, first: first)
+        }
+    }
+
+    static func tile4x16(_ out: UnsafeMutablePointer<Float>, _ start: Start, _ x: UnsafePointer<Float>, _ tapStride: Int,
+                         _ taps: Int, _ weights: UnsafePointer<Float>, _ cin: Int, _ cout: Int) {
+        for j in 0..<taps {
+            var p0 = Vector(), p1 = Vector(), p2 = Vector(), p3 = Vector()
+            var xp = x + j * tapStride
+            var wp = weights + j * cin * cout
+            for _ in 0..<cin {
+                let w = load(wp)
+                p0.addProduct(w, Vector(repeating: xp[0])); p1.addProduct(w, Vector(repeating: xp[1 * cin]))
+                p2.addProduct(w, Vector(repeating: xp[2 * cin])); p3.addProduct(w, Vector(repeating: xp[3 * cin]))
+                wp += cout
+                xp += 1
+            }
+            let first = j == 0
+            flush16(p0, out, start, first: first); flush16(p1, out + 1 * cout, start, first: first)
+            flush16(p2, out + 2 * cout, start, first: first); flush16(p3, out + 3 * cout, start, first: first)
+        }
+    }
+
+    /// One frame, 16 channels: four taps side by side, joined in tap order.
+    static func frame16(_ out: UnsafeMutablePointer<Float>, _ start: Start, _ x: UnsafePointer<Float>, _ tapStride: Int,
+                        _ taps: Int, _ weights: UnsafePointer<Float>, _ cin: Int, _ cout: Int) {
+        let tapWeights = cin * cout
+        var j = 0
+        while j + 4 <= taps {
+            var p0 = Vector(), p1 = Vector(), p2 = Vector(), p3 = Vector()
+            var xp = x + j * tapStride
+            var wp = weights + j * tapWeights
+            for _ in 0..<cin {
+                p0.addProduct(load(wp), Vector(repeating: xp[0]))
+                p1.addProduct(load(wp + tapWeights), Vector(repeating: xp[tapStride]))
+                p2.addProduct(load(wp + 2 * tapWeights), Vector(repeating: xp[2 * tapStride]))
+                p3.addProduct(load(wp + 3 * tapWeights), Vector(repeating: xp[3 * tapStride]))
+                wp += cout
+                xp += 1
+            }
+            flush16(p0, out, start, first: j == 0)
+            flush16(p1, out, start, first: false)
+            flush16(p2, out, start, first: false)
+            flush16(p3, out, start, first: false)
+            j += 4
+        }
+        while j < taps {
+            var p = Vector()
+            var xp = x + j * tapStride
+            var wp = weights + j * tapWeights
             for _ in 0..<cin {
                 p.addProduct(load(wp), Vector(repeating: xp[0]))
                 wp += cout
                 xp += 1
             }
-            if j == 0 && start.overwrite {
-                store(start.initial.map { load($0) + p } ?? p, out)
-            } else {
-                store(load(out) + p, out)
-            }
+            flush16(p, out, start, first: j == 0)
+            j += 1
         }
     }
 
