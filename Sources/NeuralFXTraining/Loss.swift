@@ -35,12 +35,6 @@ public struct LossFunction: Equatable, Sendable, CustomStringConvertible {
 
     public init(_ terms: [LossTerm]) { self.terms = terms }
 
-    /// micro-tcn's loss for compressors.
-    public static let compressorDefault = LossFunction([.l1, .stft(sizes: LossTerm.singleResolutionSizes)])
-    /// Pre-emphasized ESR plus multi-resolution STFT, for distortion.
-    public static let distortionDefault = LossFunction([.esr(preEmphasis: LossTerm.defaultPreEmphasis),
-                                                       .stft(sizes: LossTerm.multiResolutionSizes)])
-
     public var description: String { terms.map(\.description).joined(separator: "+") }
 
     /// Parses `l1`, `mse`, `esr`, `esr-pre`, `esr-pre=0.85`, `stft`, `mrstft`,

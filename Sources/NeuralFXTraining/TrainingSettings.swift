@@ -9,7 +9,7 @@ public struct TrainingSettings: Codable, Equatable, Sendable {
     public var batchSize: Int = 8
     /// Output samples per chunk (the input chunk adds the receptive field).
     public var chunkLength: Int = 8192
-    public var loss: String = LossFunction.compressorDefault.description
+    public var loss: String = "mse"
     public var seed: UInt64 = 1
     /// Training steps between validations.
     public var validationInterval: Int = 200
@@ -17,7 +17,7 @@ public struct TrainingSettings: Codable, Equatable, Sendable {
     /// Largest global gradient norm (0: no clipping).
     public var gradientClip: Float = 10
     /// Validations without improvement before the learning rate halves.
-    public var plateauPatience: Int = 5
+    public var plateauPatience: Int = 10
     /// Whole knob settings held out for testing when the layout has no splits.
     public var holdout: Int = 0
     /// Largest input-to-target latency (samples) the data checks accept.

@@ -32,8 +32,8 @@ struct TrainCommand: ParsableCommand {
     @Option(name: .customLong("lr"), help: "Learning rate.") var learningRate: Float = 1e-3
     @Option(name: .customLong("batch"), help: "Chunks per batch.") var batchSize = 8
     @Option(name: .customLong("chunk"), help: "Output samples per chunk.") var chunkLength = 8192
-    @Option(help: "Loss: terms l1, mse, esr, esr-pre[=A], stft, mrstft joined by '+'; 'auto' picks l1+stft, or esr-pre+mrstft when a knob is named drive/gain/distortion.")
-    var loss = "auto"
+    @Option(help: "Loss: terms l1, mse, esr, esr-pre[=A], stft, mrstft joined by '+'. MSE is the default: it learned both bundled devices best (docs/training.md).")
+    var loss = "mse"
     @Option(help: "Seed for initialization and batch sampling.") var seed: UInt64 = 1
     @Option(name: .customLong("val-every"), help: "Steps between validations.") var validationInterval = 200
     @Option(name: .customLong("knob-names"), help: "Names of SignalTrain's two file-name knobs, comma-separated.") var knobNames: String?
@@ -41,7 +41,7 @@ struct TrainCommand: ParsableCommand {
     @Option(name: .customLong("max-latency"), help: "Largest input-to-target latency accepted, in samples.") var maxLatency = 1000
     @Option(name: .customLong("weight-decay"), help: "L2 weight decay.") var weightDecay: Float = 0
     @Option(help: "Largest gradient norm (0: no clipping).") var clip: Float = 10
-    @Option(help: "Validations without improvement before the learning rate halves.") var patience = 5
+    @Option(help: "Validations without improvement before the learning rate halves.") var patience = 10
     @Option(name: .customLong("checkpoint-minutes"), help: "Minutes between checkpoints.") var checkpointMinutes: Double = 3
     @Option(name: .customLong("eval-seconds"), help: "Seconds of each validation/test segment scored.") var evaluationSeconds: Double = 10
     @Option(help: "Worker threads.") var threads = 2
@@ -111,7 +111,7 @@ struct TrainCommand: ParsableCommand {
             s.learningRate = learningRate
             s.batchSize = batchSize
             s.chunkLength = chunkLength
-            s.loss = loss == "auto" ? defaultLoss(for: data).description : loss
+            s.loss = loss
             s.seed = seed
             s.validationInterval = validationInterval
             s.weightDecay = weightDecay
@@ -202,10 +202,5 @@ struct TrainCommand: ParsableCommand {
             try? SVGPlot.lossCurve(trainer.history, title: "fxtrain \(trainer.settings.architecture): loss")
                 .write(toFile: base + "-loss.svg", atomically: true, encoding: .utf8)
         }
-    }
-
-    func defaultLoss(for data: TrainingDataset) -> LossFunction {
-        let distortion = data.knobs.names.contains { ["drive", "gain", "distortion", "fuzz"].contains($0.lowercased()) }
-        return distortion ? .distortionDefault : .compressorDefault
     }
 }

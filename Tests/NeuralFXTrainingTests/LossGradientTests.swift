@@ -79,8 +79,8 @@ final class LossGradientTests: XCTestCase {
     }
 
     func testParsing() throws {
-        XCTAssertEqual(try LossFunction(parsing: "l1+stft"), .compressorDefault)
-        XCTAssertEqual(try LossFunction(parsing: "esr-pre+mrstft"), .distortionDefault)
+        XCTAssertEqual(try LossFunction(parsing: "l1+stft"), LossFunction([.l1, .stft(sizes: [1024])]))
+        XCTAssertEqual(try LossFunction(parsing: "esr-pre+mrstft"), LossFunction([.esr(preEmphasis: 0.95), .stft(sizes: [2048, 1024, 512])]))
         XCTAssertThrowsError(try LossFunction(parsing: "l3"))
         XCTAssertThrowsError(try LossFunction(parsing: "stft=100"))
     }
