@@ -68,12 +68,17 @@ overdrive)
     wait
     ;;
 activations)
-    # Same network (uTCN-100-C), loss, seed and time budget for every activation.
+    # Same network (uTCN-100-C), loss, seed and number of steps (300) for
+    # every activation: on a shared machine a wall-clock budget would measure
+    # the neighbours; the time per step is reported beside the result.
     act() {
         local device=$1 extra=""; shift
         [ "$device" = od ] && extra="--max-latency 0"
         for a in "$@"; do
-            staged utcn-100-c "$W/$device-ds" "$W/act-$device-$a" "${ACT_MINUTES:-3}" --activation "$a" --loss mse --patience 10 $extra
+            mkdir -p "$W/act-$device-$a"
+            $B/fxtrain train "$W/$device-ds" --arch utcn-100-c --activation "$a" --loss mse --patience 10 --val-every 50 \
+                --threads 1 --seed 1 --steps "${ACT_STEPS:-300}" --out "$W/act-$device-$a/m.safetensors" $extra \
+                > "$W/act-$device-$a/m.txt" 2>&1
         done
     }
     act la2a prelu relu tanh silu gelu snake gated &

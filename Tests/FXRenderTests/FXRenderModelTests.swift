@@ -87,7 +87,7 @@ final class FXRenderModelTests: XCTestCase {
                           summary)
             XCTAssertTrue(summary.contains(", model testcomp (peak=0.8 mode=compress), "), summary)
             XCTAssertTrue(summary.contains("x real time; in: peak "), summary)
-            XCTAssertTrue(summary.contains(" LUFS; out: peak "), summary)
+            XCTAssertTrue(summary.contains(" LUFS, PLR ") && summary.contains(" dB; out: peak "), summary)
             XCTAssertEqual(summary.contains("resampled to 44100 Hz for the model and back"), c.rate != 44100, summary)
 
             let out = try AudioFileReader(path: scratch.file(c.output))
