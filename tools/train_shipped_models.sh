@@ -66,6 +66,13 @@ overdrive)
       staged utcn-300-c "$W/od-ds" "$W/od-300" "12" --loss mse --patience 10 --max-latency 0; } &
     staged utcn-100-c "$W/od-ds" "$W/od-100-16ch-esrpre" "10" --loss esr-pre --patience 10 --channels 16 --max-latency 0
     wait
+    # The shipped file: the 16-channel MSE run continued to 20 minutes, saved with its description.
+    $B/fxtrain train "$W/od-ds" --resume "$W/od-100-16ch-mse/m10.checkpoint" --out "$W/od-100-16ch-mse/m20.safetensors" --minutes 20
+    $B/fxtrain train "$W/od-ds" --resume "$W/od-100-16ch-mse/m20.checkpoint" --out "$W/overdrive.safetensors" --minutes 20 --overwrite \
+        --description "$(cat <<'TEXT'
+Tube Screamer-style overdrive (drive, tone, level): micro-tcn uTCN-100-C with 16 channels trained by fxtrain for 20 minutes with MSE loss on 20 minutes of synthesized material rendered through NeuralFX's overdrive reference device (a simulation, not hardware); level is an output gain applied outside the network; tools/train_shipped_models.sh overdrive reproduces it
+TEXT
+)"
     ;;
 activations)
     # Same network (uTCN-100-C), loss, seed and number of steps (300) for
