@@ -59,10 +59,7 @@ final class BundledPresetTests: XCTestCase {
             let out = scratch.file("out-\(peak).wav")
             let result = try runFXRender([clip, out, "--knob", "peak=\(peak)"], home: scratch.path)
             XCTAssertEqual(result.status, 0, result.stderr)
-            let sorted = levelChange(input: input, output: try AudioFileReader(path: out).readAll()[0], window: 2205)
-                .sorted { $0.level < $1.level }
-            let quiet = sorted.prefix(sorted.count / 2), loud = sorted.suffix(sorted.count / 10)
-            changes.append((quiet.reduce(0) { $0 + $1.change } / Double(quiet.count), loud.reduce(0) { $0 + $1.change } / Double(loud.count)))
+            changes.append(quietAndLoudChange(input: input, output: try AudioFileReader(path: out).readAll()[0]))
         }
         XCTAssertLessThan(changes[1].loud, changes[0].loud - 4, "loud passages: \(changes)")
         XCTAssertLessThan(changes[1].loud - changes[0].loud, changes[1].quiet - changes[0].quiet - 1,
@@ -85,13 +82,18 @@ final class BundledPresetTests: XCTestCase {
         let result = try runFXRender([clip, out, "--knob", "peak=0.4"], home: scratch.path)
         XCTAssertEqual(result.status, 0, result.stderr)
         let output = try AudioFileReader(path: out).readAll()[0]
-        let sorted = levelChange(input: input, output: output, window: 2205).sorted { $0.level < $1.level }
-        let quiet = sorted.prefix(sorted.count / 2), loud = sorted.suffix(sorted.count / 10)
-        let quietChange = quiet.reduce(0) { $0 + $1.change } / Double(quiet.count)
-        let loudChange = loud.reduce(0) { $0 + $1.change } / Double(loud.count)
+        let (quietChange, loudChange) = quietAndLoudChange(input: input, output: output)
         XCTAssertLessThan(loudChange, -2.5, "loudest tenth changed by \(loudChange) dB")
         XCTAssertLessThan(loudChange, quietChange - 1.5, "loud \(loudChange) dB against quiet \(quietChange) dB")
         XCTAssertLessThan(peakToLoudness(output), peakToLoudness(input) - 1.5)
+    }
+
+    /// Mean level change (dB) of the quieter half and of the loudest tenth
+    /// of the input's 50 ms windows.
+    func quietAndLoudChange(input: [Float], output: [Float]) -> (quiet: Double, loud: Double) {
+        let sorted = levelChange(input: input, output: output, window: 2205).sorted { $0.level < $1.level }
+        let quiet = sorted.prefix(sorted.count / 2), loud = sorted.suffix(sorted.count / 10)
+        return (quiet.reduce(0) { $0 + $1.change } / Double(quiet.count), loud.reduce(0) { $0 + $1.change } / Double(loud.count))
     }
 
     /// Peak (dBFS) minus integrated loudness (LUFS).

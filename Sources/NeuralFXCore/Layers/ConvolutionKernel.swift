@@ -49,60 +49,73 @@ enum ConvolutionKernel {
                    frames: frames, inChannels: inChannels, outChannels: cout)
             return
         }
-        // With several frame tiles, taps go in passes whose weights fit in
-        // half the L1 cache, so the tiles after the first read them from L1.
-        // Each tap is still added in order, so the result does not change.
-        let passes = frames >= 24 ? (taps * inChannels * 32 * 4 + l1WeightBytes - 1) / l1WeightBytes : 1
-        let tapsPerPass = (taps + passes - 1) / passes
         var column = 0
         while column + 32 <= cout {
-            var firstTap = 0
-            while firstTap < taps {
-                let n = min(tapsPerPass, taps - firstTap)
-                let x = input + firstTap * tapStride, w = weights + firstTap * inChannels * cout + column
-                let s = firstTap == 0 ? start.offset(column) : .existing
-                var t = 0
-                while t + 12 <= frames {
-                    tile12x32(output + t * cout + column, s, x + t * inChannels, tapStride, n, w, inChannels, cout)
-                    t += 12
-                }
-                while t + 4 <= frames {
-                    tile4x32(output + t * cout + column, s, x + t * inChannels, tapStride, n, w, inChannels, cout)
-                    t += 4
-                }
-                while t < frames {
-                    frame32(output + t * cout + column, s, x + t * inChannels, tapStride, n, w, inChannels, cout)
-                    t += 1
-                }
-                firstTap += n
-            }
+            columns(.wide, at: column, into: output, start: start, input: input, tapStride: tapStride, taps: taps,
+                    weights: weights, frames: frames, inChannels: inChannels, outChannels: cout)
             column += 32
         }
         if column < cout {
-            // The last 16 channels (all of them in a 16-channel network): one
-            // weight vector per input serves a tile of 24 frames.
-            let passes16 = frames >= 48 ? (taps * inChannels * 16 * 4 + l1WeightBytes - 1) / l1WeightBytes : 1
-            let tapsPerPass16 = (taps + passes16 - 1) / passes16
-            var firstTap = 0
-            while firstTap < taps {
-                let n = min(tapsPerPass16, taps - firstTap)
-                let x = input + firstTap * tapStride, w = weights + firstTap * inChannels * cout + column
-                let s = firstTap == 0 ? start.offset(column) : .existing
-                var t = 0
-                while t + 24 <= frames {
-                    tile24x16(output + t * cout + column, s, x + t * inChannels, tapStride, n, w, inChannels, cout)
-                    t += 24
+            // The last 16 channels (all of them in a 16-channel network).
+            columns(.narrow, at: column, into: output, start: start, input: input, tapStride: tapStride, taps: taps,
+                    weights: weights, frames: frames, inChannels: inChannels, outChannels: cout)
+        }
+    }
+
+    /// The two tilings of a group of output channels: 32 channels in tiles
+    /// of 12 frames, or 16 channels in tiles of 24 (both 24 accumulators).
+    enum Tiling {
+        case wide, narrow
+
+        var channels: Int { self == .wide ? 32 : 16 }
+        var tileFrames: Int { self == .wide ? 12 : 24 }
+    }
+
+    /// One group of output channels starting at `column`, over all frames.
+    @inline(__always)
+    static func columns(_ tiling: Tiling, at column: Int, into output: UnsafeMutablePointer<Float>, start: Start,
+                        input: UnsafePointer<Float>, tapStride: Int, taps: Int, weights: UnsafePointer<Float>,
+                        frames: Int, inChannels: Int, outChannels cout: Int) {
+        // With several frame tiles, taps go in passes whose weights fit in
+        // half the L1 cache, so the tiles after the first read them from L1.
+        // Each tap is still added in order, so the result does not change.
+        let tile = tiling.tileFrames
+        let passes = frames >= 2 * tile ? (taps * inChannels * tiling.channels * 4 + l1WeightBytes - 1) / l1WeightBytes : 1
+        let tapsPerPass = (taps + passes - 1) / passes
+        var firstTap = 0
+        while firstTap < taps {
+            let n = min(tapsPerPass, taps - firstTap)
+            let x = input + firstTap * tapStride, w = weights + firstTap * inChannels * cout + column
+            let s = firstTap == 0 ? start.offset(column) : .existing
+            var t = 0
+            while t + tile <= frames {
+                let o = output + t * cout + column, xt = x + t * inChannels
+                if tiling == .wide {
+                    tile12x32(o, s, xt, tapStride, n, w, inChannels, cout)
+                } else {
+                    tile24x16(o, s, xt, tapStride, n, w, inChannels, cout)
                 }
-                while t + 4 <= frames {
-                    tile4x16(output + t * cout + column, s, x + t * inChannels, tapStride, n, w, inChannels, cout)
-                    t += 4
-                }
-                while t < frames {
-                    frame16(output + t * cout + column, s, x + t * inChannels, tapStride, n, w, inChannels, cout)
-                    t += 1
-                }
-                firstTap += n
+                t += tile
             }
+            while t + 4 <= frames {
+                let o = output + t * cout + column, xt = x + t * inChannels
+                if tiling == .wide {
+                    tile4x32(o, s, xt, tapStride, n, w, inChannels, cout)
+                } else {
+                    tile4x16(o, s, xt, tapStride, n, w, inChannels, cout)
+                }
+                t += 4
+            }
+            while t < frames {
+                let o = output + t * cout + column, xt = x + t * inChannels
+                if tiling == .wide {
+                    frame32(o, s, xt, tapStride, n, w, inChannels, cout)
+                } else {
+                    frame16(o, s, xt, tapStride, n, w, inChannels, cout)
+                }
+                t += 1
+            }
+            firstTap += n
         }
     }
 
