@@ -63,23 +63,29 @@ extension KnobSchema {
 }
 
 extension ReferenceDevice {
-    /// The output for `input` from a fresh state (`reset()` first), shifted
-    /// back by the device's latency so it lines up with the input, as an
-    /// analog unit's output would.
-    public func alignedOutput(_ input: [Float], blockSize: Int = 4096) -> [Float] {
-        reset()
-        let padded = input + [Float](repeating: 0, count: latency)
-        var output = [Float](repeating: 0, count: padded.count)
-        padded.withUnsafeBufferPointer { i in
+    /// Runs `input` through the device from its current state, in blocks of
+    /// `blockSize`; the output keeps the device's latency.
+    public func output(for input: [Float], blockSize: Int = 4096) -> [Float] {
+        var output = [Float](repeating: 0, count: input.count)
+        input.withUnsafeBufferPointer { i in
             output.withUnsafeMutableBufferPointer { o in
                 var start = 0
-                while start < padded.count {
-                    let n = min(blockSize, padded.count - start)
+                while start < input.count {
+                    let n = min(blockSize, input.count - start)
                     process(i.baseAddress! + start, o.baseAddress! + start, frameCount: n)
                     start += n
                 }
             }
         }
+        return output
+    }
+
+    /// The output for `input` from a fresh state (`reset()` first), shifted
+    /// back by the device's latency so it lines up with the input, as an
+    /// analog unit's output would.
+    public func alignedOutput(_ input: [Float], blockSize: Int = 4096) -> [Float] {
+        reset()
+        let output = output(for: input + [Float](repeating: 0, count: latency), blockSize: blockSize)
         return Array(output[latency...])
     }
 }

@@ -62,9 +62,8 @@ public struct TrainingDataset: Sendable {
     /// The conditioning vector of a pair.
     public func conditioning(_ pair: TrainingPair) -> [Float] {
         var c = [Float](repeating: 0, count: knobs.conditioningSize)
-        for (i, spec) in knobs.knobs.enumerated() {
-            if let index = spec.conditioningIndex { c[index] = Float(spec.conditioning(for: pair.knobValues[i])) }
-        }
+        guard !pair.knobValues.isEmpty else { return c }
+        pair.knobValues.withUnsafeBufferPointer { knobs.conditioning(for: $0.baseAddress!, into: &c) }
         return c
     }
 

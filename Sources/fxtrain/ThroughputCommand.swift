@@ -9,12 +9,12 @@ struct ThroughputCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "throughput", abstract: "Measure training samples per second on random data.")
 
-    @Option var arch = "utcn-300-c"
+    @Option(help: "Architecture: utcn-100-c, utcn-300-c, utcn-1000-c or tcn-324 (random weights).") var arch = "utcn-300-c"
     @Option(help: "Knob inputs.") var nparams = 2
-    @Option(name: .customLong("batch")) var batchSize = 8
+    @Option(name: .customLong("batch"), help: "Chunks per batch.") var batchSize = 8
     @Option(name: .customLong("chunk"), help: "Output samples per chunk.") var chunkLength = 8192
     @Option(help: "Timed steps (after one warm-up step).") var steps = 5
-    @Option var threads = 2
+    @Option(help: "Worker threads for the batch.") var threads = 2
 
     func run() throws {
         guard let config = MicroTCNConfig.named(arch, nparams: nparams) else { throw ValidationError("unknown architecture '\(arch)'") }

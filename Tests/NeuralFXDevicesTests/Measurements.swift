@@ -13,18 +13,7 @@ enum Bench {
     static func gain(_ decibels: Double) -> Double { pow(10, decibels / 20) }
 
     static func render(_ device: any ReferenceDevice, _ input: [Float], blockSize: Int = 512) -> [Float] {
-        var output = [Float](repeating: 0, count: input.count)
-        input.withUnsafeBufferPointer { i in
-            output.withUnsafeMutableBufferPointer { o in
-                var start = 0
-                while start < input.count {
-                    let n = min(blockSize, input.count - start)
-                    device.process(i.baseAddress! + start, o.baseAddress! + start, frameCount: n)
-                    start += n
-                }
-            }
-        }
-        return output
+        device.output(for: input, blockSize: blockSize)
     }
 
     /// A sine whose level (dBFS peak) changes at the given times: segments of

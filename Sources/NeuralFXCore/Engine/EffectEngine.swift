@@ -36,6 +36,8 @@ public final class EffectEngine {
     /// The output gain the knobs set, and its per-sample ramp to the value at
     /// the next control update.
     private var knobGain: Float = 1, knobGainTarget: Float = 1, knobGainStep: Float = 0, knobGainLeft = 0
+    /// Whether any knob sets the output gain (fixed by the model).
+    private let knobsSetGain: Bool
     private let scratch: FloatBuffer
 
     /// How many times non-finite input or output forced a reset. Read it from
@@ -47,6 +49,7 @@ public final class EffectEngine {
         self.model = model
         self.maxBlockSize = maxBlockSize
         self.rampSeconds = rampSeconds
+        knobsSetGain = model.knobs.setsOutputGain
         network = model.blueprint.makeNetwork()
         network.prepare(maxBlockSize: maxBlockSize)
         let n = max(model.knobs.count, 1)
@@ -122,7 +125,7 @@ public final class EffectEngine {
     /// Hands the current knob values to the network, and starts the knob
     /// gain's ramp towards their gain over the next control interval.
     private func applyConditioning() {
-        if model.knobs.setsOutputGain {
+        if knobsSetGain {
             knobGainTarget = Float(model.knobs.outputGain(for: current))
             knobGainStep = (knobGainTarget - knobGain) / Float(controlInterval)
             knobGainLeft = controlInterval
