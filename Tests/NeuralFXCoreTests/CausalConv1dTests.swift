@@ -74,6 +74,15 @@ final class CausalConv1dTests: XCTestCase {
         conv.steadyOutput(for: frame, into: &steady)
         for o in 0..<3 { XCTAssertEqual(y[63 * 3 + o], steady[o], accuracy: 1e-5) }
     }
+
+    /// The history is kept once, not rounded up or mirrored: uTCN-300-C's
+    /// widest layer (dilation 1000) must stay within this machine's L2 cache.
+    func testStateHoldsTheHistoryOnceAndOneBlockTwice() {
+        let conv = CausalConv1d(inChannels: 32, outChannels: 32, kernelSize: 13, dilation: 1000,
+                                weights: [Float](repeating: 0, count: 32 * 32 * 13))
+        conv.prepare(maxBlockSize: 64, extraHistory: 1)
+        XCTAssertEqual(conv.stateBytes, (12_000 + 1 + 2 * 64) * 32 * 4)
+    }
 }
 
 final class PointwiseConvTests: XCTestCase {

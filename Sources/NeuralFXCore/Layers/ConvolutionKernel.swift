@@ -1,9 +1,10 @@
 /// The dense inner loop of every convolution:
 ///
-///     out[t][o] += sum_j sum_i w[j][i][o] * x[j * tapStride + t * cin + i]
+///     out[t][o] += sum_j sum_i w[j][i][o] * window_j[t * cin + i]
 ///
-/// with weights `[tap][in][out]` and time-major input, so one tap of a frame
-/// tile is a run of contiguous frames (the ring buffers are mirrored for this).
+/// with weights `[tap][in][out]` and, per tap, a window of time-major input
+/// frames, so one tap of a frame tile is a run of contiguous frames (the ring
+/// buffers repeat their first block's worth of frames past the end for this).
 ///
 /// The work is register-blocked: a tile of 12 frames by 32 output channels
 /// keeps 24 SIMD16 accumulators in registers; each step loads two weight
@@ -35,29 +36,32 @@ enum ConvolutionKernel {
         func offset(_ column: Int) -> Start { Start(overwrite: overwrite, initial: initial.map { $0 + column }) }
     }
 
-    static func run(into output: UnsafeMutablePointer<Float>, start: Start, input: UnsafePointer<Float>,
-                    tapStride: Int, taps: Int, weights: UnsafePointer<Float>,
+    /// Where each tap's input frames start.
+    typealias Windows = UnsafePointer<UnsafePointer<Float>>
+
+    static func run(into output: UnsafeMutablePointer<Float>, start: Start, windows: Windows,
+                    taps: Int, weights: UnsafePointer<Float>,
                     frames: Int, inChannels: Int, outChannels: Int) {
         let cout = outChannels
         if cout == 1 && inChannels % 16 == 0 {
-            dotProducts(into: output, start: start, input: input, tapStride: tapStride, taps: taps, weights: weights,
+            dotProducts(into: output, start: start, windows: windows, taps: taps, weights: weights,
                         frames: frames, inChannels: inChannels)
             return
         }
         guard cout % 16 == 0 else {
-            scalar(into: output, start: start, input: input, tapStride: tapStride, taps: taps, weights: weights,
+            scalar(into: output, start: start, windows: windows, taps: taps, weights: weights,
                    frames: frames, inChannels: inChannels, outChannels: cout)
             return
         }
         var column = 0
         while column + 32 <= cout {
-            columns(.wide, at: column, into: output, start: start, input: input, tapStride: tapStride, taps: taps,
+            columns(.wide, at: column, into: output, start: start, windows: windows, taps: taps,
                     weights: weights, frames: frames, inChannels: inChannels, outChannels: cout)
             column += 32
         }
         if column < cout {
             // The last 16 channels (all of them in a 16-channel network).
-            columns(.narrow, at: column, into: output, start: start, input: input, tapStride: tapStride, taps: taps,
+            columns(.narrow, at: column, into: output, start: start, windows: windows, taps: taps,
                     weights: weights, frames: frames, inChannels: inChannels, outChannels: cout)
         }
     }
@@ -74,7 +78,7 @@ enum ConvolutionKernel {
     /// One group of output channels starting at `column`, over all frames.
     @inline(__always)
     static func columns(_ tiling: Tiling, at column: Int, into output: UnsafeMutablePointer<Float>, start: Start,
-                        input: UnsafePointer<Float>, tapStride: Int, taps: Int, weights: UnsafePointer<Float>,
+                        windows: Windows, taps: Int, weights: UnsafePointer<Float>,
                         frames: Int, inChannels: Int, outChannels cout: Int) {
         // With several frame tiles, taps go in passes whose weights fit in
         // half the L1 cache, so the tiles after the first read them from L1.
@@ -85,33 +89,33 @@ enum ConvolutionKernel {
         var firstTap = 0
         while firstTap < taps {
             let n = min(tapsPerPass, taps - firstTap)
-            let x = input + firstTap * tapStride, w = weights + firstTap * inChannels * cout + column
+            let x = windows + firstTap, w = weights + firstTap * inChannels * cout + column
             let s = firstTap == 0 ? start.offset(column) : .existing
             var t = 0
             while t + tile <= frames {
-                let o = output + t * cout + column, xt = x + t * inChannels
+                let o = output + t * cout + column, xt = t * inChannels
                 if tiling == .wide {
-                    tile12x32(o, s, xt, tapStride, n, w, inChannels, cout)
+                    tile12x32(o, s, x, xt, n, w, inChannels, cout)
                 } else {
-                    tile24x16(o, s, xt, tapStride, n, w, inChannels, cout)
+                    tile24x16(o, s, x, xt, n, w, inChannels, cout)
                 }
                 t += tile
             }
             while t + 4 <= frames {
-                let o = output + t * cout + column, xt = x + t * inChannels
+                let o = output + t * cout + column, xt = t * inChannels
                 if tiling == .wide {
-                    tile4x32(o, s, xt, tapStride, n, w, inChannels, cout)
+                    tile4x32(o, s, x, xt, n, w, inChannels, cout)
                 } else {
-                    tile4x16(o, s, xt, tapStride, n, w, inChannels, cout)
+                    tile4x16(o, s, x, xt, n, w, inChannels, cout)
                 }
                 t += 4
             }
             while t < frames {
-                let o = output + t * cout + column, xt = x + t * inChannels
+                let o = output + t * cout + column, xt = t * inChannels
                 if tiling == .wide {
-                    frame32(o, s, xt, tapStride, n, w, inChannels, cout)
+                    frame32(o, s, x, xt, n, w, inChannels, cout)
                 } else {
-                    frame16(o, s, xt, tapStride, n, w, inChannels, cout)
+                    frame16(o, s, x, xt, n, w, inChannels, cout)
                 }
                 t += 1
             }
@@ -148,14 +152,14 @@ enum ConvolutionKernel {
         }
     }
 
-    static func tile12x32(_ out: UnsafeMutablePointer<Float>, _ start: Start, _ x: UnsafePointer<Float>, _ tapStride: Int,
+    static func tile12x32(_ out: UnsafeMutablePointer<Float>, _ start: Start, _ x: Windows, _ offset: Int,
                           _ taps: Int, _ weights: UnsafePointer<Float>, _ cin: Int, _ cout: Int) {
         for j in 0..<taps {
             var p0a = Vector(), p0b = Vector(), p1a = Vector(), p1b = Vector(), p2a = Vector(), p2b = Vector()
             var p3a = Vector(), p3b = Vector(), p4a = Vector(), p4b = Vector(), p5a = Vector(), p5b = Vector()
             var p6a = Vector(), p6b = Vector(), p7a = Vector(), p7b = Vector(), p8a = Vector(), p8b = Vector()
             var p9a = Vector(), p9b = Vector(), p10a = Vector(), p10b = Vector(), p11a = Vector(), p11b = Vector()
-            var xp = x + j * tapStride
+            var xp = x[j] + offset
             var wp = weights + j * cin * cout
             for _ in 0..<cin {
                 let w0 = load(wp), w1 = load(wp + 16)
@@ -189,12 +193,12 @@ enum ConvolutionKernel {
         }
     }
 
-    static func tile4x32(_ out: UnsafeMutablePointer<Float>, _ start: Start, _ x: UnsafePointer<Float>, _ tapStride: Int,
+    static func tile4x32(_ out: UnsafeMutablePointer<Float>, _ start: Start, _ x: Windows, _ offset: Int,
                          _ taps: Int, _ weights: UnsafePointer<Float>, _ cin: Int, _ cout: Int) {
         for j in 0..<taps {
             var p0a = Vector(), p0b = Vector(), p1a = Vector(), p1b = Vector()
             var p2a = Vector(), p2b = Vector(), p3a = Vector(), p3b = Vector()
-            var xp = x + j * tapStride
+            var xp = x[j] + offset
             var wp = weights + j * cin * cout
             for _ in 0..<cin {
                 let w0 = load(wp), w1 = load(wp + 16)
@@ -214,23 +218,24 @@ enum ConvolutionKernel {
 
     /// One frame, 32 channels: four taps run side by side (eight independent
     /// accumulators), then join the output in tap order.
-    static func frame32(_ out: UnsafeMutablePointer<Float>, _ start: Start, _ x: UnsafePointer<Float>, _ tapStride: Int,
+    static func frame32(_ out: UnsafeMutablePointer<Float>, _ start: Start, _ x: Windows, _ offset: Int,
                         _ taps: Int, _ weights: UnsafePointer<Float>, _ cin: Int, _ cout: Int) {
         let tapWeights = cin * cout
         var j = 0
         while j + 4 <= taps {
             var p0a = Vector(), p0b = Vector(), p1a = Vector(), p1b = Vector()
             var p2a = Vector(), p2b = Vector(), p3a = Vector(), p3b = Vector()
-            var xp = x + j * tapStride
+            var xp = x[j] + offset
+            let d1 = x[j].distance(to: x[j + 1]), d2 = x[j].distance(to: x[j + 2]), d3 = x[j].distance(to: x[j + 3])
             var wp = weights + j * tapWeights
             for _ in 0..<cin {
                 var b = Vector(repeating: xp[0])
                 p0a.addProduct(load(wp), b); p0b.addProduct(load(wp + 16), b)
-                b = Vector(repeating: xp[tapStride])
+                b = Vector(repeating: xp[d1])
                 p1a.addProduct(load(wp + tapWeights), b); p1b.addProduct(load(wp + tapWeights + 16), b)
-                b = Vector(repeating: xp[2 * tapStride])
+                b = Vector(repeating: xp[d2])
                 p2a.addProduct(load(wp + 2 * tapWeights), b); p2b.addProduct(load(wp + 2 * tapWeights + 16), b)
-                b = Vector(repeating: xp[3 * tapStride])
+                b = Vector(repeating: xp[d3])
                 p3a.addProduct(load(wp + 3 * tapWeights), b); p3b.addProduct(load(wp + 3 * tapWeights + 16), b)
                 wp += cout
                 xp += 1
@@ -243,7 +248,7 @@ enum ConvolutionKernel {
         }
         while j < taps {
             var pa = Vector(), pb = Vector()
-            var xp = x + j * tapStride
+            var xp = x[j] + offset
             var wp = weights + j * tapWeights
             for _ in 0..<cin {
                 let b = Vector(repeating: xp[0])
@@ -268,14 +273,14 @@ enum ConvolutionKernel {
 
     /// 24 frames by 16 channels: 24 accumulators, one weight load per input
     /// serving 24 fused multiply-adds.
-    static func tile24x16(_ out: UnsafeMutablePointer<Float>, _ start: Start, _ x: UnsafePointer<Float>, _ tapStride: Int,
+    static func tile24x16(_ out: UnsafeMutablePointer<Float>, _ start: Start, _ x: Windows, _ offset: Int,
                           _ taps: Int, _ weights: UnsafePointer<Float>, _ cin: Int, _ cout: Int) {
         for j in 0..<taps {
             var p0 = Vector(), p1 = Vector(), p2 = Vector(), p3 = Vector(), p4 = Vector(), p5 = Vector()
             var p6 = Vector(), p7 = Vector(), p8 = Vector(), p9 = Vector(), p10 = Vector(), p11 = Vector()
             var p12 = Vector(), p13 = Vector(), p14 = Vector(), p15 = Vector(), p16 = Vector(), p17 = Vector()
             var p18 = Vector(), p19 = Vector(), p20 = Vector(), p21 = Vector(), p22 = Vector(), p23 = Vector()
-            var xp = x + j * tapStride
+            var xp = x[j] + offset
             var wp = weights + j * cin * cout
             for _ in 0..<cin {
                 let w = load(wp)
@@ -310,11 +315,11 @@ enum ConvolutionKernel {
         }
     }
 
-    static func tile4x16(_ out: UnsafeMutablePointer<Float>, _ start: Start, _ x: UnsafePointer<Float>, _ tapStride: Int,
+    static func tile4x16(_ out: UnsafeMutablePointer<Float>, _ start: Start, _ x: Windows, _ offset: Int,
                          _ taps: Int, _ weights: UnsafePointer<Float>, _ cin: Int, _ cout: Int) {
         for j in 0..<taps {
             var p0 = Vector(), p1 = Vector(), p2 = Vector(), p3 = Vector()
-            var xp = x + j * tapStride
+            var xp = x[j] + offset
             var wp = weights + j * cin * cout
             for _ in 0..<cin {
                 let w = load(wp)
@@ -330,19 +335,20 @@ enum ConvolutionKernel {
     }
 
     /// One frame, 16 channels: four taps side by side, joined in tap order.
-    static func frame16(_ out: UnsafeMutablePointer<Float>, _ start: Start, _ x: UnsafePointer<Float>, _ tapStride: Int,
+    static func frame16(_ out: UnsafeMutablePointer<Float>, _ start: Start, _ x: Windows, _ offset: Int,
                         _ taps: Int, _ weights: UnsafePointer<Float>, _ cin: Int, _ cout: Int) {
         let tapWeights = cin * cout
         var j = 0
         while j + 4 <= taps {
             var p0 = Vector(), p1 = Vector(), p2 = Vector(), p3 = Vector()
-            var xp = x + j * tapStride
+            var xp = x[j] + offset
+            let d1 = x[j].distance(to: x[j + 1]), d2 = x[j].distance(to: x[j + 2]), d3 = x[j].distance(to: x[j + 3])
             var wp = weights + j * tapWeights
             for _ in 0..<cin {
                 p0.addProduct(load(wp), Vector(repeating: xp[0]))
-                p1.addProduct(load(wp + tapWeights), Vector(repeating: xp[tapStride]))
-                p2.addProduct(load(wp + 2 * tapWeights), Vector(repeating: xp[2 * tapStride]))
-                p3.addProduct(load(wp + 3 * tapWeights), Vector(repeating: xp[3 * tapStride]))
+                p1.addProduct(load(wp + tapWeights), Vector(repeating: xp[d1]))
+                p2.addProduct(load(wp + 2 * tapWeights), Vector(repeating: xp[d2]))
+                p3.addProduct(load(wp + 3 * tapWeights), Vector(repeating: xp[d3]))
                 wp += cout
                 xp += 1
             }
@@ -354,7 +360,7 @@ enum ConvolutionKernel {
         }
         while j < taps {
             var p = Vector()
-            var xp = x + j * tapStride
+            var xp = x[j] + offset
             var wp = weights + j * tapWeights
             for _ in 0..<cin {
                 p.addProduct(load(wp), Vector(repeating: xp[0]))
@@ -368,12 +374,12 @@ enum ConvolutionKernel {
 
     /// A single output channel (a network's output layer): per tap, a vector
     /// dot product across the inputs.
-    static func dotProducts(into output: UnsafeMutablePointer<Float>, start: Start, input: UnsafePointer<Float>,
-                            tapStride: Int, taps: Int, weights: UnsafePointer<Float>, frames: Int, inChannels cin: Int) {
+    static func dotProducts(into output: UnsafeMutablePointer<Float>, start: Start, windows: Windows,
+                            taps: Int, weights: UnsafePointer<Float>, frames: Int, inChannels cin: Int) {
         for t in 0..<frames {
             var total = start.overwrite ? start.initial?[0] ?? 0 : output[t]
             for j in 0..<taps {
-                let xp = input + j * tapStride + t * cin, wp = weights + j * cin
+                let xp = windows[j] + t * cin, wp = weights + j * cin
                 var p = Vector()
                 var i = 0
                 while i < cin {
@@ -387,8 +393,8 @@ enum ConvolutionKernel {
     }
 
     /// Any other width, one value at a time in the same order.
-    static func scalar(into output: UnsafeMutablePointer<Float>, start: Start, input: UnsafePointer<Float>,
-                       tapStride: Int, taps: Int, weights: UnsafePointer<Float>, frames: Int, inChannels cin: Int,
+    static func scalar(into output: UnsafeMutablePointer<Float>, start: Start, windows: Windows,
+                       taps: Int, weights: UnsafePointer<Float>, frames: Int, inChannels cin: Int,
                        outChannels cout: Int) {
         for t in 0..<frames {
             let dst = output + t * cout
@@ -396,7 +402,7 @@ enum ConvolutionKernel {
                 if let b = start.initial { dst.update(from: b, count: cout) } else { dst.update(repeating: 0, count: cout) }
             }
             for j in 0..<taps {
-                let xp = input + j * tapStride + t * cin, wp = weights + j * cin * cout
+                let xp = windows[j] + t * cin, wp = weights + j * cin * cout
                 for o in 0..<cout {
                     var p: Float = 0
                     for i in 0..<cin { p.addProduct(wp[i * cout + o], xp[i]) }

@@ -34,9 +34,12 @@ public final class PointwiseConv {
             for t in 0..<frames { let dst = output + t * cout; for o in 0..<cout { dst[o] += b[o] } }
         }
         if groups == 1 {
-            ConvolutionKernel.run(into: output, start: accumulate ? .existing : .bias(bias.map { UnsafePointer($0.pointer) }),
-                                  input: input, tapStride: 0, taps: 1, weights: weights.pointer,
-                                  frames: frames, inChannels: cin, outChannels: cout)
+            var window = input
+            withUnsafePointer(to: &window) { windows in
+                ConvolutionKernel.run(into: output, start: accumulate ? .existing : .bias(bias.map { UnsafePointer($0.pointer) }),
+                                      windows: windows, taps: 1, weights: weights.pointer,
+                                      frames: frames, inChannels: cin, outChannels: cout)
+            }
             return
         }
         if !accumulate {
