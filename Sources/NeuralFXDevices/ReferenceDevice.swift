@@ -66,18 +66,7 @@ extension ReferenceDevice {
     /// Runs `input` through the device from its current state, in blocks of
     /// `blockSize`; the output keeps the device's latency.
     public func output(for input: [Float], blockSize: Int = 4096) -> [Float] {
-        var output = [Float](repeating: 0, count: input.count)
-        input.withUnsafeBufferPointer { i in
-            output.withUnsafeMutableBufferPointer { o in
-                var start = 0
-                while start < input.count {
-                    let n = min(blockSize, input.count - start)
-                    process(i.baseAddress! + start, o.baseAddress! + start, frameCount: n)
-                    start += n
-                }
-            }
-        }
-        return output
+        renderInBlocks(input, blockSize: blockSize) { process($0, $1, frameCount: $2) }
     }
 
     /// The output for `input` from a fresh state (`reset()` first), shifted

@@ -33,22 +33,7 @@ public struct DeviceComparison {
             engine.setKnob(model.knobs.index(of: name)!, to: v, immediately: true)
         }
         engine.reset()
-        return run(input) { engine.process($0, $1, frameCount: $2) }
-    }
-
-    private func run(_ input: [Float], _ process: (UnsafePointer<Float>, UnsafeMutablePointer<Float>, Int) -> Void) -> [Float] {
-        var output = [Float](repeating: 0, count: input.count)
-        input.withUnsafeBufferPointer { i in
-            output.withUnsafeMutableBufferPointer { o in
-                var start = 0
-                while start < input.count {
-                    let n = min(4096, input.count - start)
-                    process(i.baseAddress! + start, o.baseAddress! + start, n)
-                    start += n
-                }
-            }
-        }
-        return output
+        return renderInBlocks(input, blockSize: 4096) { engine.process($0, $1, frameCount: $2) }
     }
 
     /// Scores at one setting.

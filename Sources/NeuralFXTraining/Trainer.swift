@@ -198,15 +198,7 @@ public final class Trainer {
             let end = min(segment.end, segment.start + limit)
             // Padded index p holds input sample p - (receptive - 1).
             let input = Array(paddedInputs[segment.pair][segment.start..<(end + receptive - 1)])
-            var output = [Float](repeating: 0, count: input.count)
-            var i = 0
-            while i < input.count {
-                let n = min(block, input.count - i)
-                input.withUnsafeBufferPointer { src in output.withUnsafeMutableBufferPointer { dst in
-                    model.process(src.baseAddress! + i, dst.baseAddress! + i, frameCount: n)
-                } }
-                i += n
-            }
+            let output = renderInBlocks(input, blockSize: block) { model.process($0, $1, frameCount: $2) }
             let prediction = Array(output[(receptive - 1)...])
             let target = Array(dataset.pairs[segment.pair].target[segment.start..<end])
             let value = loss.evaluate(prediction: prediction, target: target, count: target.count, gradient: nil)
