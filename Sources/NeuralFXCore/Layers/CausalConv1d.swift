@@ -13,6 +13,14 @@
 /// power of two, or mirrored whole, would more than double the memory a
 /// widely dilated layer sweeps through (4.7 MiB instead of 1.9 for
 /// uTCN-300-C), more than this machine's 2 MiB L2 cache holds.
+///
+/// Blocks shorter than `lookahead` frames (a dilated layer streaming sample
+/// by sample) would stream all the weights from L2 for every few frames. But
+/// every tap except the newest reads input at least `dilation` frames old, so
+/// those taps' sums for the next `lookahead` frames are computed ahead, in one
+/// tiled batch, and each short block adds only its newest tap. The sums are
+/// formed in the same order as in a whole block (bias, then tap by tap), so
+/// the output is bit-identical whatever the block sizes.
 public final class CausalConv1d {
     public let inChannels: Int
     public let outChannels: Int
@@ -26,11 +34,20 @@ public final class CausalConv1d {
 
     private(set) var maxBlockSize = 0
     private var ringFrames = 0
-    /// `ringFrames + maxBlockSize` frames; the last `maxBlockSize` repeat the first.
+    /// Frames repeated past the ring's end: the longest window read at once.
+    private var guardFrames = 0
+    /// `ringFrames + guardFrames` frames; the last `guardFrames` repeat the first.
     private var ring = FloatBuffer(count: 0)
     private var writeFrame = 0
     /// Each tap's window for the block being convolved.
     private var windows = UnsafeMutablePointer<UnsafePointer<Float>>.allocate(capacity: 1)
+
+    /// Output frames whose older taps are summed ahead for short blocks (0: never).
+    public let lookahead: Int
+    /// Bias plus all taps but the newest, for the next `lookahead` output frames.
+    private var aheadSums = FloatBuffer(count: 0)
+    private var aheadUsed = 0
+    private var aheadLeft = 0
 
     /// Frames of past input the convolution reads.
     public var history: Int { (kernelSize - 1) * dilation }
@@ -57,6 +74,8 @@ public final class CausalConv1d {
         }
         packedWeights = packed
         self.bias = bias.map(FloatBuffer.init)
+        // Batches shorter than 4 frames would not reach the tiled kernels.
+        lookahead = groups == 1 && kernelSize > 1 && dilation >= 4 ? min(dilation, 16) : 0
     }
 
     /// Allocates the history for blocks of up to `maxBlockSize` frames.
@@ -66,8 +85,12 @@ public final class CausalConv1d {
         precondition(maxBlockSize > 0)
         self.maxBlockSize = maxBlockSize
         ringFrames = history + extraHistory + maxBlockSize
-        ring = FloatBuffer(count: (ringFrames + maxBlockSize) * inChannels)
+        guardFrames = max(maxBlockSize, lookahead)
+        ring = FloatBuffer(count: (ringFrames + guardFrames) * inChannels)
         writeFrame = 0
+        aheadSums = FloatBuffer(count: lookahead * outChannels)
+        aheadUsed = 0
+        aheadLeft = 0
         windows.deallocate()
         windows = .allocate(capacity: kernelSize)
         windows.initialize(repeating: UnsafePointer(ring.pointer), count: kernelSize)
@@ -79,8 +102,9 @@ public final class CausalConv1d {
     /// been arriving.
     public func reset(steadyInput: UnsafePointer<Float>? = nil) {
         writeFrame = 0
+        aheadLeft = 0
         guard let steady = steadyInput else { ring.fill(0); return }
-        for f in 0..<(ringFrames + maxBlockSize) {
+        for f in 0..<(ringFrames + guardFrames) {
             (ring.pointer + f * inChannels).update(from: steady, count: inChannels)
         }
     }
@@ -104,8 +128,8 @@ public final class CausalConv1d {
             let run = min(frames - f, ringFrames - slot)
             let src = input + f * c
             (ring.pointer + slot * c).update(from: src, count: run * c)
-            // Frames landing in the first block's worth of slots are repeated past the end.
-            let repeated = min(run, maxBlockSize - slot)
+            // Frames landing in the first `guardFrames` slots are repeated past the end.
+            let repeated = min(run, guardFrames - slot)
             if repeated > 0 { (ring.pointer + (slot + ringFrames) * c).update(from: src, count: repeated * c) }
             f += run
         }
@@ -114,7 +138,7 @@ public final class CausalConv1d {
 
     /// Time-major input frames of the last pushed block, delayed by `delay`
     /// frames: frame `t` of the result is the input at `t - delay`. Readable
-    /// for up to `maxBlockSize` frames.
+    /// for up to `max(maxBlockSize, lookahead)` frames.
     public func pastInput(frames: Int, delay: Int) -> UnsafePointer<Float> {
         let start = (writeFrame - frames - delay + 2 * ringFrames) % ringFrames
         return UnsafePointer(ring.pointer + start * inChannels)
@@ -127,6 +151,12 @@ public final class CausalConv1d {
         let inPerGroup = inChannels / groups
         let outPerGroup = outChannels / groups
         if groups == 1 {
+            if frames < lookahead {
+                convolveAhead(frames: frames, into: output)
+                return
+            }
+            // A whole block computes every tap itself; sums made ahead are dropped.
+            aheadLeft = 0
             // Tap j reads the block's frames `(k - 1 - j) * dilation` frames late.
             for j in 0..<kernelSize {
                 windows[j] = pastInput(frames: frames, delay: (kernelSize - 1 - j) * dilation)
@@ -155,6 +185,38 @@ public final class CausalConv1d {
                 }
             }
         }
+    }
+
+    /// A short block: the older taps' sums come from the batch made ahead
+    /// (making the next batch when it runs out), then the newest tap is added.
+    private func convolveAhead(frames: Int, into output: UnsafeMutablePointer<Float>) {
+        let cout = outChannels
+        var done = 0
+        while done < frames {
+            if aheadLeft == 0 {
+                // Output frames `done ..< done + lookahead` of this block; tap j reads
+                // them `lag` frames late, all at least `dilation >= lookahead` frames old.
+                for j in 0..<(kernelSize - 1) {
+                    let lag = (kernelSize - 1 - j) * dilation
+                    windows[j] = pastInput(frames: lookahead, delay: frames - done - lookahead + lag)
+                }
+                ConvolutionKernel.run(into: aheadSums.pointer, start: .bias(bias.map { UnsafePointer($0.pointer) }),
+                                      windows: UnsafePointer(windows), taps: kernelSize - 1,
+                                      weights: packedWeights.pointer, frames: lookahead,
+                                      inChannels: inChannels, outChannels: cout)
+                aheadUsed = 0
+                aheadLeft = lookahead
+            }
+            let n = min(aheadLeft, frames - done)
+            (output + done * cout).update(from: aheadSums.pointer + aheadUsed * cout, count: n * cout)
+            aheadUsed += n
+            aheadLeft -= n
+            done += n
+        }
+        windows[0] = pastInput(frames: frames, delay: 0)
+        ConvolutionKernel.run(into: output, start: .existing, windows: UnsafePointer(windows), taps: 1,
+                              weights: packedWeights.pointer + (kernelSize - 1) * inChannels * cout, frames: frames,
+                              inChannels: inChannels, outChannels: cout)
     }
 
     /// Convenience: push then convolve.
