@@ -20,6 +20,9 @@ public struct Checkpoint: Codable, Equatable {
     public var bestRunningVariance: [FloatBits]
     public var elapsedSeconds: Double
     public var history: [LogRow]
+    /// The command lines of the sessions so far, first to last (absent in
+    /// checkpoints written before it was recorded).
+    public var commands: [String]?
 
     public struct AdamState: Codable, Equatable {
         public var learningRateBits: UInt32

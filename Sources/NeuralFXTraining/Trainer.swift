@@ -20,6 +20,10 @@ public final class Trainer {
     public private(set) var bestValidation = Double.greatestFiniteMagnitude
     public private(set) var bestWeights: MicroTCNWeights
     public private(set) var history: [LogRow] = []
+    /// The command lines that trained this run, one per session (the caller
+    /// appends its own); kept in checkpoints so a resumed run's model names
+    /// every session that made it.
+    public var commands: [String] = []
     /// Training seconds before this session (from a checkpoint).
     public private(set) var previousSeconds = 0.0
 
@@ -219,7 +223,7 @@ public final class Trainer {
                           plateau: plateau, bestValidation: String(bestValidation.bitPattern),
                           bestParameters: FloatBits(best.parameters), bestRunningMean: best.runningMean.map(FloatBits.init),
                           bestRunningVariance: best.runningVariance.map(FloatBits.init),
-                          elapsedSeconds: previousSeconds + elapsedSeconds, history: history)
+                          elapsedSeconds: previousSeconds + elapsedSeconds, history: history, commands: commands)
     }
 
     private func restore(_ c: Checkpoint) throws {
@@ -244,5 +248,6 @@ public final class Trainer {
                                              runningVariance: c.bestRunningVariance.map(\.values))
         previousSeconds = c.elapsedSeconds
         history = c.history
+        commands = c.commands ?? []
     }
 }

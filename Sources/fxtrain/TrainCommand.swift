@@ -137,6 +137,7 @@ struct TrainCommand: ParsableCommand {
         let seconds = { (s: DataSplit) in plan.segments(s).reduce(0) { $0 + $1.length } / data.sampleRate }
         say("split: \(plan.rule); train \(seconds(.train)) s, validation \(seconds(.validation)) s, test \(seconds(.test)) s")
         let trainer = try Trainer(dataset: data, plan: plan, settings: settings, resumeFrom: checkpoint)
+        trainer.commands.append((["fxtrain"] + CommandLine.arguments.dropFirst()).joined(separator: " "))
         say("model: \(settings.architecture), \(trainer.network.layout.count) parameters, receptive field \(settings.config.receptiveField); "
             + "loss \(settings.loss), batch \(settings.batchSize) x \(settings.chunkLength), lr \(settings.learningRate), "
             + "\(trainer.stepsPerEpoch) steps per epoch")
@@ -183,11 +184,12 @@ struct TrainCommand: ParsableCommand {
         say("wrote \(out), \(base)-log.csv, \(base)-loss.svg, \(base)-test.svg")
     }
 
-    /// The run's facts plus the command that wrote the model (the last
-    /// session's, for a resumed run).
+    /// The run's facts plus the commands that trained it: the first session's
+    /// as `command`, and for a resumed run the later ones as `resumed_with`.
     func provenance(_ trainer: Trainer, report: TestReport, checks: [PairCheck]) -> [String: Any] {
         var p = trainer.provenance(report: report, checks: checks)
-        p["command"] = (["fxtrain"] + CommandLine.arguments.dropFirst()).joined(separator: " ")
+        if let first = trainer.commands.first { p["command"] = first }
+        if trainer.commands.count > 1 { p["resumed_with"] = trainer.commands.dropFirst().joined(separator: "\n") }
         p["trained_on"] = trainer.dataset.referenceDevice.map {
             "pairs rendered by fxtrain dataset from NeuralFX's '\($0)' reference device (a digital simulation, not hardware)"
         } ?? "the paired recordings in \(dataset)"

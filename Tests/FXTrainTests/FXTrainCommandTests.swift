@@ -159,6 +159,12 @@ final class FXTrainCommandTests: XCTestCase {
                                "--steps", "9"])
         XCTAssertEqual(resumed.status, 0, resumed.output + resumed.error)
         XCTAssertTrue(resumed.output.contains("resuming at step 6") && resumed.output.contains("at step 9"), resumed.output)
+        // The resumed model names both sessions: the first as its command, the resume after it.
+        let info = try ModelFile.load(path: directory + "/model2.safetensors").info
+        let command = try XCTUnwrap(info.first { $0.key == "command" }?.value, "\(info)")
+        XCTAssertTrue(command.contains("--steps 6") && command.hasSuffix("--description a test clipper"), command)
+        let resumedWith = try XCTUnwrap(info.first { $0.key == "resumed_with" }?.value, "\(info)")
+        XCTAssertTrue(resumedWith.contains("--resume") && resumedWith.hasSuffix("--steps 9"), resumedWith)
     }
 
     func testCtrlCSavesACheckpointThatResumes() throws {
