@@ -8,11 +8,11 @@
 ///
 /// History lives in a ring of exactly the frames the convolution reads (its
 /// history plus one block), followed by a copy of the ring's first block of
-/// frames: any window of up to one block is one contiguous read, so the hot
-/// loop never wraps. Each tap reads its own window. A ring rounded up to a
-/// power of two, or mirrored whole, would more than double the memory a
-/// widely dilated layer sweeps through (4.7 MiB instead of 1.9 for
-/// uTCN-300-C), more than this machine's 2 MiB L2 cache holds.
+/// frames (or of `lookahead` frames, if more): any window up to that long is
+/// one contiguous read, so the hot loop never wraps. Each tap reads its own
+/// window. A ring rounded up to a power of two and mirrored whole would make
+/// a widely dilated layer sweep through far more memory (uTCN-300-C: 4.7 MiB
+/// instead of 1.7 at 64-frame blocks, against this machine's 2 MiB L2 cache).
 ///
 /// Blocks shorter than `lookahead` frames (a dilated layer streaming sample
 /// by sample) would stream all the weights from L2 for every few frames. But
