@@ -91,33 +91,21 @@ enum ConvolutionKernel {
             let n = min(tapsPerPass, taps - firstTap)
             let x = windows + firstTap, w = weights + firstTap * inChannels * cout + column
             let s = firstTap == 0 ? start.offset(column) : .existing
+            // Whole tiles, then 4-frame tiles, then single frames.
             var t = 0
-            while t + tile <= frames {
-                let o = output + t * cout + column, xt = t * inChannels
-                if tiling == .wide {
-                    tile12x32(o, s, x, xt, n, w, inChannels, cout)
-                } else {
-                    tile24x16(o, s, x, xt, n, w, inChannels, cout)
-                }
-                t += tile
-            }
-            while t + 4 <= frames {
-                let o = output + t * cout + column, xt = t * inChannels
-                if tiling == .wide {
-                    tile4x32(o, s, x, xt, n, w, inChannels, cout)
-                } else {
-                    tile4x16(o, s, x, xt, n, w, inChannels, cout)
-                }
-                t += 4
-            }
             while t < frames {
+                let left = frames - t
+                let step = left >= tile ? tile : left >= 4 ? 4 : 1
                 let o = output + t * cout + column, xt = t * inChannels
-                if tiling == .wide {
-                    frame32(o, s, x, xt, n, w, inChannels, cout)
-                } else {
-                    frame16(o, s, x, xt, n, w, inChannels, cout)
+                switch (tiling, step) {
+                case (.wide, 1): frame32(o, s, x, xt, n, w, inChannels, cout)
+                case (.wide, 4): tile4x32(o, s, x, xt, n, w, inChannels, cout)
+                case (.wide, _): tile12x32(o, s, x, xt, n, w, inChannels, cout)
+                case (.narrow, 1): frame16(o, s, x, xt, n, w, inChannels, cout)
+                case (.narrow, 4): tile4x16(o, s, x, xt, n, w, inChannels, cout)
+                case (.narrow, _): tile24x16(o, s, x, xt, n, w, inChannels, cout)
                 }
-                t += 1
+                t += step
             }
             firstTap += n
         }
