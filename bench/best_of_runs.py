@@ -65,7 +65,8 @@ def best_report(reports):
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=5, help="fxbench runs (default 5)")
-    parser.add_argument("--fxbench", default=os.path.join(ROOT, ".build/release/fxbench"))
+    parser.add_argument("--fxbench", default=os.path.join(ROOT, ".build/release/fxbench"),
+                        help="the fxbench binary (default: this checkout's release build)")
     parser.add_argument("--save-json", help="also write the best-run rows in fxbench's JSON layout to this new file")
     parser.add_argument("arguments", nargs="*", help="passed to fxbench (after --)")
     options = parser.parse_args()
