@@ -27,7 +27,7 @@ setup:
 	if [ -n "$$missing" ]; then \
 		echo "installing Debian packages:" $$missing; \
 		$(SUDO) apt-get update -qq && \
-		DEBIAN_FRONTEND=noninteractive $(SUDO) -E apt-get install -y -qq --no-install-recommends $$missing; \
+		$(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $$missing; \
 	fi
 	@command -v $(SWIFT) >/dev/null || { echo "error: Swift 6 toolchain not found on PATH (https://www.swift.org/install/linux/)"; exit 1; }
 
@@ -42,8 +42,10 @@ demo: build
 test: build
 	$(SWIFT) test $(CONFIG) --skip NeuralFXRealDataTests --skip $(REALTIME_SOAK)
 
-test-real: build
+# The data is checked before the build, which takes minutes.
+test-real:
 	@[ -d ../shared/data ] || { echo "error: ../shared/data not found beside the project (the real-data suite needs it)"; exit 1; }
+	@$(MAKE) --no-print-directory build
 	$(SWIFT) test $(CONFIG) --filter NeuralFXRealDataTests
 
 test-realtime: build

@@ -41,6 +41,9 @@ let package = Package(
                           dependencies: ["NeuralFXBench", "NeuralFXCore", "NeuralFXModelFiles",
                                          .product(name: "ArgumentParser", package: "swift-argument-parser")]),
 
+        // The README's set-up (make setup) on a machine missing every package, as root and through sudo.
+        .testTarget(name: "SetupTests"),
+
         // Test support: counts heap allocations made by the calling thread.
         .target(name: "CAllocationCounter", cSettings: hotC),
 
