@@ -32,7 +32,6 @@ public struct DeviceComparison {
         for (name, v) in zip(device.knobs.names, setting) {
             engine.setKnob(model.knobs.index(of: name)!, to: v, immediately: true)
         }
-        engine.reset()
         return renderInBlocks(input, blockSize: 4096) { engine.process($0, $1, frameCount: $2) }
     }
 
