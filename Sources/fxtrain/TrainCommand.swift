@@ -146,16 +146,23 @@ struct TrainCommand: ParsableCommand {
         installInterruptHandler()
         var lastValidations = trainer.history.count
         var lastPrint = Date.distantPast
+        // Rewriting a line in place only makes sense on a terminal; in a log
+        // it would pile up into one enormous line.
+        let terminal = isatty(STDERR_FILENO) == 1
         let reason = try trainer.run(limits: limits, checkpointPath: checkpointPath, checkpointSeconds: checkpointMinutes * 60,
                                      shouldStop: { interruptRequested != 0 }) { line in
             // A fresh line after each validation keeps a record; otherwise overwrite in place.
             let newline = trainer.history.count != lastValidations
             lastValidations = trainer.history.count
+            if !terminal {
+                if newline { FileHandle.standardError.write(Data((line + "\n").utf8)) }
+                return
+            }
             guard newline || Date().timeIntervalSince(lastPrint) >= 0.5 else { return }
             lastPrint = Date()
             FileHandle.standardError.write(("\r" + line + "\u{1B}[K" + (newline ? "\n" : "")).data(using: .utf8)!)
         }
-        FileHandle.standardError.write("\n".data(using: .utf8)!)
+        if terminal { FileHandle.standardError.write("\n".data(using: .utf8)!) }
         writeLog(trainer, base: base)
         if reason == "interrupted" {
             say("interrupted at step \(trainer.step); checkpoint saved: continue with --resume \(checkpointPath)")
