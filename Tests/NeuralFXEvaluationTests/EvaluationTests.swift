@@ -1,4 +1,6 @@
 import XCTest
+import Foundation
+import NeuralFXModelFiles
 import NeuralFXCore
 import NeuralFXDatasets
 import NeuralFXDevices
@@ -60,5 +62,25 @@ final class EvaluationTests: XCTestCase {
         let top = s.max { $0.1 < $1.1 }!
         XCTAssertEqual(top.0, 1000, accuracy: 11)
         XCTAssertEqual(top.1, 20 * log10(0.5), accuracy: 1.5)
+    }
+}
+
+/// `fxtrain evaluate` renders the model at each knob setting from the state
+/// after silence at that setting: micro-tcn's PyTorch output from the first
+/// sample (fixture made by tools/make_microtcn_fixtures.py at mode=limit,
+/// peak=0.35; the defaults are compress and 0.5).
+final class EvaluationStartTests: XCTestCase {
+    func testTheModelStartsAtTheSettingScoredFromTheFirstSample() throws {
+        let fixtures = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+            .appendingPathComponent("NeuralFXModelFilesTests/Fixtures/microtcn")
+        let model = try ModelFile.load(path: fixtures.appendingPathComponent("converted-checkpoint.safetensors").path)
+        let io = try Safetensors.parse(Data(contentsOf: fixtures.appendingPathComponent("converted-checkpoint-io.safetensors"))).tensors
+        let comparison = try DeviceComparison(model: model, device: .la2a)
+        XCTAssertEqual(DeviceKind.la2a.knobs.names, ["mode", "peak"])
+        let y = comparison.modelOutput(io["input"]!.values, setting: [1, 0.35])
+        let expected = io["output"]!.values
+        XCTAssertLessThan(zip(y, expected).map { abs($0 - $1) }.max()!, 1e-5)
+        let atDefaults = comparison.modelOutput(io["input"]!.values, setting: [0, 0.5])
+        XCTAssertGreaterThan(zip(atDefaults.prefix(100), expected.prefix(100)).map { abs($0 - $1) }.max()!, 1e-3)
     }
 }
