@@ -97,7 +97,8 @@ let package = Package(
                     dependencies: ["NeuralFXDatasets", "NeuralFXDevices", "NeuralFXAudio", "NeuralFXCore"]),
         // Runs the built fxtrain (a dependency so that `swift test` builds it).
         .testTarget(name: "FXTrainTests",
-                    dependencies: ["fxtrain", "NeuralFXDatasets", "NeuralFXAudio", "NeuralFXCore", "NeuralFXModelFiles"]),
+                    dependencies: ["fxtrain", "NeuralFXDatasets", "NeuralFXAudio", "NeuralFXCore", "NeuralFXModelFiles",
+                                   "NeuralFXTraining"]),
         // Live hosting: JACK and ALSA through system-library targets, wrapped once in NeuralFXHost.
         .systemLibrary(name: "CJack", pkgConfig: "jack", providers: [.apt(["libjack-jackd2-dev"])]),
         .systemLibrary(name: "CALSA", pkgConfig: "alsa", providers: [.apt(["libasound2-dev"])]),

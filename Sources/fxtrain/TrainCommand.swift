@@ -13,16 +13,19 @@ struct TrainCommand: ParsableCommand {
         input_<id>_.wav and target_<id>_<DEVICE>__<switch>__<peak>.wav), or one Input.wav with \
         target_at_A_re_R_ra_Q_th_T.wav files (Tube-Tech CL 1B captures). Before training, every pair is checked: \
         sample rates and lengths, latency (removed), polarity (flipped), silence, clipping and level. \
-        The log (CSV), loss curve and test plot (SVG) and a checkpoint are written next to the model.
+        The log (CSV), loss curve and test plot (SVG) and a checkpoint are written next to the model. \
+        `fxtrain train --resume CHECKPOINT` alone continues a run with its dataset, output and stopping point; \
+        any of them given again overrides the checkpoint's, and fxtrain says so.
         """)
 
-    @Argument(help: "Dataset folder.") var dataset: String
+    @Argument(help: "Dataset folder (with --resume: the checkpoint's, unless given).") var dataset: String?
     @Option(help: "Architecture: \(MicroTCNConfig.namedConfigurations.joined(separator: ", ")).") var arch = "utcn-300-c"
-    @Option(help: "Model file to write (.safetensors).") var out: String
+    @Option(help: "Model file to write (.safetensors; with --resume: the checkpoint's, unless given).") var out: String?
     @Option(help: "Stop after this many minutes of training (counted across resumed sessions).") var minutes: Double?
     @Option(help: "Stop after this many passes over the training audio.") var epochs: Double?
     @Option(help: "Stop after this many optimizer steps.") var steps: Int?
-    @Option(help: "Continue the run saved in this checkpoint (with that run's settings).") var resume: String?
+    @Option(help: "Continue the run saved in this checkpoint (with that run's settings, dataset, output and stopping point).")
+    var resume: String?
     @Option(help: "Block activation: \(ActivationKind.allCases.filter { $0 != .identity }.map(\.rawValue).joined(separator: ", ")).")
     var activation = "prelu"
     @Option(help: "Channels per block, instead of the architecture's 32 (a smaller or wider variant).")
@@ -50,7 +53,11 @@ struct TrainCommand: ParsableCommand {
     @Flag(help: "Replace an existing model file.") var overwrite = false
 
     func validate() throws {
-        if minutes == nil && epochs == nil && steps == nil { throw ValidationError("give --minutes, --epochs or --steps") }
+        if resume == nil {
+            if dataset == nil { throw ValidationError("give the dataset folder") }
+            if out == nil { throw ValidationError("give --out, the model file to write") }
+            if minutes == nil && epochs == nil && steps == nil { throw ValidationError("give --minutes, --epochs or --steps") }
+        }
         if let m = minutes, !(m > 0) { throw ValidationError("--minutes must be positive") }
         if let e = epochs, !(e > 0) { throw ValidationError("--epochs must be positive") }
         if let s = steps, s < 1 { throw ValidationError("--steps must be positive") }
@@ -73,6 +80,17 @@ struct TrainCommand: ParsableCommand {
 
     func train() throws {
         let fm = FileManager.default
+        let checkpoint = try resume.map { try Checkpoint.read(from: $0) }
+        let given = RunRecordArguments(dataset: dataset.map(absolutePath), out: out.map(absolutePath), steps: steps,
+                                       minutes: minutes, epochs: epochs, knobNames: knobNames.map(splitNames))
+        let (run, overrides) = try checkpoint.map { try RunRecord.resolve(given: given, saved: $0.run) }
+            ?? (RunRecord(dataset: given.dataset!, out: given.out!, steps: steps, minutes: minutes, epochs: epochs,
+                          knobNames: given.knobNames), [])
+        let (dataset, out, steps, minutes, epochs) = (run.dataset, run.out, run.steps, run.minutes, run.epochs)
+        if checkpoint != nil {
+            say("resuming \(run.dataset) into \(run.out), until \(run.stopDescription)")
+            for o in overrides { say("given again, overriding the checkpoint: \(o)") }
+        }
         if fm.fileExists(atPath: out) && !overwrite {
             throw DatasetError("'\(out)' already exists; choose another --out or pass --overwrite")
         }
@@ -89,10 +107,8 @@ struct TrainCommand: ParsableCommand {
         if resume == nil && fm.fileExists(atPath: checkpointPath) && !overwrite {
             throw DatasetError("'\(checkpointPath)' exists from an earlier run; continue it with --resume \(checkpointPath), or pass --overwrite")
         }
-        let names = knobNames?.split(separator: ",").map { String($0).filter { $0 != " " } }
-        var data = try TrainingDataset.load(from: dataset, knobNames: names)
+        var data = try TrainingDataset.load(from: dataset, knobNames: run.knobNames)
         say("dataset: \(data.pairs.count) pairs (\(data.layout)), \(data.sampleRate) Hz, knobs: \(data.knobs.names.joined(separator: ", "))")
-        let checkpoint = try resume.map { try Checkpoint.read(from: $0) }
         var settings: TrainingSettings
         if let checkpoint {
             settings = checkpoint.settings
@@ -138,6 +154,7 @@ struct TrainCommand: ParsableCommand {
         say("split: \(plan.rule); train \(seconds(.train)) s, validation \(seconds(.validation)) s, test \(seconds(.test)) s")
         let trainer = try Trainer(dataset: data, plan: plan, settings: settings, resumeFrom: checkpoint)
         trainer.commands.append((["fxtrain"] + CommandLine.arguments.dropFirst()).joined(separator: " "))
+        trainer.runRecord = run
         say("model: \(settings.architecture), \(trainer.network.layout.count) parameters, receptive field \(settings.config.receptiveField); "
             + "loss \(settings.loss), batch \(settings.batchSize) x \(settings.chunkLength), lr \(settings.learningRate), "
             + "\(trainer.stepsPerEpoch) steps per epoch")
@@ -199,7 +216,7 @@ struct TrainCommand: ParsableCommand {
         if trainer.commands.count > 1 { p["resumed_with"] = trainer.commands.dropFirst().joined(separator: "\n") }
         p["trained_on"] = trainer.dataset.referenceDevice.map {
             "pairs rendered by fxtrain dataset from NeuralFX's '\($0)' reference device (a digital simulation, not hardware)"
-        } ?? "the paired recordings in \(dataset)"
+        } ?? "the paired recordings in \(trainer.runRecord?.dataset ?? "")"
 
         return p
     }
@@ -212,4 +229,12 @@ struct TrainCommand: ParsableCommand {
                 .write(toFile: base + "-loss.svg", atomically: true, encoding: .utf8)
         }
     }
+}
+
+private func absolutePath(_ path: String) -> String {
+    URL(fileURLWithPath: path).standardizedFileURL.path
+}
+
+private func splitNames(_ text: String) -> [String] {
+    text.split(separator: ",").map { String($0).filter { $0 != " " } }
 }
