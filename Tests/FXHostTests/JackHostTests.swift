@@ -57,26 +57,42 @@ final class JackHostTests: XCTestCase {
         XCTAssertEqual(stats["callback_allocations"] as? Int, 0)
     }
 
-    /// 30 s in real time at a 64-frame period (1.45 ms): no xruns, no
-    /// allocation in the callback, and the output still equals the offline
-    /// render. Needs the machine's cores not to be saturated by other work.
-    func testThirtySecondsInRealTimeWithoutXrunsOrAllocations() throws {
+    /// In real time at a 64-frame period (1.45 ms) for 30 s (or
+    /// NEURALFX_SOAK_SECONDS): fxhost misses no more deadlines than JACK's
+    /// own trivial client on a second bare dummy server run beside it at the
+    /// same time and period (plus one), so the figure measures fxhost, not
+    /// the machine; nothing allocates in the callback, and the output still
+    /// equals the offline render.
+    func testRealTimeSoakXrunsNoMoreThanJACKsTrivialClient() throws {
+        let seconds = Double(ProcessInfo.processInfo.environment["NEURALFX_SOAK_SECONDS"] ?? "") ?? 30
         let server = try DummyJackServer(period: 64)
         defer { server.stop() }
+        let reference = try DummyJackServer(period: 64)
+        defer { reference.stop() }
         let rate = Double(server.sampleRate)
-        let signal = testSignal(count: Int(30 * rate), sampleRate: rate)
+        let signal = testSignal(count: Int(seconds * rate), sampleRate: rate)
         let player = try PlayerRecorder(server: server.name, signal: signal, extra: 1024)
         let host = try startHost(server, player, extra: ["--no-midi"])
         defer { host.kill() }
-        try play(player, freewheel: false, seconds: 45)
+        let trivial = try ChildProcess("/usr/bin/jack_simple_client", [], environment: ["JACK_DEFAULT_SERVER": reference.name])
+        defer { trivial.kill() }
+        let (hostBefore, trivialBefore) = (server.xruns(of: "fx"), reference.xruns(of: "jack_simple_client"))
+        try play(player, freewheel: false, seconds: seconds + 15)
+        let (hostXruns, trivialXruns) = (server.xruns(of: "fx") - hostBefore, reference.xruns(of: "jack_simple_client") - trivialBefore)
+        XCTAssertTrue(trivial.process.isRunning, "the trivial client stopped: \(trivial.standardError)")
         let stats = try finish(host)
-
-        XCTAssertEqual(stats["xruns"] as? Int, 0)
+        print("soak \(seconds) s: fxhost's server \(hostXruns) xruns (fxhost counted \(stats["xruns"] ?? "?")), "
+              + "the trivial client's \(trivialXruns)")
+        XCTAssertLessThanOrEqual(hostXruns, trivialXruns + 1, "fxhost missed more deadlines than JACK's trivial client")
         XCTAssertEqual(stats["callback_allocations"] as? Int, 0)
         XCTAssertGreaterThanOrEqual(stats["callbacks"] as? Int ?? 0, signal.count / server.period)
-        let expected = try offlineRender(try TestModels.model(TestModels.a), knobs: knobs, input: signal)
-        let (delay, error) = alignment(recording: player.recordingSoFar, expected: expected, maxDelay: 4 * server.period)
-        XCTAssertLessThanOrEqual(error, 1e-6, "best delay \(delay)")
+        // A missed deadline drops a period on the way in or out; only a clean
+        // run can be compared sample for sample.
+        if stats["xruns"] as? Int == 0 {
+            let expected = try offlineRender(try TestModels.model(TestModels.a), knobs: knobs, input: signal)
+            let (delay, error) = alignment(recording: player.recordingSoFar, expected: expected, maxDelay: 4 * server.period)
+            XCTAssertLessThanOrEqual(error, 1e-6, "best delay \(delay)")
+        }
     }
 
     /// A MIDI control change moves the mapped knob on the sample it arrives,
