@@ -3,10 +3,20 @@ import PackageDescription
 
 // The arithmetic-heavy modules are built for the CPU they run on: without a
 // target CPU, SIMD fused multiply-adds become library calls (measured ~170x
-// slower on these machines). `NEURALFX_PORTABLE=1` builds without it.
+// slower on these machines). `NEURALFX_PORTABLE=1` builds for every x86-64 CPU
+// with AVX2 and FMA (x86-64-v3: Intel Haswell and AMD Zen onwards, about 2015),
+// so a binary can move between machines. Swift 6.3's LLVM takes no
+// `x86-64-v3` as a target CPU, so Swift code names Haswell, the first CPU with
+// that instruction set. aarch64 always has FMA and needs no flag.
 let portable = Context.environment["NEURALFX_PORTABLE"] == "1"
-let hotSwift: [SwiftSetting] = portable ? [] : [.unsafeFlags(["-target-cpu", "native", "-Ounchecked"])]
-let hotC: [CSetting] = portable ? [] : [.unsafeFlags(["-march=native", "-O3"])]
+#if arch(x86_64)
+let (swiftCPU, cArch): (String?, String?) = portable ? ("haswell", "x86-64-v3") : ("native", "native")
+#else
+let (swiftCPU, cArch): (String?, String?) = portable ? (nil, nil) : ("native", "native")
+#endif
+let hotSwift: [SwiftSetting] = [.unsafeFlags((swiftCPU.map { ["-target-cpu", $0] } ?? []) + ["-Ounchecked"])]
+    + (portable ? [.define("NEURALFX_PORTABLE")] : [])
+let hotC: [CSetting] = [.unsafeFlags((cArch.map { ["-march=\($0)"] } ?? []) + ["-O3"])]
 
 let package = Package(
     name: "NeuralFX",
