@@ -126,7 +126,8 @@ let package = Package(
                 dependencies: ["NeuralFXCore", "NeuralFXModelFiles", "NeuralFXAudio",
                                .product(name: "RealModule", package: "swift-numerics")],
                 swiftSettings: hotSwift),
-        .testTarget(name: "NeuralFXTrainingTests", dependencies: ["NeuralFXTraining", "NeuralFXCore", "NeuralFXAudio"]),
+        .testTarget(name: "NeuralFXTrainingTests",
+                    dependencies: ["NeuralFXTraining", "NeuralFXCore", "NeuralFXAudio", "NeuralFXDevices", "NeuralFXDatasets"]),
     ],
     swiftLanguageModes: [.v5]
 )
