@@ -52,7 +52,8 @@ struct EvaluateCommand: ParsableCommand {
         for setting in knobGrid.settings {
             let s = comparison.score(material, setting: setting, description: knobGrid.describe(setting))
             print(String(format: "%@: ESR %.4f (identity %.4f, best gain %.4f)  STFT %.3f  loudness %+.2f LU",
-                         s.description, s.esr, s.sums.identityESR, s.sums.fixedGainESR, s.stft, s.loudnessError))
+                         s.description, s.esr, s.sums.identityESR, s.sums.fixedGainESR, s.stft, s.loudnessError)
+                  + "; error/target by band: " + s.bands.summary)
             fflush(stdout)
             scores.append(s)
         }

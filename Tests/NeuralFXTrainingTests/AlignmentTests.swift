@@ -71,3 +71,34 @@ final class AlignmentTests: XCTestCase {
         XCTAssertEqual(checks.map { $0.notes.contains { $0.contains("differs from the 12 of 3 of the 4 pairs") } }, [false, false, false, true])
     }
 }
+
+/// Where an error sits in frequency: error energy over the target's own in
+/// each of four bands.
+final class BandErrorTests: XCTestCase {
+    func tone(_ hertz: Double, _ amplitude: Double, _ n: Int, rate: Double) -> [Float] {
+        (0..<n).map { Float(amplitude * sin(2 * .pi * hertz * Double($0) / rate)) }
+    }
+
+    func testAnErrorAt9kHzShowsInItsBandOnly() {
+        let rate = 48_000.0, n = 48_000
+        let low = tone(440, 0.5, n, rate: rate), high = tone(9000, 0.1, n, rate: rate), top = tone(15000, 0.05, n, rate: rate)
+        let target = (0..<n).map { low[$0] + high[$0] + top[$0] }
+        // 10% of the 9 kHz tone wrong: an error 1% of that band's energy.
+        let prediction = (0..<n).map { target[$0] + 0.1 * high[$0] }
+        let bands = BandErrors(prediction: prediction, target: target, sampleRate: rate)
+        let r = bands.ratios
+        XCTAssertEqual(r[2]!, 0.01, accuracy: 0.001)
+        XCTAssertLessThan(r[0]!, 1e-6)
+        XCTAssertLessThan(r[3]!, 1e-6)
+        XCTAssertNil(r[1], "2-6 kHz holds no target energy")
+        // Pooled sums add.
+        let twice = bands + bands
+        XCTAssertEqual(twice.ratios[2]!, r[2]!, accuracy: 1e-12)
+        XCTAssertTrue(bands.summary.contains("6-12 kHz 0.010"), bands.summary)
+    }
+
+    func testBandsAboveNyquistAreEmpty() {
+        let x = tone(1000, 0.5, 16_000, rate: 8000)
+        XCTAssertEqual(BandErrors(prediction: x, target: x, sampleRate: 8000).ratios.map { $0 == nil }, [false, true, true, true])
+    }
+}
