@@ -23,27 +23,26 @@ public struct RunRecord: Codable, Equatable, Sendable {
     /// wins, the rest comes from `saved`. `overrides` names each value given
     /// again that differs from the saved one, for the user to see. Without a
     /// saved record (a checkpoint from before records were kept) the command
-    /// line must give everything.
-    public static func resolve(given: RunRecordArguments, saved: RunRecord?) throws -> (record: RunRecord, overrides: [String]) {
+    /// line must give everything. In `given`, what the command line gave
+    /// (an empty path or nil: not given).
+    public static func resolve(given: RunRecord, saved: RunRecord?) throws -> (record: RunRecord, overrides: [String]) {
         guard let saved else {
-            guard let dataset = given.dataset, let out = given.out else {
+            guard !given.dataset.isEmpty, !given.out.isEmpty else {
                 throw DatasetError("the checkpoint does not record its dataset and output; give DATASET and --out")
             }
             guard given.steps != nil || given.minutes != nil || given.epochs != nil else {
                 throw DatasetError("the checkpoint does not record when the run stops; give --minutes, --epochs or --steps")
             }
-            return (RunRecord(dataset: dataset, out: out, steps: given.steps, minutes: given.minutes, epochs: given.epochs,
-                              knobNames: given.knobNames), [])
+            return (given, [])
         }
         var record = saved
         var overrides: [String] = []
-        func take<T: Equatable>(_ value: T?, _ path: WritableKeyPath<RunRecord, T>, _ flag: String, _ describe: (T) -> String) {
-            guard let value, value != record[keyPath: path] else { return }
-            overrides.append("\(flag) \(describe(value)) (the checkpoint has \(describe(record[keyPath: path])))")
+        for (path, flag) in [(\RunRecord.dataset, "DATASET"), (\RunRecord.out, "--out")] {
+            let value = given[keyPath: path]
+            guard !value.isEmpty, value != saved[keyPath: path] else { continue }
+            overrides.append("\(flag) \(value) (the checkpoint has \(saved[keyPath: path]))")
             record[keyPath: path] = value
         }
-        take(given.dataset, \.dataset, "DATASET") { $0 }
-        take(given.out, \.out, "--out") { $0 }
         // A stopping point given again replaces all of the saved ones.
         if given.steps != nil || given.minutes != nil || given.epochs != nil {
             let before = saved.stopDescription
@@ -69,23 +68,4 @@ public struct RunRecord: Codable, Equatable, Sendable {
     }
 
     private func formatNumber(_ v: Double) -> String { v == v.rounded() && abs(v) < 1e9 ? String(Int(v)) : String(v) }
-}
-
-/// The parts of a run record a command line gave (nil: not given).
-public struct RunRecordArguments: Sendable {
-    public var dataset: String?
-    public var out: String?
-    public var steps: Int?
-    public var minutes: Double?
-    public var epochs: Double?
-    public var knobNames: [String]?
-
-    public init(dataset: String?, out: String?, steps: Int?, minutes: Double?, epochs: Double?, knobNames: [String]?) {
-        self.dataset = dataset
-        self.out = out
-        self.steps = steps
-        self.minutes = minutes
-        self.epochs = epochs
-        self.knobNames = knobNames
-    }
 }

@@ -81,11 +81,9 @@ struct TrainCommand: ParsableCommand {
     func train() throws {
         let fm = FileManager.default
         let checkpoint = try resume.map { try Checkpoint.read(from: $0) }
-        let given = RunRecordArguments(dataset: dataset.map(absolutePath), out: out.map(absolutePath), steps: steps,
-                                       minutes: minutes, epochs: epochs, knobNames: knobNames.map(splitNames))
-        let (run, overrides) = try checkpoint.map { try RunRecord.resolve(given: given, saved: $0.run) }
-            ?? (RunRecord(dataset: given.dataset!, out: given.out!, steps: steps, minutes: minutes, epochs: epochs,
-                          knobNames: given.knobNames), [])
+        let given = RunRecord(dataset: dataset.map(absolutePath) ?? "", out: out.map(absolutePath) ?? "", steps: steps,
+                              minutes: minutes, epochs: epochs, knobNames: knobNames.map(splitNames))
+        let (run, overrides) = try checkpoint.map { try RunRecord.resolve(given: given, saved: $0.run) } ?? (given, [])
         let (dataset, out, steps, minutes, epochs) = (run.dataset, run.out, run.steps, run.minutes, run.epochs)
         if checkpoint != nil {
             say("resuming \(run.dataset) into \(run.out), until \(run.stopDescription)")
