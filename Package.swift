@@ -85,7 +85,7 @@ let package = Package(
                     dependencies: ["NeuralFXEvaluation", "NeuralFXDevices", "NeuralFXDatasets", "NeuralFXTraining", "NeuralFXCore"]),
         .executableTarget(name: "fxtrain",
                           dependencies: ["NeuralFXDatasets", "NeuralFXDevices", "NeuralFXTraining", "NeuralFXModelFiles",
-                                         "NeuralFXEvaluation", "NeuralFXAudio", "NeuralFXCore",
+                                         "NeuralFXEvaluation", "NeuralFXAudio", "NeuralFXCore", "NeuralFXDistributed",
                                          .product(name: "ArgumentParser", package: "swift-argument-parser")]),
         .testTarget(name: "NeuralFXDevicesTests",
                     dependencies: ["NeuralFXDevices", "NeuralFXCore", "CAllocationCounter", "NeuralFXModelFiles"]),
@@ -112,6 +112,9 @@ let package = Package(
                                .product(name: "RealModule", package: "swift-numerics")],
                 swiftSettings: hotSwift),
         .testTarget(name: "NeuralFXTrainingTests", dependencies: ["NeuralFXTraining", "NeuralFXCore", "NeuralFXAudio"]),
+        // Training across processes (issue 18): Open MPI through one system-library target, wrapped once.
+        .systemLibrary(name: "CMPI", pkgConfig: "ompi-c", providers: [.apt(["libopenmpi-dev"])]),
+        .target(name: "NeuralFXDistributed", dependencies: ["CMPI"]),
     ],
     swiftLanguageModes: [.v5]
 )
