@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import NeuralFXCore
+import NeuralFXDistributed
 import NeuralFXModelFiles
 import NeuralFXTraining
 
@@ -13,7 +14,9 @@ struct TrainCommand: ParsableCommand {
         input_<id>_.wav and target_<id>_<DEVICE>__<switch>__<peak>.wav), or one Input.wav with \
         target_at_A_re_R_ra_Q_th_T.wav files (Tube-Tech CL 1B captures). Before training, every pair is checked: \
         sample rates and lengths, latency (removed), polarity (flipped), silence, clipping and level. \
-        The log (CSV), loss curve and test plot (SVG) and a checkpoint are written next to the model.
+        The log (CSV), loss curve and test plot (SVG) and a checkpoint are written next to the model. \
+        Started by mpirun (mpirun -np N fxtrain train ...), N processes train one model together, each \
+        computing its share of every batch (--threads per process); see docs/training.md.
         """)
 
     @Argument(help: "Dataset folder.") var dataset: String
@@ -60,83 +63,153 @@ struct TrainCommand: ParsableCommand {
     }
 
     func run() throws {
-        do { try train() } catch let e as DatasetError {
-            FileHandle.standardError.write("fxtrain: error: \(e.description)\n".data(using: .utf8)!)
-            throw ExitCode(1)
-        } catch let e as ModelFileError {
-            FileHandle.standardError.write("fxtrain: error: \(e)\n".data(using: .utf8)!)
+        // mpirun's environment says whether this is one rank of many; a plain run never starts MPI.
+        let ranks = Communicator.start(environment: ProcessInfo.processInfo.environment).map(Ranks.init)
+        do {
+            try train(ranks)
+            ranks?.communicator.finish()
+        } catch let code as ExitCode {
+            ranks?.communicator.finish()
+            throw code
+        } catch {
+            let message: String
+            switch error {
+            case let e as DatasetError: message = e.description
+            case let e as ModelFileError: message = "\(e)"
+            case let e as RankFailure: message = e.description
+            default: throw error
+            }
+            guard let ranks else {
+                FileHandle.standardError.write("fxtrain: error: \(message)\n".data(using: .utf8)!)
+                throw ExitCode(1)
+            }
+            if ranks.inLockstep {
+                // The other ranks wait in an exchange this rank will never join.
+                FileHandle.standardError.write("fxtrain: error: rank \(ranks.rank): \(message)\n".data(using: .utf8)!)
+                ranks.communicator.abort(code: 1)
+            }
+            // Every rank knows this failure; rank 0 alone says it.
+            if ranks.isLeader { FileHandle.standardError.write("fxtrain: error: \(message)\n".data(using: .utf8)!) }
+            ranks.communicator.finish()
             throw ExitCode(1)
         }
     }
 
-    func say(_ line: String) { print(line); fflush(stdout) }
-
-    func train() throws {
+    func train(_ ranks: Ranks?) throws {
+        let leader = ranks?.isLeader ?? true
+        // Rank 0 alone speaks and writes; the other ranks only compute.
+        func say(_ line: String) { if leader { print(line); fflush(stdout) } }
         let fm = FileManager.default
-        if fm.fileExists(atPath: out) && !overwrite {
-            throw DatasetError("'\(out)' already exists; choose another --out or pass --overwrite")
-        }
-        let folder = (out as NSString).deletingLastPathComponent
-        var isFolder: ObjCBool = false
-        if !folder.isEmpty && !(fm.fileExists(atPath: folder, isDirectory: &isFolder) && isFolder.boolValue) {
-            throw DatasetError("the folder of --out, '\(folder)', does not exist")
-        }
-        if !fm.isWritableFile(atPath: folder.isEmpty ? "." : folder) {
-            throw DatasetError("cannot write in '\(folder.isEmpty ? "." : folder)'")
-        }
         let base = out.hasSuffix(".safetensors") ? String(out.dropLast(".safetensors".count)) : out
         let checkpointPath = base + ".checkpoint"
-        if resume == nil && fm.fileExists(atPath: checkpointPath) && !overwrite {
-            throw DatasetError("'\(checkpointPath)' exists from an earlier run; continue it with --resume \(checkpointPath), or pass --overwrite")
+        var loaded: TrainingDataset?
+        var checkpointBytes: [UInt8] = []
+        try stage(ranks) {
+            if leader {
+                if fm.fileExists(atPath: out) && !overwrite {
+                    throw DatasetError("'\(out)' already exists; choose another --out or pass --overwrite")
+                }
+                let folder = (out as NSString).deletingLastPathComponent
+                var isFolder: ObjCBool = false
+                if !folder.isEmpty && !(fm.fileExists(atPath: folder, isDirectory: &isFolder) && isFolder.boolValue) {
+                    throw DatasetError("the folder of --out, '\(folder)', does not exist")
+                }
+                if !fm.isWritableFile(atPath: folder.isEmpty ? "." : folder) {
+                    throw DatasetError("cannot write in '\(folder.isEmpty ? "." : folder)'")
+                }
+                if resume == nil && fm.fileExists(atPath: checkpointPath) && !overwrite {
+                    throw DatasetError("'\(checkpointPath)' exists from an earlier run; continue it with --resume \(checkpointPath), or pass --overwrite")
+                }
+            }
+            let names = knobNames?.split(separator: ",").map { String($0).filter { $0 != " " } }
+            let data = try TrainingDataset.load(from: dataset, knobNames: names)
+            loaded = data
+            say("dataset: \(data.pairs.count) pairs (\(data.layout)), \(data.sampleRate) Hz, knobs: \(data.knobs.names.joined(separator: ", "))")
+            if leader, let resume {
+                _ = try Checkpoint.read(from: resume)
+                checkpointBytes = [UInt8](fm.contents(atPath: resume) ?? Data())
+            }
         }
-        let names = knobNames?.split(separator: ",").map { String($0).filter { $0 != " " } }
-        var data = try TrainingDataset.load(from: dataset, knobNames: names)
-        say("dataset: \(data.pairs.count) pairs (\(data.layout)), \(data.sampleRate) Hz, knobs: \(data.knobs.names.joined(separator: ", "))")
-        let checkpoint = try resume.map { try Checkpoint.read(from: $0) }
-        var settings: TrainingSettings
-        if let checkpoint {
-            settings = checkpoint.settings
-            say("resuming at step \(checkpoint.step) from \(resume!)")
-        } else {
-            guard let kind = ActivationKind(rawValue: activation.lowercased()), kind != .identity else {
-                throw DatasetError("unknown activation '\(activation)'; use one of "
-                                   + ActivationKind.allCases.filter { $0 != .identity }.map(\.rawValue).joined(separator: ", "))
+        var data = loaded!
+        if let ranks {
+            // Every rank must train on the bytes rank 0 checked.
+            let reference = String(decoding: ranks.communicator.broadcast(Array(data.fingerprint.utf8)), as: UTF8.self)
+            try ranks.stage {
+                let mine = data.fingerprint
+                if mine != reference {
+                    throw DatasetError("the dataset at '\(dataset)' differs from rank 0's (\(mine) here, \(reference) on rank 0)")
+                }
             }
-            guard let norm = Normalization(rawValue: normalization.lowercased()) else {
-                throw DatasetError("unknown normalization '\(normalization)'; use batch or fixed")
-            }
-            guard var s = TrainingSettings.named(arch, nparams: data.knobs.conditioningSize, activation: kind) else {
-                throw DatasetError("unknown architecture '\(arch)'; use one of \(MicroTCNConfig.namedConfigurations.joined(separator: ", "))")
-            }
-            s.learningRate = learningRate
-            s.batchSize = batchSize
-            s.chunkLength = chunkLength
-            s.loss = loss
-            s.seed = seed
-            s.validationInterval = validationInterval
-            s.weightDecay = weightDecay
-            s.gradientClip = clip
-            s.plateauPatience = patience
-            s.holdout = holdout
-            s.maxLatency = maxLatency
-            s.evaluationSeconds = evaluationSeconds
-            s.threads = threads
-            s.normalization = norm
-            if let channels {
-                s.config.channelWidth = channels
-                s.architecture += "/\(channels)ch"
-            }
-            settings = s
+            // The checkpoint travels from rank 0: the other ranks need not see its folder.
+            if resume != nil { checkpointBytes = ranks.communicator.broadcast(checkpointBytes) }
         }
-        if let problem = settings.problem { throw DatasetError(problem) }
-        let checks = try DataChecks.run(&data, maxLatency: settings.maxLatency)
-        for c in checks where !c.notes.isEmpty { say("check \(c.name): " + c.notes.joined(separator: "; ")) }
-        say("checks: \(checks.count) pairs passed; latency removed: "
-            + checks.map { "\($0.latency)" }.joined(separator: " ") + " samples")
-        let plan = try DataSplitPlan(dataset: data, holdout: settings.holdout, seed: settings.seed)
-        let seconds = { (s: DataSplit) in plan.segments(s).reduce(0) { $0 + $1.length } / data.sampleRate }
-        say("split: \(plan.rule); train \(seconds(.train)) s, validation \(seconds(.validation)) s, test \(seconds(.test)) s")
-        let trainer = try Trainer(dataset: data, plan: plan, settings: settings, resumeFrom: checkpoint)
+        var checkpoint: Checkpoint?
+        var settings: TrainingSettings!
+        try stage(ranks) {
+            if resume != nil {
+                checkpoint = try JSONDecoder().decode(Checkpoint.self, from: Data(checkpointBytes))
+            }
+            if let checkpoint {
+                settings = checkpoint.settings
+                say("resuming at step \(checkpoint.step) from \(resume!)")
+            } else {
+                guard let kind = ActivationKind(rawValue: activation.lowercased()), kind != .identity else {
+                    throw DatasetError("unknown activation '\(activation)'; use one of "
+                                       + ActivationKind.allCases.filter { $0 != .identity }.map(\.rawValue).joined(separator: ", "))
+                }
+                guard let norm = Normalization(rawValue: normalization.lowercased()) else {
+                    throw DatasetError("unknown normalization '\(normalization)'; use batch or fixed")
+                }
+                guard var s = TrainingSettings.named(arch, nparams: data.knobs.conditioningSize, activation: kind) else {
+                    throw DatasetError("unknown architecture '\(arch)'; use one of \(MicroTCNConfig.namedConfigurations.joined(separator: ", "))")
+                }
+                s.learningRate = learningRate
+                s.batchSize = batchSize
+                s.chunkLength = chunkLength
+                s.loss = loss
+                s.seed = seed
+                s.validationInterval = validationInterval
+                s.weightDecay = weightDecay
+                s.gradientClip = clip
+                s.plateauPatience = patience
+                s.holdout = holdout
+                s.maxLatency = maxLatency
+                s.evaluationSeconds = evaluationSeconds
+                s.threads = threads
+                s.normalization = norm
+                if let channels {
+                    s.config.channelWidth = channels
+                    s.architecture += "/\(channels)ch"
+                }
+                settings = s
+            }
+            if let problem = settings.problem { throw DatasetError(problem) }
+        }
+        // The data checks run once, on rank 0; the others apply what it found.
+        var checks: [PairCheck] = []
+        try stage(ranks) {
+            guard leader else { return }
+            checks = try DataChecks.run(&data, maxLatency: settings.maxLatency)
+            for c in checks where !c.notes.isEmpty { say("check \(c.name): " + c.notes.joined(separator: "; ")) }
+            say("checks: \(checks.count) pairs passed; latency removed: "
+                + checks.map { "\($0.latency)" }.joined(separator: " ") + " samples")
+        }
+        var plan: DataSplitPlan!
+        var trainer: Trainer!
+        try stage(ranks) {
+            if let ranks {
+                let found = ranks.communicator.broadcast(leader ? [UInt8](try JSONEncoder().encode(checks)) : [])
+                if !leader {
+                    checks = try JSONDecoder().decode([PairCheck].self, from: Data(found))
+                    try DataChecks.apply(checks, to: &data)
+                }
+            }
+            plan = try DataSplitPlan(dataset: data, holdout: settings.holdout, seed: settings.seed)
+            let seconds = { (s: DataSplit) in plan.segments(s).reduce(0) { $0 + $1.length } / data.sampleRate }
+            say("split: \(plan.rule); train \(seconds(.train)) s, validation \(seconds(.validation)) s, test \(seconds(.test)) s")
+            trainer = try Trainer(dataset: data, plan: plan, settings: settings, resumeFrom: checkpoint, exchange: ranks?.communicator)
+        }
+        if let ranks { say("training on \(ranks.size) processes (mpirun), \(settings.threads) thread\(settings.threads == 1 ? "" : "s") each") }
         trainer.commands.append((["fxtrain"] + CommandLine.arguments.dropFirst()).joined(separator: " "))
         say("model: \(settings.architecture), \(trainer.network.layout.count) parameters, receptive field \(settings.config.receptiveField); "
             + "loss \(settings.loss), batch \(settings.batchSize) x \(settings.chunkLength), lr \(settings.learningRate), "
@@ -146,8 +219,10 @@ struct TrainCommand: ParsableCommand {
         installInterruptHandler()
         var lastValidations = trainer.history.count
         var lastPrint = Date.distantPast
-        let reason = try trainer.run(limits: limits, checkpointPath: checkpointPath, checkpointSeconds: checkpointMinutes * 60,
+        ranks?.inLockstep = true
+        let reason = try trainer.run(limits: limits, checkpointPath: leader ? checkpointPath : nil, checkpointSeconds: checkpointMinutes * 60,
                                      shouldStop: { interruptRequested != 0 }) { line in
+            guard leader else { return }
             // A fresh line after each validation keeps a record; otherwise overwrite in place.
             let newline = trainer.history.count != lastValidations
             lastValidations = trainer.history.count
@@ -155,6 +230,9 @@ struct TrainCommand: ParsableCommand {
             lastPrint = Date()
             FileHandle.standardError.write(("\r" + line + "\u{1B}[K" + (newline ? "\n" : "")).data(using: .utf8)!)
         }
+        ranks?.inLockstep = false
+        // The other ranks are done: the result is rank 0's to write.
+        guard leader else { return }
         FileHandle.standardError.write("\n".data(using: .utf8)!)
         writeLog(trainer, base: base)
         if reason == "interrupted" {
