@@ -72,3 +72,68 @@ extension TrainingDataset {
         return "\(pairs.count) pairs, digest \(String(hash, radix: 16))"
     }
 }
+
+/// What the job says when mpirun ends it because a rank failed (mpirun
+/// then sends every surviving rank SIGTERM). Prepared before training, so
+/// the signal handler only calls async-signal-safe functions.
+private nonisolated(unsafe) var peerRanks: UnsafeMutablePointer<Int>?
+private nonisolated(unsafe) var peerPids: UnsafeMutablePointer<pid_t>?
+private nonisolated(unsafe) var peerMessages: UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>?
+private nonisolated(unsafe) var peerCount = 0
+private nonisolated(unsafe) var ownRank = 0
+private nonisolated(unsafe) var lowerRanksAllHere = true
+private nonisolated(unsafe) var stoppedMessage: UnsafeMutablePointer<CChar>?
+private nonisolated(unsafe) var checkpointFile: UnsafeMutablePointer<CChar>?
+private nonisolated(unsafe) var checkpointSaved: UnsafeMutablePointer<CChar>?
+private nonisolated(unsafe) var checkpointNotYet: UnsafeMutablePointer<CChar>?
+
+extension Ranks {
+    /// Learns every rank's host and process id. On SIGTERM during training,
+    /// the lowest-numbered surviving rank (rank 0 unless it is the one that
+    /// failed) names the rank on its machine that is gone (mpirun names one
+    /// on another machine), says the checkpoint is intact, and every rank exits.
+    func reportFailedRanksOnTermination(checkpointPath: String) {
+        var host = [CChar](repeating: 0, count: 256)
+        gethostname(&host, host.count - 1)
+        let here = String(cString: host)
+        let peers = communicator.gatherMessages("\(getpid()) \(here)")
+        var ranks: [Int] = [], pids: [pid_t] = [], messages: [String] = []
+        for (r, peer) in peers.enumerated() where r != rank {
+            let parts = peer.split(separator: " ", maxSplits: 1).map(String.init)
+            guard parts.count == 2, parts[1] == here, let pid = pid_t(parts[0]) else { continue }
+            ranks.append(r)
+            pids.append(pid)
+            // A fresh line: the live status line may be half written.
+            messages.append("\nfxtrain: error: rank \(r) (process \(pid) on \(here)) ended during training, so the job stopped; ")
+        }
+        ownRank = rank
+        lowerRanksAllHere = (0..<rank).allSatisfy { ranks.contains($0) }
+        peerCount = pids.count
+        peerRanks = .allocate(capacity: max(ranks.count, 1))
+        peerRanks!.initialize(from: ranks, count: ranks.count)
+        peerPids = .allocate(capacity: max(pids.count, 1))
+        peerPids!.initialize(from: pids, count: pids.count)
+        peerMessages = .allocate(capacity: max(messages.count, 1))
+        for (i, m) in messages.enumerated() { peerMessages![i] = strdup(m) }
+        stoppedMessage = strdup("\nfxtrain: error: mpirun stopped the job (a rank on another machine failed, or mpirun was "
+                                + "interrupted: to stop with a checkpoint, send mpirun SIGUSR1); ")
+        checkpointFile = strdup(checkpointPath)
+        checkpointSaved = strdup("the checkpoint \(checkpointPath) holds the last saved step: continue with --resume \(checkpointPath)\n")
+        checkpointNotYet = strdup("no checkpoint was saved yet\n")
+        signal(SIGTERM) { _ in
+            // One rank speaks: the lowest-numbered one still running.
+            guard lowerRanksAllHere else { _exit(143) }
+            var message = stoppedMessage
+            for i in 0..<peerCount where kill(peerPids![i], 0) == -1 && errno == ESRCH {
+                message = peerMessages![i]
+                break
+            }
+            for i in 0..<peerCount where peerRanks![i] < ownRank && kill(peerPids![i], 0) == 0 { _exit(143) }
+            if let message { _ = write(STDERR_FILENO, message, strlen(message)) }
+            if let file = checkpointFile, let saved = access(file, F_OK) == 0 ? checkpointSaved : checkpointNotYet {
+                _ = write(STDERR_FILENO, saved, strlen(saved))
+            }
+            _exit(143)
+        }
+    }
+}

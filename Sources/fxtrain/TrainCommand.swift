@@ -219,6 +219,7 @@ struct TrainCommand: ParsableCommand {
         installInterruptHandler()
         var lastValidations = trainer.history.count
         var lastPrint = Date.distantPast
+        ranks?.reportFailedRanksOnTermination(checkpointPath: checkpointPath)
         ranks?.inLockstep = true
         let reason = try trainer.run(limits: limits, checkpointPath: leader ? checkpointPath : nil, checkpointSeconds: checkpointMinutes * 60,
                                      shouldStop: { interruptRequested != 0 }) { line in
