@@ -138,12 +138,14 @@ final class FXTrainMPITests: XCTestCase {
     func assertSameTraining(_ one: String, _ many: String, file: StaticString = #filePath, line: UInt = #line) throws {
         let a = try state(one + ".checkpoint"), b = try state(many + ".checkpoint")
         XCTAssertEqual(a.keys.sorted(), b.keys.sorted(), file: file, line: line)
-        for key in a.keys.sorted() { XCTAssertEqual(a[key], b[key], "checkpoint '\(key)' differs", file: file, line: line) }
+        // Values are long: name what differs rather than print it.
+        for key in a.keys.sorted() { XCTAssertTrue(a[key] == b[key], "checkpoint '\(key)' differs", file: file, line: line) }
         let ta = try modelTensors(one + ".safetensors"), tb = try modelTensors(many + ".safetensors")
         XCTAssertEqual(ta.map(\.0), tb.map(\.0), file: file, line: line)
         var largest: Float = 0
         for ((name, x), (_, y)) in zip(ta, tb) {
-            XCTAssertEqual(x.map(\.bitPattern), y.map(\.bitPattern), "tensor \(name) differs", file: file, line: line)
+            let differing = zip(x, y).filter { $0.0.bitPattern != $0.1.bitPattern }.count
+            XCTAssertTrue(x.count == y.count && differing == 0, "tensor \(name): \(differing) of \(x.count) values differ", file: file, line: line)
             for (u, v) in zip(x, y) { largest = max(largest, abs(u - v) / max(abs(u), 1e-12)) }
         }
         XCTAssertLessThanOrEqual(largest, 1e-5, file: file, line: line)
