@@ -9,7 +9,8 @@ extension Communicator: BatchExchange {}
 struct RankFailure: Error, CustomStringConvertible {
     let rank: Int
     let message: String
-    var description: String { "rank \(rank): \(message)" }
+    // Rank 0 is where the user looks; another rank is named.
+    var description: String { rank == 0 ? message : "rank \(rank): \(message)" }
 }
 
 /// fxtrain's side of training across processes started by mpirun.

@@ -184,6 +184,9 @@ struct TrainCommand: ParsableCommand {
                 settings = s
             }
             if let problem = settings.problem { throw DatasetError(problem) }
+            if let ranks, ranks.size > settings.batchSize {
+                throw DatasetError("\(ranks.size) processes share a batch of \(settings.batchSize): each needs at least one item; raise --batch or start fewer")
+            }
         }
         // The data checks run once, on rank 0; the others apply what it found.
         var checks: [PairCheck] = []

@@ -267,6 +267,14 @@ final class FXTrainMPITests: XCTestCase {
         XCTAssertFalse(FileManager.default.fileExists(atPath: directory + "/m.safetensors"))
     }
 
+    func testMoreRanksThanBatchItemsIsRefused() throws {
+        let r = try mpi(3, [directory + "/data", "--out", directory + "/m.safetensors", "--steps", "3"] + tiny(batch: 2), tag: "many")
+        XCTAssertNotEqual(r.status, 0)
+        XCTAssertEqual(r.error.split(separator: "\n"),
+                       ["fxtrain: error: 3 processes share a batch of 2: each needs at least one item; raise --batch or start fewer"])
+        XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: directory).filter { $0.hasPrefix("m.") }, [])
+    }
+
     func testDatasetDifferingOnOneRankIsRefused() throws {
         let copy = directory + "/copy"
         try FileManager.default.createDirectory(atPath: copy, withIntermediateDirectories: true)
