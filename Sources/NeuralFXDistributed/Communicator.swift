@@ -12,6 +12,9 @@ public final class Communicator {
     public let size: Int
     private let world: MPI_Comm
     private var finished = false
+    /// Bytes this rank has received from the others (by all-gathers and
+    /// broadcasts), for reports of what training costs the network.
+    public private(set) var receivedBytes = 0
 
     /// True when a launcher (Open MPI's mpirun, or a PMIx/PMI one such as
     /// srun) started this process: a plain run must never initialize MPI.
@@ -55,12 +58,14 @@ public final class Communicator {
             total += byteCounts[r]
         }
         MPI_Allgatherv(cmpi_in_place(), 0, cmpi_byte(), buffer.baseAddress, &counts, &offsets, cmpi_byte(), world)
+        receivedBytes += total - byteCounts[rank]
     }
 
     /// Rank 0's `buffer` into every rank's.
     public func broadcast(_ buffer: UnsafeMutableRawBufferPointer) {
         precondition(buffer.count <= Int(Int32.max))
         MPI_Bcast(buffer.baseAddress, Int32(buffer.count), cmpi_byte(), 0, world)
+        if rank != 0 { receivedBytes += buffer.count }
     }
 
     /// Rank 0's bytes, of a length only rank 0 knows, on every rank.

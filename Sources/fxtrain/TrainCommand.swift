@@ -224,6 +224,7 @@ struct TrainCommand: ParsableCommand {
         var lastPrint = Date.distantPast
         ranks?.reportFailedRanksOnTermination(checkpointPath: checkpointPath)
         ranks?.inLockstep = true
+        let (stepsBefore, bytesBefore) = (trainer.step, ranks?.communicator.receivedBytes ?? 0)
         let reason = try trainer.run(limits: limits, checkpointPath: leader ? checkpointPath : nil, checkpointSeconds: checkpointMinutes * 60,
                                      shouldStop: { interruptRequested != 0 }) { line in
             guard leader else { return }
@@ -235,6 +236,10 @@ struct TrainCommand: ParsableCommand {
             FileHandle.standardError.write(("\r" + line + "\u{1B}[K" + (newline ? "\n" : "")).data(using: .utf8)!)
         }
         ranks?.inLockstep = false
+        if let ranks, trainer.step > stepsBefore {
+            let perStep = (ranks.communicator.receivedBytes - bytesBefore) / (trainer.step - stepsBefore)
+            say("\(ranks.size) processes: rank 0 received \(perStep) bytes per step from the others")
+        }
         // The other ranks are done: the result is rank 0's to write.
         guard leader else { return }
         FileHandle.standardError.write("\n".data(using: .utf8)!)
