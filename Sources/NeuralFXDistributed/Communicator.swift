@@ -61,6 +61,21 @@ public final class Communicator {
         receivedBytes += total - byteCounts[rank]
     }
 
+    /// Every rank's `values` added element by element (MPI_Allreduce), the
+    /// sums on every rank. The order of the additions is MPI's, not the
+    /// caller's. Counted as the bytes a ring all-reduce receives.
+    public func allReduceSum(_ values: UnsafeMutablePointer<Float>, count: Int) {
+        precondition(count <= Int(Int32.max))
+        MPI_Allreduce(cmpi_in_place(), values, Int32(count), cmpi_float(), cmpi_sum(), world)
+        receivedBytes += 2 * (size - 1) * count * MemoryLayout<Float>.stride / size
+    }
+
+    public func allReduceSum(_ values: UnsafeMutablePointer<Double>, count: Int) {
+        precondition(count <= Int(Int32.max))
+        MPI_Allreduce(cmpi_in_place(), values, Int32(count), cmpi_double(), cmpi_sum(), world)
+        receivedBytes += 2 * (size - 1) * count * MemoryLayout<Double>.stride / size
+    }
+
     /// Rank 0's `buffer` into every rank's.
     public func broadcast(_ buffer: UnsafeMutableRawBufferPointer) {
         precondition(buffer.count <= Int(Int32.max))

@@ -17,6 +17,21 @@ public protocol BatchExchange: AnyObject {
     func allGather(_ buffer: UnsafeMutableRawBufferPointer, byteCounts: [Int])
     /// Rank 0's `buffer` into every rank's.
     func broadcast(_ buffer: UnsafeMutableRawBufferPointer)
+    /// Every rank's `values` added element by element, the same sums on
+    /// every rank, in an order of the transport's choosing.
+    func allReduceSum(_ values: UnsafeMutablePointer<Float>, count: Int)
+    func allReduceSum(_ values: UnsafeMutablePointer<Double>, count: Int)
+}
+
+/// How ranks combine the per-item values of a batch.
+public enum BatchReduction: String, CaseIterable, Sendable {
+    /// Every item's values gathered, added in item order on every rank: the
+    /// same bits as one process, at the price of moving every item's gradient.
+    case ordered
+    /// Each rank adds its own items, then the ranks sum those (MPI_Allreduce):
+    /// about two gradients' bytes per step whatever the batch, and a result
+    /// that differs from one process's by rounding.
+    case sum
 }
 
 /// The items of a `batchSize` batch that `rank` of `size` computes: a

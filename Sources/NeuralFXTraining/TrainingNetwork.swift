@@ -32,6 +32,8 @@ public final class TrainingNetwork<T: TrainingScalar> {
     public let exchange: BatchExchange?
     /// The items this process computes (all of them without `exchange`).
     public let localItems: Range<Int>
+    /// How the processes combine per-item values (with `exchange`).
+    public var reduction: BatchReduction = .ordered
 
     let convs: [DilatedConvolution]
     /// Frames entering block `n` (`frames[nblocks]` = output length).
@@ -277,10 +279,11 @@ public final class TrainingNetwork<T: TrainingScalar> {
         forEachItem(localItems.count, threads: threads) { body(first + $0) }
     }
 
-    /// Copies the `parts` (a storage and a range of it) of each item, from
-    /// the rank that computed it, into every other rank's copy of the item.
+    /// Makes every rank's in-order sum over all items of the `parts` (a
+    /// storage and a range of it) of each item come out as `reduction` says.
     private func gatherItems(_ parts: (ItemState<T>) -> [(Storage<T>, Range<Int>)]) {
         guard let exchange, exchange.size > 1 else { return }
+        if reduction == .sum { return sumItems(parts, exchange) }
         let perItem = parts(items[0]).reduce(0) { $0 + $1.1.count }
         let buffer = exchangeBuffer.pointer
         precondition(perItem * batchSize <= exchangeBuffer.count)
@@ -303,15 +306,53 @@ public final class TrainingNetwork<T: TrainingScalar> {
         }
     }
 
-    /// Bytes each process receives per step gathering per-item values
+    /// Adds this rank's items in item order, sums those partial sums over
+    /// the ranks, and leaves the total in item 0 and zeros in the others, so
+    /// the callers' in-order sums over items give the total unchanged.
+    private func sumItems(_ parts: (ItemState<T>) -> [(Storage<T>, Range<Int>)], _ exchange: BatchExchange) {
+        let perItem = parts(items[0]).reduce(0) { $0 + $1.1.count }
+        let total = exchangeBuffer.pointer
+        precondition(perItem <= exchangeBuffer.count)
+        total.update(repeating: 0, count: perItem)
+        for b in localItems {
+            var o = 0
+            for (storage, range) in parts(items[b]) {
+                let src = storage.pointer + range.lowerBound, dst = total + o
+                for i in 0..<range.count { dst[i] += src[i] }
+                o += range.count
+            }
+        }
+        if T.self == Float.self {
+            exchange.allReduceSum(UnsafeMutableRawPointer(total).assumingMemoryBound(to: Float.self), count: perItem)
+        } else {
+            exchange.allReduceSum(UnsafeMutableRawPointer(total).assumingMemoryBound(to: Double.self), count: perItem)
+        }
+        for b in 0..<batchSize {
+            var o = 0
+            for (storage, range) in parts(items[b]) {
+                if b == 0 {
+                    (storage.pointer + range.lowerBound).update(from: total + o, count: range.count)
+                } else {
+                    (storage.pointer + range.lowerBound).update(repeating: 0, count: range.count)
+                }
+                o += range.count
+            }
+        }
+    }
+
+    /// Bytes each process receives per step combining per-item values
     /// (parameter gradients and, with batch statistics, BatchNorm's sums)
-    /// when `size` processes share the batch; in a ring all-gather it sends
-    /// as many.
-    public func exchangedBytesPerStep(processes size: Int) -> Int {
+    /// when `size` processes share the batch: for `ordered`, every other
+    /// process's items (a ring all-gather sends as many); for `sum`, what a
+    /// ring all-reduce of one item's worth receives.
+    public func exchangedBytesPerStep(processes size: Int, reduction: BatchReduction = .ordered) -> Int {
         let gradient = gradientRanges.reduce(0) { $0 + $1.count } + convs.reduce(0) { $0 + $1.weightCount }
         let statistics = normalization == .batch ? convs.reduce(0) { $0 + 4 * $1.outChannels } : 0
-        let mine = batchShare(batchSize, rank: 0, size: size).count
-        return (batchSize - mine) * MemoryLayout<T>.stride * (gradient + statistics)
+        let perItem = MemoryLayout<T>.stride * (gradient + statistics)
+        switch reduction {
+        case .ordered: return (batchSize - batchShare(batchSize, rank: 0, size: size).count) * perItem
+        case .sum: return 2 * (size - 1) * perItem / size
+        }
     }
 
     // MARK: Backward

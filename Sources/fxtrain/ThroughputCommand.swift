@@ -47,6 +47,7 @@ struct ThroughputCommand: ParsableCommand {
                      arch, batchSize, chunkLength, threads, samples / seconds, seconds / Double(steps)))
         let one = net.exchangedBytesPerStep(processes: batchSize)
         print("\(net.layout.count) parameters; under mpirun each of \(processes) processes receives "
-              + "\(net.exchangedBytesPerStep(processes: processes)) bytes per step (\(one / (batchSize - 1)) per batch item)")
+              + "\(net.exchangedBytesPerStep(processes: processes)) bytes per step (\(one / (batchSize - 1)) per batch item), "
+              + "or \(net.exchangedBytesPerStep(processes: processes, reduction: .sum)) with --reduction sum")
     }
 }

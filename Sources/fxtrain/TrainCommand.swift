@@ -47,7 +47,9 @@ struct TrainCommand: ParsableCommand {
     @Option(help: "Validations without improvement before the learning rate halves.") var patience = 10
     @Option(name: .customLong("checkpoint-minutes"), help: "Minutes between checkpoints.") var checkpointMinutes: Double = 3
     @Option(name: .customLong("eval-seconds"), help: "Seconds of each validation/test segment scored.") var evaluationSeconds: Double = 10
-    @Option(help: "Worker threads.") var threads = 2
+    @Option(help: "Worker threads (per process under mpirun).") var threads = 2
+    @Option(help: "Under mpirun, how processes combine gradients: ordered (every item's gathered and added in one order: the model one process trains, bit for bit) or sum (MPI_Allreduce of each process's sum: fewer bytes, the same model within rounding).")
+    var reduction = "ordered"
     @Option(help: "What the model is and what it was trained on, for its metadata (default: the architecture and dataset folder).")
     var description: String?
     @Flag(help: "Replace an existing model file.") var overwrite = false
@@ -60,6 +62,7 @@ struct TrainCommand: ParsableCommand {
         if threads < 1 { throw ValidationError("--threads must be at least 1") }
         if let c = channels, c < 1 || c > 256 { throw ValidationError("--channels must be in 1...256") }
         if !(checkpointMinutes > 0) { throw ValidationError("--checkpoint-minutes must be positive") }
+        if BatchReduction(rawValue: reduction) == nil { throw ValidationError("--reduction must be ordered or sum") }
     }
 
     func run() throws {
@@ -212,7 +215,11 @@ struct TrainCommand: ParsableCommand {
             say("split: \(plan.rule); train \(seconds(.train)) s, validation \(seconds(.validation)) s, test \(seconds(.test)) s")
             trainer = try Trainer(dataset: data, plan: plan, settings: settings, resumeFrom: checkpoint, exchange: ranks?.communicator)
         }
-        if let ranks { say("training on \(ranks.size) processes (mpirun), \(settings.threads) thread\(settings.threads == 1 ? "" : "s") each") }
+        if let ranks {
+            trainer.network.reduction = BatchReduction(rawValue: reduction)!
+            say("training on \(ranks.size) processes (mpirun), \(settings.threads) thread\(settings.threads == 1 ? "" : "s") each; "
+                + "gradients combined \(reduction == "sum" ? "by MPI_Allreduce sums" : "in item order")")
+        }
         trainer.commands.append((["fxtrain"] + CommandLine.arguments.dropFirst()).joined(separator: " "))
         say("model: \(settings.architecture), \(trainer.network.layout.count) parameters, receptive field \(settings.config.receptiveField); "
             + "loss \(settings.loss), batch \(settings.batchSize) x \(settings.chunkLength), lr \(settings.learningRate), "

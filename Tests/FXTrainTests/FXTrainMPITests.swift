@@ -171,6 +171,41 @@ final class FXTrainMPITests: XCTestCase {
         XCTAssertEqual(two.output.components(separatedBy: "dataset: ").count, 2, two.output)
     }
 
+    /// A checkpoint's flat parameter vector (little-endian float bits, base64).
+    func parameters(_ checkpoint: String) throws -> [Float] {
+        let data = try Data(contentsOf: URL(fileURLWithPath: checkpoint))
+        let json = try XCTUnwrap(try JSONSerialization.jsonObject(with: data) as? [String: Any])
+        let bytes = try XCTUnwrap(Data(base64Encoded: try XCTUnwrap(json["parameters"] as? String)))
+        return stride(from: 0, to: bytes.count, by: 4).map { i in
+            Float(bitPattern: (0..<4).reduce(UInt32(0)) { $0 | UInt32(bytes[bytes.startIndex + i + $1]) << (8 * $1) })
+        }
+    }
+
+    func receivedBytes(_ output: String) throws -> Int {
+        let line = try XCTUnwrap(output.split(separator: "\n").first { $0.contains("bytes per step") }, output)
+        return try XCTUnwrap(line.split(separator: " ").compactMap { Int($0) }.last, String(line))
+    }
+
+    func testSummingAllReduceStaysWithinRoundingOfOneProcess() throws {
+        let data = directory + "/data"
+        let steps = ["--steps", "40"] + tiny
+        let one = try fxtrain([data, "--out", directory + "/one.safetensors"] + steps, tag: "one")
+        XCTAssertEqual(one.status, 0, one.error)
+        let ordered = try mpi(2, [data, "--out", directory + "/ordered.safetensors"] + steps, tag: "ordered")
+        XCTAssertEqual(ordered.status, 0, ordered.error)
+        let summed = try mpi(2, [data, "--out", directory + "/sum.safetensors", "--reduction", "sum"] + steps, tag: "sum")
+        XCTAssertEqual(summed.status, 0, summed.error)
+        XCTAssertTrue(summed.output.contains("by MPI_Allreduce sums"), summed.output)
+        // One partial sum's worth instead of the other rank's two items.
+        XCTAssertLessThan(Double(try receivedBytes(summed.output)), 0.6 * Double(try receivedBytes(ordered.output)))
+        let x = try parameters(directory + "/one.checkpoint"), y = try parameters(directory + "/sum.checkpoint")
+        XCTAssertEqual(x.count, y.count)
+        let difference = zip(x, y).reduce(0.0) { $0 + Double($1.0 - $1.1) * Double($1.0 - $1.1) }.squareRoot()
+        let size = x.reduce(0.0) { $0 + Double($1) * Double($1) }.squareRoot()
+        XCTAssertLessThanOrEqual(difference / size, 1e-5, "relative difference after 40 steps")
+        XCTAssertGreaterThan(size, 0)
+    }
+
     func testUnevenSharesWithFixedNormalizationMatchOneProcess() throws {
         let data = directory + "/data"
         // 5 items over 3 ranks: shares of 1, 2 and 2.
