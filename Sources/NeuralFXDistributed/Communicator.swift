@@ -15,6 +15,17 @@ public final class Communicator {
     /// Bytes this rank has received from the others (by all-gathers and
     /// broadcasts), for reports of what training costs the network.
     public private(set) var receivedBytes = 0
+    /// Seconds this rank has spent in exchanges: moving bytes, and waiting
+    /// for slower ranks to arrive.
+    public private(set) var exchangeSeconds = 0.0
+
+    private func timed(_ body: () -> Void) {
+        var start = timespec(), end = timespec()
+        clock_gettime(CLOCK_MONOTONIC, &start)
+        body()
+        clock_gettime(CLOCK_MONOTONIC, &end)
+        exchangeSeconds += Double(end.tv_sec - start.tv_sec) + Double(end.tv_nsec - start.tv_nsec) * 1e-9
+    }
 
     /// True when a launcher (Open MPI's mpirun, or a PMIx/PMI one such as
     /// srun) started this process: a plain run must never initialize MPI.
@@ -57,7 +68,7 @@ public final class Communicator {
             offsets[r] = Int32(total)
             total += byteCounts[r]
         }
-        MPI_Allgatherv(cmpi_in_place(), 0, cmpi_byte(), buffer.baseAddress, &counts, &offsets, cmpi_byte(), world)
+        timed { MPI_Allgatherv(cmpi_in_place(), 0, cmpi_byte(), buffer.baseAddress, &counts, &offsets, cmpi_byte(), world) }
         receivedBytes += total - byteCounts[rank]
     }
 
@@ -66,20 +77,20 @@ public final class Communicator {
     /// caller's. Counted as the bytes a ring all-reduce receives.
     public func allReduceSum(_ values: UnsafeMutablePointer<Float>, count: Int) {
         precondition(count <= Int(Int32.max))
-        MPI_Allreduce(cmpi_in_place(), values, Int32(count), cmpi_float(), cmpi_sum(), world)
+        timed { MPI_Allreduce(cmpi_in_place(), values, Int32(count), cmpi_float(), cmpi_sum(), world) }
         receivedBytes += 2 * (size - 1) * count * MemoryLayout<Float>.stride / size
     }
 
     public func allReduceSum(_ values: UnsafeMutablePointer<Double>, count: Int) {
         precondition(count <= Int(Int32.max))
-        MPI_Allreduce(cmpi_in_place(), values, Int32(count), cmpi_double(), cmpi_sum(), world)
+        timed { MPI_Allreduce(cmpi_in_place(), values, Int32(count), cmpi_double(), cmpi_sum(), world) }
         receivedBytes += 2 * (size - 1) * count * MemoryLayout<Double>.stride / size
     }
 
     /// Rank 0's `buffer` into every rank's.
     public func broadcast(_ buffer: UnsafeMutableRawBufferPointer) {
         precondition(buffer.count <= Int(Int32.max))
-        MPI_Bcast(buffer.baseAddress, Int32(buffer.count), cmpi_byte(), 0, world)
+        timed { MPI_Bcast(buffer.baseAddress, Int32(buffer.count), cmpi_byte(), 0, world) }
         if rank != 0 { receivedBytes += buffer.count }
     }
 

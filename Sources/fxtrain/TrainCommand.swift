@@ -232,6 +232,7 @@ struct TrainCommand: ParsableCommand {
         ranks?.reportFailedRanksOnTermination(checkpointPath: checkpointPath)
         ranks?.inLockstep = true
         let (stepsBefore, bytesBefore) = (trainer.step, ranks?.communicator.receivedBytes ?? 0)
+        let secondsBefore = ranks?.communicator.exchangeSeconds ?? 0
         let reason = try trainer.run(limits: limits, checkpointPath: leader ? checkpointPath : nil, checkpointSeconds: checkpointMinutes * 60,
                                      shouldStop: { interruptRequested != 0 }) { line in
             guard leader else { return }
@@ -244,8 +245,11 @@ struct TrainCommand: ParsableCommand {
         }
         ranks?.inLockstep = false
         if let ranks, trainer.step > stepsBefore {
-            let perStep = (ranks.communicator.receivedBytes - bytesBefore) / (trainer.step - stepsBefore)
-            say("\(ranks.size) processes: rank 0 received \(perStep) bytes per step from the others")
+            let steps = trainer.step - stepsBefore
+            let perStep = (ranks.communicator.receivedBytes - bytesBefore) / steps
+            let waited = (ranks.communicator.exchangeSeconds - secondsBefore) / Double(steps)
+            say("\(ranks.size) processes: rank 0 received \(perStep) bytes per step from the others and spent "
+                + String(format: "%.1f ms per step in exchanges (moving them, and waiting for the others)", waited * 1000))
         }
         // The other ranks are done: the result is rank 0's to write.
         guard leader else { return }
