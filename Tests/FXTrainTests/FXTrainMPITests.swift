@@ -302,6 +302,27 @@ final class FXTrainMPITests: XCTestCase {
         XCTAssertFalse(FileManager.default.fileExists(atPath: directory + "/m.safetensors"))
     }
 
+    /// MPI is required to build (rather than loaded at run time): set-up
+    /// installs it, and the README says so plainly.
+    func testSetUpInstallsOpenMPIAndTheREADMESaysItIsRequired() throws {
+        let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+        let p = Process()
+        p.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        // -n: the recipe with its package list, not run.
+        p.arguments = ["make", "--no-print-directory", "-n", "-C", root.path, "setup"]
+        let pipe = Pipe()
+        p.standardOutput = pipe
+        try p.run()
+        let recipe = String(decoding: pipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        p.waitUntilExit()
+        XCTAssertEqual(p.terminationStatus, 0)
+        let packages = try XCTUnwrap(recipe.components(separatedBy: "for p in ").dropFirst().first?.components(separatedBy: ";").first,
+                                     recipe).split(separator: " ")
+        XCTAssertTrue(packages.contains("openmpi-bin") && packages.contains("libopenmpi-dev"), "\(packages)")
+        let readme = try String(contentsOf: root.appendingPathComponent("README.md"), encoding: .utf8)
+        XCTAssertTrue(readme.contains("Open MPI is required to build"), "README.md")
+    }
+
     func testMoreRanksThanBatchItemsIsRefused() throws {
         let r = try mpi(3, [directory + "/data", "--out", directory + "/m.safetensors", "--steps", "3"] + tiny(batch: 2), tag: "many")
         XCTAssertNotEqual(r.status, 0)
