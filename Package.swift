@@ -3,10 +3,20 @@ import PackageDescription
 
 // The arithmetic-heavy modules are built for the CPU they run on: without a
 // target CPU, SIMD fused multiply-adds become library calls (measured ~170x
-// slower on these machines). `NEURALFX_PORTABLE=1` builds without it.
+// slower on these machines). `NEURALFX_PORTABLE=1` builds for every x86-64 CPU
+// with AVX2 and FMA (x86-64-v3: Intel Haswell and AMD Zen onwards, about 2015),
+// so a binary can move between machines. Swift 6.3's LLVM takes no
+// `x86-64-v3` as a target CPU, so Swift code names Haswell, the first CPU with
+// that instruction set. aarch64 always has FMA and needs no flag.
 let portable = Context.environment["NEURALFX_PORTABLE"] == "1"
-let hotSwift: [SwiftSetting] = portable ? [] : [.unsafeFlags(["-target-cpu", "native", "-Ounchecked"])]
-let hotC: [CSetting] = portable ? [] : [.unsafeFlags(["-march=native", "-O3"])]
+#if arch(x86_64)
+let (swiftCPU, cArch): (String?, String?) = portable ? ("haswell", "x86-64-v3") : ("native", "native")
+#else
+let (swiftCPU, cArch): (String?, String?) = portable ? (nil, nil) : ("native", "native")
+#endif
+let hotSwift: [SwiftSetting] = [.unsafeFlags((swiftCPU.map { ["-target-cpu", $0] } ?? []) + ["-Ounchecked"])]
+    + (portable ? [.define("NEURALFX_PORTABLE")] : [])
+let hotC: [CSetting] = [.unsafeFlags((cArch.map { ["-march=\($0)"] } ?? []) + ["-O3"])]
 
 let package = Package(
     name: "NeuralFX",
@@ -40,6 +50,9 @@ let package = Package(
         .executableTarget(name: "fxbench",
                           dependencies: ["NeuralFXBench", "NeuralFXCore", "NeuralFXModelFiles",
                                          .product(name: "ArgumentParser", package: "swift-argument-parser")]),
+
+        // The README's set-up (make setup) on a machine missing every package, as root and through sudo.
+        .testTarget(name: "SetupTests"),
 
         // Test support: counts heap allocations made by the calling thread.
         .target(name: "CAllocationCounter", cSettings: hotC),
@@ -82,7 +95,8 @@ let package = Package(
         .target(name: "NeuralFXEvaluation",
                 dependencies: ["NeuralFXDevices", "NeuralFXTraining", "NeuralFXAudio", "NeuralFXCore"]),
         .testTarget(name: "NeuralFXEvaluationTests",
-                    dependencies: ["NeuralFXEvaluation", "NeuralFXDevices", "NeuralFXDatasets", "NeuralFXTraining", "NeuralFXCore"]),
+                    dependencies: ["NeuralFXEvaluation", "NeuralFXDevices", "NeuralFXDatasets", "NeuralFXTraining", "NeuralFXCore",
+                                   "NeuralFXModelFiles"]),
         .executableTarget(name: "fxtrain",
                           dependencies: ["NeuralFXDatasets", "NeuralFXDevices", "NeuralFXTraining", "NeuralFXModelFiles",
                                          "NeuralFXEvaluation", "NeuralFXAudio", "NeuralFXCore", "NeuralFXDistributed",
@@ -93,7 +107,8 @@ let package = Package(
                     dependencies: ["NeuralFXDatasets", "NeuralFXDevices", "NeuralFXAudio", "NeuralFXCore"]),
         // Runs the built fxtrain (a dependency so that `swift test` builds it).
         .testTarget(name: "FXTrainTests",
-                    dependencies: ["fxtrain", "NeuralFXDatasets", "NeuralFXAudio", "NeuralFXCore", "NeuralFXModelFiles"]),
+                    dependencies: ["fxtrain", "NeuralFXDatasets", "NeuralFXAudio", "NeuralFXCore", "NeuralFXModelFiles",
+                                   "NeuralFXTraining"]),
         // Live hosting: JACK and ALSA through system-library targets, wrapped once in NeuralFXHost.
         .systemLibrary(name: "CJack", pkgConfig: "jack", providers: [.apt(["libjack-jackd2-dev"])]),
         .systemLibrary(name: "CALSA", pkgConfig: "alsa", providers: [.apt(["libasound2-dev"])]),
@@ -111,7 +126,8 @@ let package = Package(
                 dependencies: ["NeuralFXCore", "NeuralFXModelFiles", "NeuralFXAudio",
                                .product(name: "RealModule", package: "swift-numerics")],
                 swiftSettings: hotSwift),
-        .testTarget(name: "NeuralFXTrainingTests", dependencies: ["NeuralFXTraining", "NeuralFXCore", "NeuralFXAudio"]),
+        .testTarget(name: "NeuralFXTrainingTests",
+                    dependencies: ["NeuralFXTraining", "NeuralFXCore", "NeuralFXAudio", "NeuralFXDevices", "NeuralFXDatasets"]),
         // Training across processes (issue 18): Open MPI through one system-library target, wrapped once.
         .systemLibrary(name: "CMPI", pkgConfig: "ompi-c", providers: [.apt(["libopenmpi-dev"])]),
         .target(name: "NeuralFXDistributed", dependencies: ["CMPI"]),

@@ -7,6 +7,9 @@ public struct CellReport: Codable, Sendable {
     public var cpuRealTimeFactor: Spread
     /// Arithmetic rate at the median CPU time.
     public var gflops: Double
+    /// Single-core FMA peak measured between this row's timed runs (median).
+    public var peakGFLOPs: Double
+    /// `gflops` over the peak measured beside it.
     public var fractionOfPeak: Double
     /// State and scratch of one instance prepared for this block size.
     public var stateBytes: Int
@@ -62,11 +65,14 @@ public struct ModelReport: Codable, Sendable {
 
 public struct MachineReport: Codable, Sendable {
     public var cpu: String
-    /// Single-core FMA peak measured in the same run.
+    /// The vector instructions the build uses.
+    public var vectorInstructions: String
+    /// Single-core FMA peak measured at the start (each row has its own).
     public var peakGFLOPs: Double
 
-    public init(cpu: String, peakGFLOPs: Double) {
+    public init(cpu: String, vectorInstructions: String, peakGFLOPs: Double) {
         self.cpu = cpu
+        self.vectorInstructions = vectorInstructions
         self.peakGFLOPs = peakGFLOPs
     }
 }

@@ -9,22 +9,61 @@ public enum PeakThroughput {
     /// Best GFLOP/s (one FMA = 2 FLOPs per lane) over `trials` runs of about
     /// `seconds` each, by thread CPU time.
     public static func measureGFLOPs(seconds: Double = 0.1, trials: Int = 7) -> Double {
-        let state = UnsafeMutablePointer<SIMD16<Float>>.allocate(capacity: chains + 2)
-        defer { state.deallocate() }
-        state.initialize(repeating: SIMD16(repeating: 0.5), count: chains)
-        state[chains] = SIMD16(repeating: 0.999)
-        state[chains + 1] = SIMD16(repeating: 1e-4)
-        // Size the run from a short calibration.
-        var iterations = 100_000
-        while Stopwatch.measure({ fmaLoop(state, iterations) }).cpu < 0.02 { iterations *= 2 }
-        let perSecond = Double(iterations) / Stopwatch.measure { fmaLoop(state, iterations) }.cpu
-        iterations = max(Int(perSecond * seconds), 1)
-        var best = 0.0
-        for _ in 0..<trials {
-            let t = Stopwatch.measure { fmaLoop(state, iterations) }.cpu
-            best = max(best, Double(iterations * chains * 16 * 2) / t * 1e-9)
+        let probe = Probe(seconds: seconds)
+        return (0..<trials).map { _ in probe.measure() }.max()!
+    }
+
+    /// A calibrated peak loop to run between timed runs: the core's speed
+    /// drifts within minutes on the shared VMs, so a speed is only compared
+    /// with the peak measured beside it.
+    public final class Probe {
+        let state: UnsafeMutablePointer<SIMD16<Float>>
+        let iterations: Int
+
+        public init(seconds: Double) {
+            let state = UnsafeMutablePointer<SIMD16<Float>>.allocate(capacity: chains + 2)
+            self.state = state
+            state.initialize(repeating: SIMD16(repeating: 0.5), count: chains)
+            state[chains] = SIMD16(repeating: 0.999)
+            state[chains + 1] = SIMD16(repeating: 1e-4)
+            // Size the run from a short calibration.
+            var n = 100_000
+            while Stopwatch.measure({ fmaLoop(state, n) }).cpu < 0.02 { n *= 2 }
+            let perSecond = Double(n) / Stopwatch.measure { fmaLoop(state, n) }.cpu
+            iterations = max(Int(perSecond * seconds), 1)
         }
-        return best
+
+        deinit { state.deallocate() }
+
+        /// GFLOP/s of one run.
+        public func measure() -> Double {
+            let t = Stopwatch.measure { fmaLoop(state, iterations) }.cpu
+            return Double(iterations * chains * 16 * 2) / t * 1e-9
+        }
+    }
+
+    /// The vector instructions this build's arithmetic uses: the portable
+    /// build targets x86-64-v3 (AVX2 and FMA, 256-bit); a native build
+    /// whatever the CPU it was built on has, assumed to be this one.
+    public static var vectorInstructions: String {
+        #if NEURALFX_PORTABLE
+        #if arch(x86_64)
+        return "portable build (x86-64-v3): AVX2 + FMA, 256-bit vectors"
+        #else
+        return "portable build"
+        #endif
+        #else
+        let flags = cpuFlags
+        if flags.contains("avx512f") { return "native build: AVX-512, 512-bit vectors" }
+        if flags.contains("avx2") && flags.contains("fma") { return "native build: AVX2 + FMA, 256-bit vectors" }
+        return "native build"
+        #endif
+    }
+
+    static var cpuFlags: Set<Substring> {
+        guard let text = try? String(contentsOfFile: "/proc/cpuinfo", encoding: .utf8),
+              let line = text.split(separator: "\n").first(where: { $0.hasPrefix("flags") }) else { return [] }
+        return Set(line.split(separator: " "))
     }
 
     @inline(never)

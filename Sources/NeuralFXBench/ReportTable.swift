@@ -4,14 +4,15 @@ extension BenchReport {
     /// The report as a plain-text table, one row per model and block size.
     public var table: String {
         var lines = [
-            "CPU: \(machine.cpu); single-core FMA peak \(fixed(machine.peakGFLOPs, 1)) GFLOP/s",
+            "CPU: \(machine.cpu); \(machine.vectorInstructions); single-core FMA peak \(fixed(machine.peakGFLOPs, 1)) GFLOP/s at the start",
             "Real-time factor (RTF) = processing time / audio time on one core, by wall clock over "
                 + "\(repetitions) runs of \(fixed(audioSeconds, 1)) s of audio per row;",
-            "RTF cpu: median by the thread's CPU time; GFLOP/s and % peak use it.",
+            "RTF cpu: median by the thread's CPU time; GFLOP/s and % peak use it. The peak is measured between",
+            "each row's timed runs (median), since the core's speed drifts; % peak is against that row's peak.",
             "",
         ]
         let header = ["model", "block", "RTF median", "RTF min", "RTF max", "RTF cpu", "x realtime", "GFLOP/s",
-                      "% peak", "state KiB", "FLOP/sample"]
+                      "peak", "% peak", "state KiB", "FLOP/sample"]
         var rows: [[String]] = []
         for m in models {
             let cells = m.streaming.map { ("\($0.blockSize)", $0) } + (m.offline.map { [("whole", $0)] } ?? [])
@@ -19,7 +20,7 @@ extension BenchReport {
                 rows.append([m.name, label, fixed(c.realTimeFactor.median, 4), fixed(c.realTimeFactor.minimum, 4),
                              fixed(c.realTimeFactor.maximum, 4), fixed(c.cpuRealTimeFactor.median, 4),
                              fixed(1 / c.realTimeFactor.median, 0),
-                             fixed(c.gflops, 1), fixed(100 * c.fractionOfPeak, 1),
+                             fixed(c.gflops, 1), fixed(c.peakGFLOPs, 1), fixed(100 * c.fractionOfPeak, 1),
                              fixed(Double(c.stateBytes) / 1024, 0), "\(m.flopsPerSample)"])
             }
         }

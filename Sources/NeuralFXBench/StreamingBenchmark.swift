@@ -43,12 +43,13 @@ public struct BenchSettings: Sendable {
 /// files in one call.
 public struct StreamingBenchmark {
     public let settings: BenchSettings
-    /// Measured single-core peak, to express speed as a fraction of it.
-    public let peakGFLOPs: Double
+    /// Measures the single-core peak between timed runs, to express each
+    /// row's speed as a fraction of the peak beside it.
+    let peak: PeakThroughput.Probe
 
-    public init(settings: BenchSettings, peakGFLOPs: Double) {
+    public init(settings: BenchSettings) {
         self.settings = settings
-        self.peakGFLOPs = peakGFLOPs
+        peak = PeakThroughput.Probe(seconds: 0.03)
     }
 
     /// A deterministic test signal: a few partials plus noise, at a level a
@@ -91,10 +92,11 @@ public struct StreamingBenchmark {
             if let base = c.baseAddress { network.setConditioning(base) }
         }
         let audioSeconds = Double(input.count) / subject.sampleRate
-        var wall: [Double] = [], cpu: [Double] = []
+        var wall: [Double] = [], cpu: [Double] = [], peaks: [Double] = []
         input.withUnsafeBufferPointer { x in
             output.withUnsafeMutableBufferPointer { y in
                 for run in 0...settings.repetitions {
+                    if run > 0 { peaks.append(peak.measure()) }
                     network.reset()
                     let t = Stopwatch.measure {
                         StreamingBenchmark.run(network, x.baseAddress!, y.baseAddress!, frames: x.count, block: blockSize)
@@ -106,8 +108,9 @@ public struct StreamingBenchmark {
         let rtf = Spread(wall.map { $0 / audioSeconds }), cpuRTF = Spread(cpu.map { $0 / audioSeconds })
         // Arithmetic rate by CPU time, like the peak it is compared with.
         let flops = 2 * Double(multiplyAdds) * subject.sampleRate / cpuRTF.median * 1e-9
+        let rowPeak = Spread(peaks).median
         return CellReport(blockSize: blockSize, realTimeFactor: rtf, cpuRealTimeFactor: cpuRTF, gflops: flops,
-                          fractionOfPeak: flops / peakGFLOPs, stateBytes: network.stateBytes,
+                          peakGFLOPs: rowPeak, fractionOfPeak: flops / rowPeak, stateBytes: network.stateBytes,
                           megasamplesPerSecond: 1e-6 / (rtf.median / subject.sampleRate))
     }
 

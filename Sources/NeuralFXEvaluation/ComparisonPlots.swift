@@ -22,17 +22,8 @@ public enum ComparisonPlots {
     /// Output level over input level in 10 ms windows, in dB: the gain
     /// reduction a compressor applies (windows quieter than -60 dBFS are left out).
     public static func gainReduction(input: [Float], device: [Float], model: [Float], sampleRate: Double, title: String) -> String {
-        let window = Int(sampleRate * 0.01)
         func curve(_ output: [Float]) -> [(Double, Double)] {
-            stride(from: 0, to: min(input.count, output.count) - window, by: window).compactMap { start in
-                var inEnergy = 0.0, outEnergy = 0.0
-                for i in start..<(start + window) {
-                    inEnergy += Double(input[i]) * Double(input[i])
-                    outEnergy += Double(output[i]) * Double(output[i])
-                }
-                guard inEnergy / Double(window) > 1e-6, outEnergy > 0 else { return nil }
-                return (Double(start) / sampleRate, 10 * log10(outEnergy / inEnergy))
-            }
+            GainCurve.points(input: input, output: output, sampleRate: sampleRate, window: 0.01).map { ($0.seconds, $0.decibels) }
         }
         return SVGPlot.chart(title: title, xLabel: "seconds", yLabel: "output / input (dB)", series: [
             .init(name: "reference device", color: deviceColor, points: curve(device)),

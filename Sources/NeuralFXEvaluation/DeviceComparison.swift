@@ -32,7 +32,6 @@ public struct DeviceComparison {
         for (name, v) in zip(device.knobs.names, setting) {
             engine.setKnob(model.knobs.index(of: name)!, to: v, immediately: true)
         }
-        engine.reset()
         return renderInBlocks(input, blockSize: 4096) { engine.process($0, $1, frameCount: $2) }
     }
 
@@ -43,6 +42,7 @@ public struct DeviceComparison {
         let sums = EnergySums(prediction: prediction, target: target, input: input)
         let stft = LossFunction([.stft(sizes: [1024])])
         return SettingScore(setting: setting, description: description, sums: sums,
+                            bands: BandErrors(prediction: prediction, target: target, sampleRate: model.sampleRate),
                             stft: Double(stft.evaluate(prediction: prediction, target: target, count: target.count, gradient: nil)),
                             loudnessError: loudness(prediction) - loudness(target))
     }
@@ -59,6 +59,8 @@ public struct SettingScore: Sendable {
     public var setting: [Double]
     public var description: String
     public var sums: EnergySums
+    /// Error over the device's energy per band.
+    public var bands: BandErrors
     public var stft: Double
     /// Integrated loudness of the model's output minus the device's, LU.
     public var loudnessError: Double

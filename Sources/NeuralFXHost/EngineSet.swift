@@ -43,9 +43,6 @@ public final class EngineSet {
             }
             e.setInputGain(decibels: inputGainDecibels, immediately: true)
             e.setOutputGain(decibels: outputGainDecibels, immediately: true)
-            // The settings above reached a network that has heard nothing:
-            // start it from silence under the final conditioning.
-            e.reset()
             return e
         }
         conversions = resampling ? engines.map {

@@ -136,8 +136,9 @@ public enum ModelFile {
         return try Safetensors.serialize(weights.namedTensors, metadata: metadata)
     }
 
-    /// Writes a model file atomically (temporary file beside it, then rename).
-    /// Refuses to replace an existing file unless `overwrite`.
+    /// Writes a file atomically (temporary file beside it, then rename), and
+    /// clears what killed writers of the same file left behind. Refuses to
+    /// replace an existing file unless `overwrite`.
     public static func save(_ weights: MicroTCNWeights, to path: String, name: String, description: String = "",
                             sampleRate: Double, knobs: KnobSchema, provenance: [String: Any] = [:],
                             overwrite: Bool = false) throws {
@@ -150,6 +151,7 @@ public enum ModelFile {
         if !overwrite && FileManager.default.fileExists(atPath: path) {
             throw ModelFileError(path, "already exists (refusing to overwrite)")
         }
+        AbandonedTemporaries.remove(beside: path)
         let url = URL(fileURLWithPath: path)
         let temp = url.deletingLastPathComponent()
             .appendingPathComponent(".\(url.lastPathComponent).\(ProcessInfo.processInfo.processIdentifier).tmp")

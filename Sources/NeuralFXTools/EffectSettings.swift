@@ -28,7 +28,8 @@ public struct EffectSettings: Equatable, Sendable {
         }
     }
 
-    /// Sets an engine to these values at once (no ramp from the defaults).
+    /// Sets an engine to these values at once (no ramp from the defaults); a
+    /// fresh engine then starts as if it had sat in silence at them.
     public func configure(_ engine: EffectEngine) {
         for (index, value) in values.enumerated() { engine.setKnob(index, to: value, immediately: true) }
         engine.setInputGain(decibels: inputGainDB, immediately: true)

@@ -1,4 +1,5 @@
 import Foundation
+import NeuralFXModelFiles
 
 /// A hidden file beside the final output that receives the render and is
 /// renamed over the output only when complete; removed on any failure, and
@@ -10,6 +11,7 @@ final class TemporaryOutput {
     private let cleanupPath: UnsafeMutablePointer<CChar>
 
     init(beside finalPath: String) {
+        AbandonedTemporaries.remove(beside: finalPath, marker: "fxrender-")
         let url = URL(fileURLWithPath: finalPath)
         let tag = String(UInt64.random(in: 0...UInt64.max), radix: 36)
         path = url.deletingLastPathComponent()

@@ -1,5 +1,6 @@
 import Foundation
 import NeuralFXCore
+import NeuralFXModelFiles
 
 /// Everything needed to continue a run exactly: weights, statistics,
 /// optimizer and scheduler state, the random stream and the data cursor
@@ -23,6 +24,9 @@ public struct Checkpoint: Codable, Equatable {
     /// The command lines of the sessions so far, first to last (absent in
     /// checkpoints written before it was recorded).
     public var commands: [String]?
+    /// The dataset, output and stopping point (absent in checkpoints
+    /// written before they were recorded).
+    public var run: RunRecord?
 
     public struct AdamState: Codable, Equatable {
         public var learningRateBits: UInt32
@@ -35,19 +39,10 @@ public struct Checkpoint: Codable, Equatable {
     public func write(to path: String) throws {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys]
-        let data = try encoder.encode(self)
-        let temp = path + ".\(ProcessInfo.processInfo.processIdentifier).tmp"
-        do {
-            try data.write(to: URL(fileURLWithPath: temp))
-        } catch {
-            throw DatasetError("cannot write checkpoint '\(path)': \(error.localizedDescription)")
-        }
-        // rename(2) replaces the previous checkpoint atomically: a run killed
-        // at any moment leaves either the old or the new one.
-        guard rename(temp, path) == 0 else {
-            let reason = String(cString: strerror(errno))
-            try? FileManager.default.removeItem(atPath: temp)
-            throw DatasetError("cannot write checkpoint '\(path)': \(reason)")
+        // Replaced atomically: a run killed at any moment leaves either the
+        // old checkpoint or the new one.
+        do { try ModelFile.writeAtomically(try encoder.encode(self), to: path, overwrite: true) } catch {
+            throw DatasetError("cannot write checkpoint '\(path)': \(error)")
         }
     }
 

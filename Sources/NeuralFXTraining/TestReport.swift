@@ -15,16 +15,21 @@ public struct TestMetrics: Codable, Equatable, Sendable {
     /// ESR of the best constant gain over this audio (least squares): the
     /// bar a model must clear to have learned more than a level change.
     public var fixedGainESR: Double
+    /// Error energy over the target's energy per band (`BandErrors`).
+    public var bands: BandErrors
     public var seconds: Double
 
     public var line: String {
         String(format: "%@: L1 %.4f  ESR %.4f (identity %.4f, best fixed gain %.4f)  STFT %.4f  loudness %+.2f LU  (%.1f s)",
                setting, l1, esr, identityESR, fixedGainESR, stft, loudnessError, seconds)
+            + "; error/target by band: " + bands.summary
     }
 
     var dictionary: [String: Any] {
-        ["setting": setting, "l1": l1, "esr": esr, "stft": stft, "loudness_error_lu": loudnessError.isFinite ? loudnessError : 0,
-         "identity_esr": identityESR, "fixed_gain_esr": fixedGainESR, "seconds": seconds]
+        var bandRatios: [String: Double] = [:]
+        for (name, r) in zip(BandErrors.names, bands.ratios) { if let r { bandRatios[name] = r } }
+        return ["setting": setting, "l1": l1, "esr": esr, "stft": stft, "loudness_error_lu": loudnessError.isFinite ? loudnessError : 0,
+                "identity_esr": identityESR, "fixed_gain_esr": fixedGainESR, "band_error_ratios": bandRatios, "seconds": seconds]
     }
 }
 
@@ -91,6 +96,7 @@ extension Trainer {
                 stft: Double(stft.evaluate(prediction: s.prediction, target: s.target, count: n, gradient: nil)),
                 loudnessError: loudness(s.prediction, rate) - loudness(s.target, rate),
                 identityESR: sums.identityESR, fixedGainESR: sums.fixedGainESR,
+                bands: BandErrors(prediction: s.prediction, target: s.target, sampleRate: rate),
                 seconds: Double(n) / rate)
             if bySetting[setting] == nil { order.append(setting) }
             bySetting[setting, default: []].append((metrics, sums))
@@ -122,7 +128,7 @@ extension Trainer {
         let sums = m.reduce(EnergySums()) { $0 + $1.1 }
         return TestMetrics(setting: name, l1: avg(\.l1), esr: sums.esr, stft: avg(\.stft), loudnessError: avg(\.loudnessError),
                            identityESR: sums.identityESR, fixedGainESR: sums.fixedGainESR,
-                           seconds: total)
+                           bands: m.reduce(BandErrors()) { $0 + $1.0.bands }, seconds: total)
     }
 
     /// Facts about the run for the model file's metadata.

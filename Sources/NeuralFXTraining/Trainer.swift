@@ -29,6 +29,9 @@ public final class Trainer {
     /// appends its own); kept in checkpoints so a resumed run's model names
     /// every session that made it.
     public var commands: [String] = []
+    /// The dataset, output and stopping point, kept in checkpoints (the
+    /// caller sets it).
+    public var runRecord: RunRecord?
     /// Training seconds before this session (from a checkpoint).
     public private(set) var previousSeconds = 0.0
 
@@ -239,7 +242,7 @@ public final class Trainer {
                           plateau: plateau, bestValidation: String(bestValidation.bitPattern),
                           bestParameters: FloatBits(best.parameters), bestRunningMean: best.runningMean.map(FloatBits.init),
                           bestRunningVariance: best.runningVariance.map(FloatBits.init),
-                          elapsedSeconds: previousSeconds + elapsedSeconds, history: history, commands: commands)
+                          elapsedSeconds: previousSeconds + elapsedSeconds, history: history, commands: commands, run: runRecord)
     }
 
     private func restore(_ c: Checkpoint) throws {
@@ -265,5 +268,6 @@ public final class Trainer {
         previousSeconds = c.elapsedSeconds
         history = c.history
         commands = c.commands ?? []
+        runRecord = c.run
     }
 }

@@ -34,10 +34,14 @@ public struct TrainingSettings: Codable, Equatable, Sendable {
 
     /// micro-tcn's named architecture for `nparams` knobs; nil if unknown.
     /// Trained models align the residual with the convolution (see
-    /// `MicroTCNConfig.residualDelay`), so training can start from the identity.
+    /// `MicroTCNConfig.residualDelay`), so training can start from the identity,
+    /// and are silence-referenced, so they output silence for silence. The
+    /// training network learns the raw output: the reference only removes a
+    /// constant per knob setting, far below the error training reaches.
     public static func named(_ architecture: String, nparams: Int, activation: ActivationKind = .prelu) -> TrainingSettings? {
         guard var config = MicroTCNConfig.named(architecture, nparams: nparams) else { return nil }
         config.residualDelay = 0
+        config.silenceReferenced = true
         config.activation = activation
         return TrainingSettings(architecture: architecture.lowercased(), config: config)
     }

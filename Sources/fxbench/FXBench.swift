@@ -68,14 +68,14 @@ struct FXBench: ParsableCommand {
                                          conditioning: conditioning))
         }
         let peak = PeakThroughput.measureGFLOPs()
-        let bench = StreamingBenchmark(settings: BenchSettings(audioSeconds: seconds, repetitions: repetitions),
-                                       peakGFLOPs: peak)
+        let bench = StreamingBenchmark(settings: BenchSettings(audioSeconds: seconds, repetitions: repetitions))
         var reports: [ModelReport] = []
         for subject in subjects {
             if !json { FileHandle.standardError.write(Data("measuring \(subject.name)...\n".utf8)) }
             reports.append(bench.measure(subject, blockSizes: blockSizes, offline: !noOffline))
         }
-        let report = BenchReport(machine: MachineReport(cpu: MachineReport.cpuName, peakGFLOPs: peak),
+        let report = BenchReport(machine: MachineReport(cpu: MachineReport.cpuName, vectorInstructions: PeakThroughput.vectorInstructions,
+                                                        peakGFLOPs: peak),
                                  audioSeconds: seconds, repetitions: repetitions, models: reports)
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.prettyPrinted, .sortedKeys]

@@ -52,7 +52,8 @@ struct EvaluateCommand: ParsableCommand {
         for setting in knobGrid.settings {
             let s = comparison.score(material, setting: setting, description: knobGrid.describe(setting))
             print(String(format: "%@: ESR %.4f (identity %.4f, best gain %.4f)  STFT %.3f  loudness %+.2f LU",
-                         s.description, s.esr, s.sums.identityESR, s.sums.fixedGainESR, s.stft, s.loudnessError))
+                         s.description, s.esr, s.sums.identityESR, s.sums.fixedGainESR, s.stft, s.loudnessError)
+                  + "; error/target by band: " + s.bands.summary)
             fflush(stdout)
             scores.append(s)
         }
@@ -60,6 +61,35 @@ struct EvaluateCommand: ParsableCommand {
         print("")
         print(markdown, terminator: "")
         if let table { try write(markdown, to: table) }
+        if device == .la2a { try burstAndRecovery(comparison, name: name) }
+    }
+
+    /// The release after a 2 s burst, at peak 0.5 and 1 in both modes.
+    func burstAndRecovery(_ comparison: DeviceComparison, name: String) throws {
+        print("")
+        print(String(format: "burst and recovery: a tone at %.0f dBFS, %.0f s %.0f dB louder, then %.0f s at %.0f dBFS again; "
+                     + "gain in %.0f ms windows", BurstRecovery.quietDecibels, BurstRecovery.burstSeconds, BurstRecovery.burstDecibels,
+                     BurstRecovery.recoverySeconds, BurstRecovery.quietDecibels, 50.0))
+        let grid = KnobGrid(schema: device.knobs, steps: 1)
+        for mode in [0.0, 1.0] {
+            for peak in [0.5, 1.0] {
+                let test = BurstRecovery(comparison, setting: [mode, peak])
+                let (error, at) = test.recoveryError
+                print(String(format: "  %@: the model's gain stays within %.2f dB of the device's over the %.0f s after the burst "
+                             + "(worst %.2f s after it; the device's own gain comes back %.1f dB)",
+                             grid.describe([mode, peak]), error, BurstRecovery.recoverySeconds, at, test.deviceRecovery))
+                if let plots {
+                    let file = "\(name)-burst-recovery-\(mode == 0 ? "compress" : "limit")-peak\(peak == 1 ? "1" : "0.5").svg"
+                    try refuseToReplace(plots + "/" + file)
+                    try FileManager.default.createDirectory(atPath: plots, withIntermediateDirectories: true)
+                    try write(ComparisonPlots.gainReduction(input: test.signal, device: test.deviceOutput, model: test.modelOutput,
+                                                            sampleRate: comparison.model.sampleRate,
+                                                            title: "\(name) vs la2a device: burst and recovery, \(grid.describe([mode, peak]))"),
+                              to: plots + "/" + file)
+                    print("wrote \(plots)/\(file)")
+                }
+            }
+        }
     }
 
     func plot(_ comparison: DeviceComparison, clip: String, folder: String, name: String) throws {

@@ -15,17 +15,20 @@ struct TrainCommand: ParsableCommand {
         target_at_A_re_R_ra_Q_th_T.wav files (Tube-Tech CL 1B captures). Before training, every pair is checked: \
         sample rates and lengths, latency (removed), polarity (flipped), silence, clipping and level. \
         The log (CSV), loss curve and test plot (SVG) and a checkpoint are written next to the model. \
+        `fxtrain train --resume CHECKPOINT` alone continues a run with its dataset, output and stopping point; \
+        any of them given again overrides the checkpoint's, and fxtrain says so. \
         Started by mpirun (mpirun -np N fxtrain train ...), N processes train one model together, each \
         computing its share of every batch (--threads per process); see docs/training.md.
         """)
 
-    @Argument(help: "Dataset folder.") var dataset: String
+    @Argument(help: "Dataset folder (with --resume: the checkpoint's, unless given).") var dataset: String?
     @Option(help: "Architecture: \(MicroTCNConfig.namedConfigurations.joined(separator: ", ")).") var arch = "utcn-300-c"
-    @Option(help: "Model file to write (.safetensors).") var out: String
+    @Option(help: "Model file to write (.safetensors; with --resume: the checkpoint's, unless given).") var out: String?
     @Option(help: "Stop after this many minutes of training (counted across resumed sessions).") var minutes: Double?
     @Option(help: "Stop after this many passes over the training audio.") var epochs: Double?
     @Option(help: "Stop after this many optimizer steps.") var steps: Int?
-    @Option(help: "Continue the run saved in this checkpoint (with that run's settings).") var resume: String?
+    @Option(help: "Continue the run saved in this checkpoint (with that run's settings, dataset, output and stopping point).")
+    var resume: String?
     @Option(help: "Block activation: \(ActivationKind.allCases.filter { $0 != .identity }.map(\.rawValue).joined(separator: ", ")).")
     var activation = "prelu"
     @Option(help: "Channels per block, instead of the architecture's 32 (a smaller or wider variant).")
@@ -55,7 +58,11 @@ struct TrainCommand: ParsableCommand {
     @Flag(help: "Replace an existing model file.") var overwrite = false
 
     func validate() throws {
-        if minutes == nil && epochs == nil && steps == nil { throw ValidationError("give --minutes, --epochs or --steps") }
+        if resume == nil {
+            if dataset == nil { throw ValidationError("give the dataset folder") }
+            if out == nil { throw ValidationError("give --out, the model file to write") }
+            if minutes == nil && epochs == nil && steps == nil { throw ValidationError("give --minutes, --epochs or --steps") }
+        }
         if let m = minutes, !(m > 0) { throw ValidationError("--minutes must be positive") }
         if let e = epochs, !(e > 0) { throw ValidationError("--epochs must be positive") }
         if let s = steps, s < 1 { throw ValidationError("--steps must be positive") }
@@ -103,10 +110,40 @@ struct TrainCommand: ParsableCommand {
         // Rank 0 alone speaks and writes; the other ranks only compute.
         func say(_ line: String) { if leader { print(line); fflush(stdout) } }
         let fm = FileManager.default
+        // Rank 0 reads the checkpoint and sends it on: the other ranks need
+        // not see its folder, and all learn the run's dataset and output from it.
+        var checkpoint: Checkpoint?
+        var checkpointBytes: [UInt8] = []
+        try stage(ranks) {
+            guard leader, let resume else { return }
+            checkpoint = try Checkpoint.read(from: resume)
+            checkpointBytes = [UInt8](fm.contents(atPath: resume) ?? Data())
+        }
+        if let ranks, resume != nil {
+            checkpointBytes = ranks.communicator.broadcast(checkpointBytes)
+            try ranks.stage {
+                if !leader { checkpoint = try JSONDecoder().decode(Checkpoint.self, from: Data(checkpointBytes)) }
+            }
+        }
+        var resolved: (RunRecord, [String])?
+        try stage(ranks) {
+            // `self.`: the run's values shadow these below.
+            let given = RunRecordArguments(dataset: self.dataset.map(absolutePath), out: self.out.map(absolutePath),
+                                           steps: self.steps, minutes: self.minutes, epochs: self.epochs,
+                                           knobNames: knobNames.map(splitNames))
+            resolved = try checkpoint.map { try RunRecord.resolve(given: given, saved: $0.run) }
+                ?? (RunRecord(dataset: given.dataset!, out: given.out!, steps: self.steps, minutes: self.minutes, epochs: self.epochs,
+                              knobNames: given.knobNames), [])
+        }
+        let (run, overrides) = resolved!
+        let (dataset, out, steps, minutes, epochs) = (run.dataset, run.out, run.steps, run.minutes, run.epochs)
+        if checkpoint != nil {
+            say("resuming \(run.dataset) into \(run.out), until \(run.stopDescription)")
+            for o in overrides { say("given again, overriding the checkpoint: \(o)") }
+        }
         let base = out.hasSuffix(".safetensors") ? String(out.dropLast(".safetensors".count)) : out
         let checkpointPath = base + ".checkpoint"
         var loaded: TrainingDataset?
-        var checkpointBytes: [UInt8] = []
         try stage(ranks) {
             if leader {
                 if fm.fileExists(atPath: out) && !overwrite {
@@ -124,14 +161,9 @@ struct TrainCommand: ParsableCommand {
                     throw DatasetError("'\(checkpointPath)' exists from an earlier run; continue it with --resume \(checkpointPath), or pass --overwrite")
                 }
             }
-            let names = knobNames?.split(separator: ",").map { String($0).filter { $0 != " " } }
-            let data = try TrainingDataset.load(from: dataset, knobNames: names)
+            let data = try TrainingDataset.load(from: dataset, knobNames: run.knobNames)
             loaded = data
             say("dataset: \(data.pairs.count) pairs (\(data.layout)), \(data.sampleRate) Hz, knobs: \(data.knobs.names.joined(separator: ", "))")
-            if leader, let resume {
-                _ = try Checkpoint.read(from: resume)
-                checkpointBytes = [UInt8](fm.contents(atPath: resume) ?? Data())
-            }
         }
         var data = loaded!
         if let ranks {
@@ -143,15 +175,9 @@ struct TrainCommand: ParsableCommand {
                     throw DatasetError("the dataset at '\(dataset)' differs from rank 0's (\(mine) here, \(reference) on rank 0)")
                 }
             }
-            // The checkpoint travels from rank 0: the other ranks need not see its folder.
-            if resume != nil { checkpointBytes = ranks.communicator.broadcast(checkpointBytes) }
         }
-        var checkpoint: Checkpoint?
         var settings: TrainingSettings!
         try stage(ranks) {
-            if resume != nil {
-                checkpoint = try JSONDecoder().decode(Checkpoint.self, from: Data(checkpointBytes))
-            }
             if let checkpoint {
                 settings = checkpoint.settings
                 say("resuming at step \(checkpoint.step) from \(resume!)")
@@ -221,6 +247,7 @@ struct TrainCommand: ParsableCommand {
                 + "gradients combined \(reduction == "sum" ? "by MPI_Allreduce sums" : "in item order")")
         }
         trainer.commands.append((["fxtrain"] + CommandLine.arguments.dropFirst()).joined(separator: " "))
+        trainer.runRecord = run
         say("model: \(settings.architecture), \(trainer.network.layout.count) parameters, receptive field \(settings.config.receptiveField); "
             + "loss \(settings.loss), batch \(settings.batchSize) x \(settings.chunkLength), lr \(settings.learningRate), "
             + "\(trainer.stepsPerEpoch) steps per epoch")
@@ -229,6 +256,9 @@ struct TrainCommand: ParsableCommand {
         installInterruptHandler()
         var lastValidations = trainer.history.count
         var lastPrint = Date.distantPast
+        // Rewriting a line in place only makes sense on a terminal; in a log
+        // it would pile up into one enormous line.
+        let terminal = isatty(STDERR_FILENO) == 1
         ranks?.reportFailedRanksOnTermination(checkpointPath: checkpointPath)
         ranks?.inLockstep = true
         let (stepsBefore, bytesBefore) = (trainer.step, ranks?.communicator.receivedBytes ?? 0)
@@ -239,6 +269,10 @@ struct TrainCommand: ParsableCommand {
             // A fresh line after each validation keeps a record; otherwise overwrite in place.
             let newline = trainer.history.count != lastValidations
             lastValidations = trainer.history.count
+            if !terminal {
+                if newline { FileHandle.standardError.write(Data((line + "\n").utf8)) }
+                return
+            }
             guard newline || Date().timeIntervalSince(lastPrint) >= 0.5 else { return }
             lastPrint = Date()
             FileHandle.standardError.write(("\r" + line + "\u{1B}[K" + (newline ? "\n" : "")).data(using: .utf8)!)
@@ -253,7 +287,7 @@ struct TrainCommand: ParsableCommand {
         }
         // The other ranks are done: the result is rank 0's to write.
         guard leader else { return }
-        FileHandle.standardError.write("\n".data(using: .utf8)!)
+        if terminal { FileHandle.standardError.write("\n".data(using: .utf8)!) }
         writeLog(trainer, base: base)
         if reason == "interrupted" {
             say("interrupted at step \(trainer.step); checkpoint saved: continue with --resume \(checkpointPath)")
@@ -290,7 +324,7 @@ struct TrainCommand: ParsableCommand {
         if trainer.commands.count > 1 { p["resumed_with"] = trainer.commands.dropFirst().joined(separator: "\n") }
         p["trained_on"] = trainer.dataset.referenceDevice.map {
             "pairs rendered by fxtrain dataset from NeuralFX's '\($0)' reference device (a digital simulation, not hardware)"
-        } ?? "the paired recordings in \(dataset)"
+        } ?? "the paired recordings in \(trainer.runRecord?.dataset ?? "")"
 
         return p
     }
@@ -303,4 +337,12 @@ struct TrainCommand: ParsableCommand {
                 .write(toFile: base + "-loss.svg", atomically: true, encoding: .utf8)
         }
     }
+}
+
+private func absolutePath(_ path: String) -> String {
+    URL(fileURLWithPath: path).standardizedFileURL.path
+}
+
+private func splitNames(_ text: String) -> [String] {
+    text.split(separator: ",").map { String($0).filter { $0 != " " } }
 }

@@ -57,26 +57,42 @@ final class JackHostTests: XCTestCase {
         XCTAssertEqual(stats["callback_allocations"] as? Int, 0)
     }
 
-    /// 30 s in real time at a 64-frame period (1.45 ms): no xruns, no
-    /// allocation in the callback, and the output still equals the offline
-    /// render. Needs the machine's cores not to be saturated by other work.
-    func testThirtySecondsInRealTimeWithoutXrunsOrAllocations() throws {
+    /// In real time at a 64-frame period (1.45 ms) for 30 s (or
+    /// NEURALFX_SOAK_SECONDS): fxhost misses no more deadlines than JACK's
+    /// own trivial client on a second bare dummy server run beside it at the
+    /// same time and period (plus one), so the figure measures fxhost, not
+    /// the machine; nothing allocates in the callback, and the output still
+    /// equals the offline render.
+    func testRealTimeSoakXrunsNoMoreThanJACKsTrivialClient() throws {
+        let seconds = Double(ProcessInfo.processInfo.environment["NEURALFX_SOAK_SECONDS"] ?? "") ?? 30
         let server = try DummyJackServer(period: 64)
         defer { server.stop() }
+        let reference = try DummyJackServer(period: 64)
+        defer { reference.stop() }
         let rate = Double(server.sampleRate)
-        let signal = testSignal(count: Int(30 * rate), sampleRate: rate)
+        let signal = testSignal(count: Int(seconds * rate), sampleRate: rate)
         let player = try PlayerRecorder(server: server.name, signal: signal, extra: 1024)
         let host = try startHost(server, player, extra: ["--no-midi"])
         defer { host.kill() }
-        try play(player, freewheel: false, seconds: 45)
+        let trivial = try ChildProcess("/usr/bin/jack_simple_client", [], environment: ["JACK_DEFAULT_SERVER": reference.name])
+        defer { trivial.kill() }
+        let (hostBefore, trivialBefore) = (server.xruns(of: "fx"), reference.xruns(of: "jack_simple_client"))
+        try play(player, freewheel: false, seconds: seconds + 15)
+        let (hostXruns, trivialXruns) = (server.xruns(of: "fx") - hostBefore, reference.xruns(of: "jack_simple_client") - trivialBefore)
+        XCTAssertTrue(trivial.process.isRunning, "the trivial client stopped: \(trivial.standardError)")
         let stats = try finish(host)
-
-        XCTAssertEqual(stats["xruns"] as? Int, 0)
+        print("soak \(seconds) s: fxhost's server \(hostXruns) xruns (fxhost counted \(stats["xruns"] ?? "?")), "
+              + "the trivial client's \(trivialXruns)")
+        XCTAssertLessThanOrEqual(hostXruns, trivialXruns + 1, "fxhost missed more deadlines than JACK's trivial client")
         XCTAssertEqual(stats["callback_allocations"] as? Int, 0)
         XCTAssertGreaterThanOrEqual(stats["callbacks"] as? Int ?? 0, signal.count / server.period)
-        let expected = try offlineRender(try TestModels.model(TestModels.a), knobs: knobs, input: signal)
-        let (delay, error) = alignment(recording: player.recordingSoFar, expected: expected, maxDelay: 4 * server.period)
-        XCTAssertLessThanOrEqual(error, 1e-6, "best delay \(delay)")
+        // A missed deadline drops a period on the way in or out; only a clean
+        // run can be compared sample for sample.
+        if stats["xruns"] as? Int == 0 {
+            let expected = try offlineRender(try TestModels.model(TestModels.a), knobs: knobs, input: signal)
+            let (delay, error) = alignment(recording: player.recordingSoFar, expected: expected, maxDelay: 4 * server.period)
+            XCTAssertLessThanOrEqual(error, 1e-6, "best delay \(delay)")
+        }
     }
 
     /// A MIDI control change moves the mapped knob on the sample it arrives,
@@ -136,16 +152,27 @@ final class JackHostTests: XCTestCase {
         let (delay, headError) = alignment(recording: recording, expected: Array(a[..<programAt]), maxDelay: 4 * server.period)
         XCTAssertLessThanOrEqual(headError, 1e-6)
         let y = Array(recording[delay..<(delay + signal.count)])
-        let switchAt = try XCTUnwrap(y.indices.first { abs(y[$0] - a[$0]) > 1e-6 }, "the output never left model A")
+        let divergence = try XCTUnwrap(y.indices.first { abs(y[$0] - a[$0]) > 1e-6 }, "the output never left model A")
         let fade = Int(LiveProcessor.crossfadeSeconds * rate)
         let receptiveField = try TestModels.model(TestModels.b).blueprint.makeNetwork().receptiveField
-        XCTAssertGreaterThanOrEqual(switchAt, programAt)
-        XCTAssertLessThan(switchAt + fade + receptiveField + 1000, y.count, "the switch came too late to check")
-        // B started from silence at the switch: once its receptive field has
-        // filled, it matches B's offline render.
-        let settled = switchAt + fade + receptiveField
-        let tailError = zip(y[settled...], b[settled...]).map { abs($0 - $1) }.max() ?? 0
-        XCTAssertLessThanOrEqual(tailError, 1e-6)
+        XCTAssertGreaterThanOrEqual(divergence, programAt)
+        XCTAssertLessThan(divergence + fade + receptiveField + 1000, y.count, "the switch came too late to check")
+        // B starts at the switch in the state after silence at the preset's
+        // knobs (peak 0.3, limit; not the defaults), so from the switch's
+        // first sample the output is exactly the crossfade from A to B's
+        // offline render from there. The fade's first step may hide under
+        // 1e-6, so the switch is the best of the samples just before.
+        func crossfadeError(from s: Int) throws -> Float {
+            let fresh = try offlineRender(try TestModels.model(TestModels.b), knobs: knobs, input: Array(signal[s...]))
+            var worst: Float = 0
+            for i in 0..<(fade + receptiveField + 1000) {
+                let f = min(Float(i + 1) / Float(fade), 1)
+                worst = max(worst, abs(y[s + i] - (a[s + i] + (fresh[i] - a[s + i]) * f)))
+            }
+            return worst
+        }
+        let switchAt = try (max(divergence - 2, 0)...divergence).min { try crossfadeError(from: $0) < crossfadeError(from: $1) }!
+        XCTAssertLessThanOrEqual(try crossfadeError(from: switchAt), 1e-6, "switch at \(switchAt)")
 
         func maxStep(_ x: ArraySlice<Float>) -> Float { zip(x.dropFirst(), x).map { abs($0 - $1) }.max() ?? 0 }
         let window = (switchAt - 1000)..<(switchAt + fade + 1000)
@@ -154,6 +181,32 @@ final class JackHostTests: XCTestCase {
         let hardCut = abs(a[switchAt] - b[switchAt])
         XCTAssertGreaterThan(hardCut, 2 * bound, "the two models must differ enough for a click to show")
         XCTAssertLessThanOrEqual(maxStep(y[window]), bound)
+    }
+
+    /// fxhost started at knob values other than the defaults equals
+    /// micro-tcn's PyTorch output from the first sample (the fixture was made
+    /// at mode=limit, peak=0.35 by tools/make_microtcn_fixtures.py).
+    func testStartsAtTheAskedKnobValuesFromTheFirstSample() throws {
+        let fixtures = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+            .appendingPathComponent("NeuralFXModelFilesTests/Fixtures/microtcn")
+        let io = try Safetensors.parse(Data(contentsOf: fixtures.appendingPathComponent("converted-checkpoint-io.safetensors"))).tensors
+        let signal = io["input"]!.values, expected = io["output"]!.values
+        XCTAssertEqual(io["conditioning"]!.values, [1, 0.35])
+        let server = try DummyJackServer(period: 64)
+        defer { server.stop() }
+        let player = try PlayerRecorder(server: server.name, signal: signal, extra: 1024)
+        let host = try ChildProcess(fxhostPath, ["--jack", "--server", server.name, "--name", "fx", "--no-ui", "--no-midi",
+                                                 "--model", fixtures.appendingPathComponent("converted-checkpoint.safetensors").path,
+                                                 "--knob", "mode=limit", "--knob", "peak=0.35",
+                                                 "--inputs", player.playName, "--outputs", player.recordName])
+        defer { host.kill() }
+        XCTAssertTrue(host.waitForOutput(15) { $0.contains("running ") }, "fxhost did not start: \(host.standardError)")
+        try play(player, freewheel: true, seconds: 60)
+        host.send("quit")
+        XCTAssertEqual(host.wait(10), 0, host.standardError)
+        // Before the signal the host heard silence, which keeps a settled model where it was.
+        let (delay, error) = alignment(recording: player.recordingSoFar, expected: expected, maxDelay: 4 * server.period)
+        XCTAssertLessThan(error, 1e-5, "best delay \(delay)")
     }
 
     /// SIGTERM ends fxhost cleanly (statistics printed, status 0); the server

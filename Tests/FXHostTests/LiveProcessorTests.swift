@@ -1,5 +1,7 @@
+import Foundation
 import NeuralFXCore
 import NeuralFXHost
+import NeuralFXModelFiles
 import XCTest
 
 /// The audio-thread processor driven directly, period by period, as a driver
@@ -120,5 +122,53 @@ final class LiveProcessorTests: XCTestCase {
         XCTAssertNotNil(firstWatch, "handed back by the audio thread, not freed there")
         processor.collectRetired()
         XCTAssertNil(firstWatch, "freed by the control side")
+    }
+
+    /// micro-tcn's PyTorch output for the fixture made at mode=limit,
+    /// peak=0.35 (tools/make_microtcn_fixtures.py); the defaults are
+    /// compress and 0.5.
+    func knobFixture() throws -> (model: EffectModel, input: [Float], output: [Float]) {
+        let fixtures = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+            .appendingPathComponent("NeuralFXModelFilesTests/Fixtures/microtcn")
+        let io = try Safetensors.parse(Data(contentsOf: fixtures.appendingPathComponent("converted-checkpoint-io.safetensors"))).tensors
+        XCTAssertEqual(io["conditioning"]!.values, [1, 0.35])
+        return (try ModelFile.load(path: fixtures.appendingPathComponent("converted-checkpoint.safetensors").path),
+                io["input"]!.values, io["output"]!.values)
+    }
+
+    /// Every engine set (start, load, preset, program change all build one)
+    /// starts at its knob values from the first sample.
+    func testAStartingModelPlaysAtItsKnobValuesFromTheFirstSample() throws {
+        let (model, input, expected) = try knobFixture()
+        let output = run(makeProcessor(model, knobs: ["mode": 1, "peak": 0.35]), input)
+        XCTAssertLessThan(zip(output, expected).map { abs($0 - $1) }.max()!, 1e-5)
+    }
+
+    /// A model switched in mid-stream is at its knob values from the switch's
+    /// first sample: the crossfade runs from the old model's output to
+    /// exactly PyTorch's output for the input from the switch on.
+    func testASwitchedInModelPlaysAtItsKnobValuesFromTheSwitch() throws {
+        let (model, fixtureInput, expected) = try knobFixture()
+        let lead = 10 * period
+        let input = testSignal(count: lead, sampleRate: rate) + fixtureInput
+        let processor = makeProcessor(model)  // at the defaults
+        let old = engineRun(model, input, at: 0) { _ in }
+        let output = run(processor, input) { p in
+            if p == lead / self.period {
+                let set = EngineSet(model: model, channels: 1, streamRate: Int(self.rate), maxBlockSize: self.period,
+                                    knobValues: ["mode": 1, "peak": 0.35], inputGainDecibels: 0, outputGainDecibels: 0,
+                                    midiMap: MidiMap())
+                XCTAssertTrue(processor.install(set))
+            }
+        }
+        XCTAssertEqual(Array(output[..<lead]), Array(old[..<lead]))
+        let fade = Int(LiveProcessor.crossfadeSeconds * rate)
+        var worst: Float = 0
+        for i in 0..<fixtureInput.count {
+            let f = min(Float(i + 1) / Float(fade), 1)
+            worst = max(worst, abs(output[lead + i] - (old[lead + i] + (expected[i] - old[lead + i]) * f)))
+        }
+        XCTAssertLessThan(worst, 1e-5)
+        XCTAssertGreaterThan(fixtureInput.count, fade + 500, "the check must reach past the fade")
     }
 }

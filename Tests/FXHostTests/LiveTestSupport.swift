@@ -26,7 +26,6 @@ func offlineRender(_ model: EffectModel, knobs: [String], input: [Float],
         let (i, v) = try model.knobs.setting(text)
         engine.setKnob(i, to: v, immediately: true)
     }
-    engine.reset()
     var output = [Float](repeating: 0, count: input.count)
     var done = 0
     input.withUnsafeBufferPointer { x in

@@ -132,6 +132,15 @@ final class DummyJackServer {
 
     var isRunning: Bool { child.process.isRunning }
 
+    /// Deadlines missed so far, as the server logs them: its own late
+    /// wake-ups, and the cycles `client` had not finished in time.
+    func xruns(of client: String) -> Int {
+        let log = child.standardError + child.standardOutput
+        return log.split(whereSeparator: \.isNewline).filter {
+            $0.contains("JackTimedDriver::Process XRun") || $0.contains("client = \(client) was not finished")
+        }.count
+    }
+
     /// A JACK server that dies without shutting down (SIGKILL, a crash) keeps
     /// its slot in the shared-memory registry, and after a handful of those
     /// every new server fails with "Too many servers already active". When no

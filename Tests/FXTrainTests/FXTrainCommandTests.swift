@@ -136,6 +136,20 @@ final class FXTrainCommandTests: XCTestCase {
         XCTAssertEqual(config.channelWidth, 8)
         XCTAssertEqual(config.activation, .snake)
         XCTAssertEqual(config.residualDelay, 0)
+        // Silence in, silence out, at every knob value.
+        XCTAssertTrue(config.silenceReferenced)
+        for drive in [0.0, 0.5, 1.0] {
+            let engine = EffectEngine(model: loaded, maxBlockSize: 256)
+            engine.setKnob(0, to: drive)
+            var y = [Float](repeating: 1, count: 8000)
+            let silence = [Float](repeating: 0, count: 8000)
+            engine.process(silence, &y, frameCount: 8000)
+            XCTAssertLessThan(y.map(abs).max()!, 1e-6, "drive \(drive)")
+        }
+        // Not a terminal: one plain line per validation (steps 3 and 6), none rewritten in place.
+        XCTAssertFalse(r.error.contains("\r"), r.error)
+        XCTAssertEqual(r.error.split(separator: "\n").filter { $0.hasPrefix("epoch ") }.map { $0.split(separator: " ")[3] },
+                       ["3", "6"], r.error)
         XCTAssertEqual(loaded.info.first { $0.key == "description" }?.value, "a test clipper")
         XCTAssertEqual(loaded.info.first { $0.key == "trained_on" }?.value, "the paired recordings in \(directory)")
         XCTAssertTrue(loaded.info.first { $0.key == "command" }?.value.hasPrefix("fxtrain ") ?? false, "\(loaded.info)")

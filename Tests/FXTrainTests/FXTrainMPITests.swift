@@ -113,12 +113,12 @@ final class FXTrainMPITests: XCTestCase {
     }
 
     /// Everything of a checkpoint that the training computed: not the clock,
-    /// the command lines, or the thread count in the settings.
+    /// the command lines, the run's paths, or the thread count in the settings.
     func state(_ path: String) throws -> [String: String] {
         let data = try Data(contentsOf: URL(fileURLWithPath: path))
         let json = try XCTUnwrap(try JSONSerialization.jsonObject(with: data) as? [String: Any])
         var result: [String: String] = [:]
-        for (key, value) in json where !["elapsedSeconds", "commands", "settings", "history"].contains(key) {
+        for (key, value) in json where !["elapsedSeconds", "commands", "run", "settings", "history"].contains(key) {
             let encoded = try JSONSerialization.data(withJSONObject: ["v": value], options: [.sortedKeys])
             result[key] = String(decoding: encoded, as: UTF8.self)
         }

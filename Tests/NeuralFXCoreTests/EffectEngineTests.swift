@@ -72,10 +72,12 @@ final class EffectEngineTests: XCTestCase {
     func testKnobChangeRampsOverAboutTwentyMilliseconds() {
         let engine = EffectEngine(model: testModel(), maxBlockSize: 64)
         let index = engine.knobs.index(of: "peak")!
-        engine.setKnob(index, to: 1)
         var applied: [Double] = []
         let x = [Float](repeating: 0.1, count: 32)
         var y = [Float](repeating: 0, count: 32)
+        // Before the first sample a knob is a starting point; once playing, a move.
+        engine.process(x, &y, frameCount: 32)
+        engine.setKnob(index, to: 1)
         for _ in 0..<40 {
             engine.process(x, &y, frameCount: 32)
             applied.append(engine.appliedKnobValue(index))

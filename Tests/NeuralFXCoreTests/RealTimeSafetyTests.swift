@@ -14,8 +14,16 @@ final class RealTimeSafetyTests: XCTestCase {
 
     /// Processing, knob moves and resets allocate nothing, at any block size.
     func testEngineProcessAllocatesNothing() {
-        for config in ["utcn-100-c", "utcn-300-c", "tcn-324", "level knob"] {
-            let model = config == "level knob" ? levelKnobModel() : testModel(config)
+        for config in ["utcn-100-c", "utcn-300-c", "tcn-324", "level knob", "silence-referenced"] {
+            let model: EffectModel
+            switch config {
+            case "level knob": model = levelKnobModel()
+            case "silence-referenced":
+                var c = MicroTCNConfig.named("utcn-300-c", nparams: 2)!
+                c.silenceReferenced = true
+                model = EffectModel(name: "s", blueprint: MicroTCNWeights.random(c, seed: 2), sampleRate: 44100, knobs: compressorKnobs())
+            default: model = testModel(config)
+            }
             let engine = EffectEngine(model: model, maxBlockSize: 512)
             let x = testSignal(4096)
             var y = [Float](repeating: 0, count: 4096)

@@ -1,4 +1,6 @@
 import XCTest
+import Foundation
+import NeuralFXModelFiles
 import NeuralFXCore
 import NeuralFXDatasets
 import NeuralFXDevices
@@ -60,5 +62,49 @@ final class EvaluationTests: XCTestCase {
         let top = s.max { $0.1 < $1.1 }!
         XCTAssertEqual(top.0, 1000, accuracy: 11)
         XCTAssertEqual(top.1, 20 * log10(0.5), accuracy: 1.5)
+    }
+}
+
+/// `fxtrain evaluate` renders the model at each knob setting from the state
+/// after silence at that setting: micro-tcn's PyTorch output from the first
+/// sample (fixture made by tools/make_microtcn_fixtures.py at mode=limit,
+/// peak=0.35; the defaults are compress and 0.5).
+final class EvaluationStartTests: XCTestCase {
+    func testTheModelStartsAtTheSettingScoredFromTheFirstSample() throws {
+        let fixtures = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+            .appendingPathComponent("NeuralFXModelFilesTests/Fixtures/microtcn")
+        let model = try ModelFile.load(path: fixtures.appendingPathComponent("converted-checkpoint.safetensors").path)
+        let io = try Safetensors.parse(Data(contentsOf: fixtures.appendingPathComponent("converted-checkpoint-io.safetensors"))).tensors
+        let comparison = try DeviceComparison(model: model, device: .la2a)
+        XCTAssertEqual(DeviceKind.la2a.knobs.names, ["mode", "peak"])
+        let y = comparison.modelOutput(io["input"]!.values, setting: [1, 0.35])
+        let expected = io["output"]!.values
+        XCTAssertLessThan(zip(y, expected).map { abs($0 - $1) }.max()!, 1e-5)
+        let atDefaults = comparison.modelOutput(io["input"]!.values, setting: [0, 0.5])
+        XCTAssertGreaterThan(zip(atDefaults.prefix(100), expected.prefix(100)).map { abs($0 - $1) }.max()!, 1e-3)
+    }
+}
+
+/// The burst-and-recovery measurement of `fxtrain evaluate`.
+final class BurstRecoveryTests: XCTestCase {
+    func testThePassThroughModelIsOffByAllTheDeviceGainAfterTheBurst() throws {
+        var config = MicroTCNConfig.named("utcn-100-c", nparams: 2)!
+        config.residualDelay = 0
+        let model = EffectModel(name: "pass", blueprint: MicroTCNWeights.trainingStart(config, seed: 1, branchScale: 0),
+                                sampleRate: 44_100, knobs: DeviceKind.la2a.knobs)
+        let test = BurstRecovery(try DeviceComparison(model: model, device: .la2a), setting: [1, 1])
+        // The signal: quiet, 24 dB louder for 2 s, quiet again.
+        let quiet = GainCurve.points(input: [Float](repeating: 1, count: test.signal.count), output: test.signal,
+                                     sampleRate: 44_100, window: 0.5)
+        XCTAssertEqual(quiet[4].decibels - quiet[0].decibels, BurstRecovery.burstDecibels, accuracy: 0.2)
+        // The device at full peak reduction is still recovering after the burst.
+        XCTAssertGreaterThan(test.deviceRecovery, 1, "the device must release slowly for the test to mean anything")
+        // A model that changes nothing (gain 0 dB, to within tanh's bend at
+        // these levels) is off by the device's own gain, the largest of it after the burst.
+        let after = test.device.filter { $0.seconds >= BurstRecovery.leadSeconds + BurstRecovery.burstSeconds }
+        let deviceGain = after.map { abs($0.decibels) }.max()!
+        XCTAssertEqual(test.recoveryError.decibels, deviceGain, accuracy: 0.05)
+        XCTAssertTrue(test.model.filter { $0.seconds >= BurstRecovery.leadSeconds + BurstRecovery.burstSeconds }
+                        .allSatisfy { abs($0.decibels) < 0.01 })
     }
 }

@@ -7,6 +7,13 @@ import RealModule
 /// output gain, and protection against non-finite samples. `process` accepts
 /// any frame count (it splits internally), allocates nothing and takes no lock.
 ///
+/// Until the first sample after construction or `reset`, settings are where
+/// the render starts, not moves: knobs and gains take their values at once
+/// and the network settles into its state after endless silence *at those
+/// values*. So every render, model load and preset starts exactly as the
+/// model would sound had it been sitting at the asked setting, whatever order
+/// the caller set things in.
+///
 /// Knob smoothing is a linear ramp evaluated at a fixed control rate (every
 /// `controlInterval` samples, counted from the knob change), so the result
 /// depends only on when a knob moved, never on how the audio was blocked.
@@ -39,6 +46,8 @@ public final class EffectEngine {
     /// Whether any knob sets the output gain (fixed by the model).
     private let knobsSetGain: Bool
     private let scratch: FloatBuffer
+    /// Whether audio went through since construction or the last reset.
+    private var started = false
 
     /// How many times non-finite input or output forced a reset. Read it from
     /// any thread for reporting; only the processing thread writes it.
@@ -93,12 +102,13 @@ public final class EffectEngine {
         let v = min(max(value, k.minimum), k.maximum)
         target[index] = v
         let steps = rampSamples / controlInterval
-        if immediately || steps == 0 {
+        if immediately || steps == 0 || !started {
             current[index] = v
             step[index] = 0
             applyConditioning()
             knobGain = knobGainTarget
             knobGainLeft = 0
+            if !started { network.reset() }
             return
         }
         // Restart one common ramp from wherever every knob is now.
@@ -111,14 +121,14 @@ public final class EffectEngine {
     public func setInputGain(decibels: Double, immediately: Bool = false) {
         let g = Float(Double.pow(10, decibels / 20))
         inputGainTarget = g
-        let n = immediately ? 0 : rampSamples
+        let n = immediately || !started ? 0 : rampSamples
         if n == 0 { inputGain = g; inputGainLeft = 0 } else { inputGainStep = (g - inputGain) / Float(n); inputGainLeft = n }
     }
 
     public func setOutputGain(decibels: Double, immediately: Bool = false) {
         let g = Float(Double.pow(10, decibels / 20))
         outputGainTarget = g
-        let n = immediately ? 0 : rampSamples
+        let n = immediately || !started ? 0 : rampSamples
         if n == 0 { outputGain = g; outputGainLeft = 0 } else { outputGainStep = (g - outputGain) / Float(n); outputGainLeft = n }
     }
 
@@ -135,10 +145,12 @@ public final class EffectEngine {
         network.setConditioning(conditioning.pointer)
     }
 
-    /// Clears the network's memory (and finishes any knob ramp).
+    /// Finishes any knob ramp and puts the network in its state after endless
+    /// silence at the knob values now in force.
     public func reset() {
         finishRamps()
         network.reset()
+        started = false
     }
 
     private func finishRamps() {
@@ -152,6 +164,7 @@ public final class EffectEngine {
 
     /// Processes `frameCount` samples. `input` and `output` may be the same buffer.
     public func process(_ input: UnsafePointer<Float>, _ output: UnsafeMutablePointer<Float>, frameCount: Int) {
+        if frameCount > 0 { started = true }
         var done = 0
         while done < frameCount {
             var n = min(frameCount - done, maxBlockSize)

@@ -237,8 +237,13 @@ public final class MicroTCN: StreamingNetwork {
     private let conditioning: FloatBuffer
     private let embedding: FloatBuffer
     private let denseScratch: FloatBuffer
-    /// The constant input each block sees when the model hears silence.
+    /// The constant input each block sees when the model hears silence
+    /// (one more entry: the last block's output).
     private let steadyInputs: [FloatBuffer]
+    /// What the model outputs after endless silence at the current
+    /// conditioning; subtracted from every output sample when the model is
+    /// silence-referenced, else 0.
+    private var silenceOutput: Float = 0
 
     public init(_ w: MicroTCNWeights) {
         let c = w.config
@@ -263,6 +268,7 @@ public final class MicroTCN: StreamingNetwork {
             residuals.append(FloatBuffer(b.residual))
             steady.append(FloatBuffer(count: cin))
         }
+        steady.append(FloatBuffer(count: c.outChannels(ofBlock: c.nblocks - 1)))
         self.convs = convs
         self.pointwise = pointwise
         self.films = films
@@ -321,25 +327,36 @@ public final class MicroTCN: StreamingNetwork {
             src = UnsafePointer(dst)
         }
         for film in films { film.condition(on: embedding.pointer, scratch: denseScratch.pointer) }
+        if weights.config.silenceReferenced && maxBlock > 0 { settleSilence() }
     }
 
-    public func reset() {
-        guard maxBlock > 0 else { return }
-        // Walk a constant zero input through the blocks: every block's history
-        // becomes the value it would hold after silence forever, so a reset
-        // model starts without a transient and whole-signal rendering matches
-        // micro-tcn run on zero-padded input.
+    /// Walks a constant zero input through the blocks: `steadyInputs` become
+    /// the values every block holds after silence forever under the current
+    /// conditioning, and `silenceOutput` the output then. Allocation-free
+    /// (it runs on the audio thread when a knob moves).
+    private func settleSilence() {
         let c = weights.config
         steadyInputs[0].fill(0)
         let tmp = convScratch.pointer
         for n in 0..<c.nblocks {
             let x = steadyInputs[n].pointer
-            convs[n].reset(steadyInput: x)
-            if n + 1 < c.nblocks {
-                convs[n].steadyOutput(for: x, into: tmp)
-                blockOutput(n, convOut: tmp, residualInput: UnsafePointer(x), frames: 1, into: steadyInputs[n + 1].pointer)
-            }
+            convs[n].steadyOutput(for: x, into: tmp)
+            blockOutput(n, convOut: tmp, residualInput: UnsafePointer(x), frames: 1, into: steadyInputs[n + 1].pointer)
         }
+        guard c.silenceReferenced else { silenceOutput = 0; return }
+        let y = denseScratch.pointer
+        output.apply(UnsafePointer(steadyInputs[c.nblocks].pointer), frames: 1, into: y)
+        Activation.applyFast(.tanh, input: y, output: y, frames: 1, channels: 1, parameters: nil)
+        silenceOutput = y[0]
+    }
+
+    /// Every block's history becomes the value it would hold after silence
+    /// forever, so a reset model starts without a transient and whole-signal
+    /// rendering matches micro-tcn run on zero-padded input.
+    public func reset() {
+        guard maxBlock > 0 else { return }
+        settleSilence()
+        for n in 0..<weights.config.nblocks { convs[n].reset(steadyInput: steadyInputs[n].pointer) }
     }
 
     /// The tail of block `n` after its convolution: (1x1) -> affine -> activation -> + residual.
@@ -440,5 +457,6 @@ public final class MicroTCN: StreamingNetwork {
         output.apply(x, frames: frameCount, into: outputSamples)
         Activation.applyFast(.tanh, input: outputSamples, output: outputSamples, frames: frameCount, channels: 1,
                              parameters: nil)
+        if silenceOutput != 0 { for t in 0..<frameCount { outputSamples[t] -= silenceOutput } }
     }
 }

@@ -20,12 +20,20 @@ public struct MicroTCNConfig: Codable, Equatable, Sendable {
     /// imported model keeps it; 0 aligns them, which lets a network pass its
     /// input through unchanged, the start fxtrain trains from.
     public var residualDelay: Int = 1
+    /// Whether the model's output is taken relative to its output after
+    /// endless silence at the current knob values, so silence in gives
+    /// silence out. FiLM shifts and biases otherwise leave a small constant
+    /// (about -80 dBFS in trained compressors) that depends on the knobs.
+    /// fxtrain sets it; micro-tcn's own models do not have it, so imported
+    /// ones compute exactly what PyTorch computes.
+    public var silenceReferenced: Bool = false
 
     enum CodingKeys: String, CodingKey {
         case nparams, ninputs, noutputs, nblocks
         case kernelSize = "kernel_size", dilationGrowth = "dilation_growth", channelGrowth = "channel_growth"
         case channelWidth = "channel_width", stackSize = "stack_size", grouped, causal
         case skipConnections = "skip_connections", activation, residualDelay = "residual_delay"
+        case silenceReferenced = "silence_referenced"
     }
 
     public init(nparams: Int, nblocks: Int, kernelSize: Int, dilationGrowth: Int, channelWidth: Int = 32,
@@ -55,6 +63,7 @@ public struct MicroTCNConfig: Codable, Equatable, Sendable {
         skipConnections = try c.decodeIfPresent(Bool.self, forKey: .skipConnections) ?? false
         activation = try c.decodeIfPresent(ActivationKind.self, forKey: .activation) ?? .prelu
         residualDelay = try c.decodeIfPresent(Int.self, forKey: .residualDelay) ?? 1
+        silenceReferenced = try c.decodeIfPresent(Bool.self, forKey: .silenceReferenced) ?? false
     }
 
     /// The named configurations of the paper (all causal).
