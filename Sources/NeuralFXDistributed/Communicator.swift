@@ -33,6 +33,12 @@ public final class Communicator {
         ["OMPI_COMM_WORLD_SIZE", "PMIX_RANK", "PMI_RANK"].contains { environment[$0] != nil }
     }
 
+    /// This process's rank as its launcher set it, before MPI starts (nil
+    /// without a launcher).
+    public static func launchedRank(_ environment: [String: String]) -> Int? {
+        ["OMPI_COMM_WORLD_RANK", "PMIX_RANK", "PMI_RANK"].lazy.compactMap { environment[$0].flatMap { Int($0) } }.first
+    }
+
     /// Initializes MPI when a launcher started this process; nil otherwise.
     public static func start(environment: [String: String]) -> Communicator? {
         guard launchedByMPI(environment) else { return nil }

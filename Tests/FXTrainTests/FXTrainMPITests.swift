@@ -323,6 +323,12 @@ final class FXTrainMPITests: XCTestCase {
         XCTAssertTrue(readme.contains("Open MPI is required to build"), "README.md")
     }
 
+    func testBadArgumentsAreOneLineFromAllRanks() throws {
+        let r = try mpi(2, [directory + "/data", "--out", directory + "/m.safetensors", "--steps", "0"] + tiny, tag: "bad")
+        XCTAssertNotEqual(r.status, 0)
+        XCTAssertEqual(r.error.split(separator: "\n"), ["fxtrain: error: --steps must be positive"])
+    }
+
     func testMoreRanksThanBatchItemsIsRefused() throws {
         let r = try mpi(3, [directory + "/data", "--out", directory + "/m.safetensors", "--steps", "3"] + tiny(batch: 2), tag: "many")
         XCTAssertNotEqual(r.status, 0)
