@@ -11,7 +11,8 @@ import RealModule
 /// item and summed in item order, so a seed reproduces a run bit for bit.
 /// Across processes (`exchange`), each computes its share of the items and
 /// the per-item values are gathered before every in-order sum, so the
-/// result does not depend on the number of processes either.
+/// result does not depend on the number of processes either (unless
+/// `reduction` is `sum`, which trades that for fewer bytes).
 public final class TrainingNetwork<T: TrainingScalar> {
     public let config: MicroTCNConfig
     public let layout: ParameterLayout
@@ -85,11 +86,11 @@ public final class TrainingNetwork<T: TrainingScalar> {
         localItems = local
         // Another rank's item needs room only for what is gathered from it.
         let remoteFrames = [Int](repeating: 0, count: frames.count)
+        let parameterLayout = ParameterLayout(config)
         items = (0..<batchSize).map { b in
-            ItemState(config: config, frames: local.contains(b) ? frames : remoteFrames, parameterCount: ParameterLayout(config).count)
+            ItemState(config: config, frames: local.contains(b) ? frames : remoteFrames, parameterCount: parameterLayout.count)
         }
         var ranges: [Range<Int>] = [], start = 0
-        let parameterLayout = ParameterLayout(config)
         let convRanges = (0..<config.nblocks).map { n -> Range<Int> in
             let o = parameterLayout.offset("blocks.\(n).conv1.weight")
             return o..<(o + convs[n].weightCount)
