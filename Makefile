@@ -14,7 +14,8 @@ SHARE := $(DESTDIR)$(PREFIX)/share/neuralfx
 
 # Debian packages the project builds and tests against.
 DEBIAN_PACKAGES := libsndfile1-dev libsamplerate0-dev libjack-jackd2-dev jackd2 \
-	libasound2-dev libasound2-plugins alsa-utils pkg-config tmux
+	libasound2-dev libasound2-plugins alsa-utils pkg-config tmux \
+	openmpi-bin libopenmpi-dev
 
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 

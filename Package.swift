@@ -99,7 +99,7 @@ let package = Package(
                                    "NeuralFXModelFiles"]),
         .executableTarget(name: "fxtrain",
                           dependencies: ["NeuralFXDatasets", "NeuralFXDevices", "NeuralFXTraining", "NeuralFXModelFiles",
-                                         "NeuralFXEvaluation", "NeuralFXAudio", "NeuralFXCore",
+                                         "NeuralFXEvaluation", "NeuralFXAudio", "NeuralFXCore", "NeuralFXDistributed",
                                          .product(name: "ArgumentParser", package: "swift-argument-parser")]),
         .testTarget(name: "NeuralFXDevicesTests",
                     dependencies: ["NeuralFXDevices", "NeuralFXCore", "CAllocationCounter", "NeuralFXModelFiles"]),
@@ -128,6 +128,9 @@ let package = Package(
                 swiftSettings: hotSwift),
         .testTarget(name: "NeuralFXTrainingTests",
                     dependencies: ["NeuralFXTraining", "NeuralFXCore", "NeuralFXAudio", "NeuralFXDevices", "NeuralFXDatasets"]),
+        // Training across processes (issue 18): Open MPI through one system-library target, wrapped once.
+        .systemLibrary(name: "CMPI", pkgConfig: "ompi-c", providers: [.apt(["libopenmpi-dev"])]),
+        .target(name: "NeuralFXDistributed", dependencies: ["CMPI"]),
     ],
     swiftLanguageModes: [.v5]
 )

@@ -2,7 +2,7 @@ import Foundation
 import RealModule
 
 /// What the checks found about one pair and did to it.
-public struct PairCheck: Sendable {
+public struct PairCheck: Codable, Sendable {
     public var name: String
     /// Samples by which the target lags the input (negative: leads), removed.
     public var latency: Int
@@ -142,25 +142,8 @@ public enum DataChecks {
             if abs(correlation) < 0.05 {
                 notes.append(String(format: "input and target barely correlate (%.3f); is this the right pair?", correlation))
             }
-            if lag > 0 {
-                pair.target.removeFirst(lag)
-                notes.append("target lags the input by \(lag) samples: removed")
-            } else if lag < 0 {
-                pair.input.removeFirst(-lag)
-                notes.append("target leads the input by \(-lag) samples: removed")
-            }
             let inverted = correlation < 0
-            if inverted {
-                pair.target = pair.target.map { -$0 }
-                notes.append("polarity is inverted: target flipped")
-            }
-            let common = min(pair.input.count, pair.target.count)
-            if pair.input.count != pair.target.count {
-                let extra = abs(pair.input.count - pair.target.count)
-                notes.append("\(pair.input.count > common ? "input" : "target") has \(extra) samples more: trimmed")
-                pair.input.removeLast(pair.input.count - common)
-                pair.target.removeLast(pair.target.count - common)
-            }
+            notes += align(&pair, latency: lag, polarityInverted: inverted)
             let gain = decibels(rms(pair.target)) - decibels(rms(pair.input))
             if abs(gain) > 24 { notes.append(String(format: "target is %+.1f dB from the input level", gain)) }
             dataset.pairs[i] = pair
@@ -168,6 +151,42 @@ public enum DataChecks {
         }
         noteOddLatencies(&checks)
         return checks
+    }
+
+    /// Applies checks made elsewhere (on rank 0 of a run across processes)
+    /// to the same dataset, as `run` changed it there.
+    public static func apply(_ checks: [PairCheck], to dataset: inout TrainingDataset) throws {
+        guard checks.count == dataset.pairs.count else {
+            throw DatasetError("the dataset has \(dataset.pairs.count) pairs here but \(checks.count) where it was checked")
+        }
+        for (i, check) in checks.enumerated() {
+            _ = align(&dataset.pairs[i], latency: check.latency, polarityInverted: check.polarityInverted)
+        }
+    }
+
+    /// Removes the latency, flips an inverted target and trims to the
+    /// common length; returns what it did.
+    static func align(_ pair: inout TrainingPair, latency lag: Int, polarityInverted inverted: Bool) -> [String] {
+        var notes: [String] = []
+        if lag > 0 {
+            pair.target.removeFirst(lag)
+            notes.append("target lags the input by \(lag) samples: removed")
+        } else if lag < 0 {
+            pair.input.removeFirst(-lag)
+            notes.append("target leads the input by \(-lag) samples: removed")
+        }
+        if inverted {
+            pair.target = pair.target.map { -$0 }
+            notes.append("polarity is inverted: target flipped")
+        }
+        let common = min(pair.input.count, pair.target.count)
+        if pair.input.count != pair.target.count {
+            let extra = abs(pair.input.count - pair.target.count)
+            notes.append("\(pair.input.count > common ? "input" : "target") has \(extra) samples more: trimmed")
+            pair.input.removeLast(pair.input.count - common)
+            pair.target.removeLast(pair.target.count - common)
+        }
+        return notes
     }
 
     /// One capture rig gives most pairs the same latency; a pair off by more

@@ -7,6 +7,11 @@ import NeuralFXCore
 /// One `SplitMix64` stream (seeded by the settings) picks every chunk, and
 /// the step counter is the data cursor, so a run resumed from a checkpoint
 /// repeats, bit for bit, what the uninterrupted run would have done.
+///
+/// Across processes (`exchange`), every rank draws the whole batch from the
+/// same stream but fills and computes only its share (see `BatchExchange`);
+/// rank 0 alone validates, and hands its decisions (stop, learning rate) to
+/// the others before each step, so every rank takes the same steps.
 public final class Trainer {
     public let settings: TrainingSettings
     public let dataset: TrainingDataset
@@ -15,7 +20,7 @@ public final class Trainer {
     public let network: TrainingNetwork<Float>
     public private(set) var step = 0
     public private(set) var random: SplitMix64
-    public private(set) var adam: AdamOptimizer
+    public internal(set) var adam: AdamOptimizer
     public private(set) var plateau: PlateauScheduler
     public private(set) var bestValidation = Double.greatestFiniteMagnitude
     public private(set) var bestWeights: MicroTCNWeights
@@ -43,7 +48,7 @@ public final class Trainer {
     var stepsSinceValidation = 0
 
     public init(dataset: TrainingDataset, plan: DataSplitPlan, settings: TrainingSettings,
-                resumeFrom checkpoint: Checkpoint? = nil) throws {
+                resumeFrom checkpoint: Checkpoint? = nil, exchange: BatchExchange? = nil) throws {
         // The network learns what comes before a level knob's gain; the
         // engine applies that gain (see `KnobSpec.outputGainDecibels`).
         let dataset = dataset.targetsBeforeKnobGain()
@@ -58,7 +63,7 @@ public final class Trainer {
         let config = settings.config
         let initial = MicroTCNWeights.trainingStart(config, seed: settings.seed)
         network = TrainingNetwork(config: config, batchSize: settings.batchSize, outputLength: settings.chunkLength,
-                                  threads: settings.threads, weights: initial)
+                                  threads: settings.threads, weights: initial, exchange: exchange)
         network.normalization = settings.normalization
         random = SplitMix64(seed: settings.seed &+ 0x7261_696E)
         adam = AdamOptimizer(parameterCount: network.layout.count, learningRate: settings.learningRate, weightDecay: settings.weightDecay)
@@ -85,6 +90,9 @@ public final class Trainer {
     }
 
     public var epoch: Double { Double(step) / Double(stepsPerEpoch) }
+
+    /// Whether this process validates, logs and writes: rank 0, or the only process.
+    public var isLeader: Bool { (network.exchange?.rank ?? 0) == 0 }
 
     // MARK: Training
 
@@ -116,8 +124,11 @@ public final class Trainer {
     @discardableResult
     public func trainStep() -> Double {
         let length = settings.chunkLength, receptive = settings.config.receptiveField
+        let local = network.localItems
         for b in 0..<settings.batchSize {
+            // Every rank draws every chunk, so the stream stays the same on all.
             let (segment, start) = drawChunk()
+            guard local.contains(b) else { continue }
             paddedInputs[segment.pair].withUnsafeBufferPointer { src in
                 network.input(b).update(from: src.baseAddress! + start, count: length + receptive - 1)
             }
@@ -133,7 +144,8 @@ public final class Trainer {
         targets.withUnsafeBufferPointer { targets in
             lossValues.withUnsafeMutableBufferPointer { values in
                 let box = UnsafeSendableBox((targets, values))
-                forEachItem(settings.batchSize, threads: settings.threads) { b in
+                forEachItem(local.count, threads: settings.threads) { i in
+                    let b = local.lowerBound + i
                     let gradient = net.outputGradient(b)
                     let value = targets[b].withUnsafeBufferPointer { t in
                         loss.evaluate(prediction: net.output(b), target: t.baseAddress!, count: length, gradient: gradient)
@@ -142,6 +154,10 @@ public final class Trainer {
                     box.value.1[b] = value
                 }
             }
+        }
+        if let exchange = network.exchange, exchange.size > 1 {
+            let counts = (0..<exchange.size).map { batchShare(settings.batchSize, rank: $0, size: exchange.size).count * MemoryLayout<Float>.stride }
+            lossValues.withUnsafeMutableBytes { exchange.allGather($0, byteCounts: counts) }
         }
         let batchLoss = lossValues.reduce(0.0) { $0 + Double($1) } / Double(settings.batchSize)
         network.backward()

@@ -9,6 +9,10 @@ import RealModule
 /// sample `t + receptiveField - 1`, exactly as the streaming `MicroTCN`
 /// aligns them. Items run in parallel; parameter gradients are kept per
 /// item and summed in item order, so a seed reproduces a run bit for bit.
+/// Across processes (`exchange`), each computes its share of the items and
+/// the per-item values are gathered before every in-order sum, so the
+/// result does not depend on the number of processes either (unless
+/// `reduction` is `sum`, which trades that for fewer bytes).
 public final class TrainingNetwork<T: TrainingScalar> {
     public let config: MicroTCNConfig
     public let layout: ParameterLayout
@@ -25,6 +29,12 @@ public final class TrainingNetwork<T: TrainingScalar> {
     public private(set) var gradient: [T]
     public static var runningMomentum: T { 0.1 }
     public var normalization: Normalization = .batch
+    /// The other processes training this batch, if any.
+    public let exchange: BatchExchange?
+    /// The items this process computes (all of them without `exchange`).
+    public let localItems: Range<Int>
+    /// How the processes combine per-item values (with `exchange`).
+    public var reduction: BatchReduction = .ordered
 
     let convs: [DilatedConvolution]
     /// Frames entering block `n` (`frames[nblocks]` = output length).
@@ -37,9 +47,14 @@ public final class TrainingNetwork<T: TrainingScalar> {
     let inverseStd: [Storage<T>]
     let gradientSums: [Storage<T>]
     let gradientProducts: [Storage<T>]
+    /// The parts of an item's `gradient` that layers write: all but the
+    /// convolution weights, which are gathered from `packedGradient`.
+    let gradientRanges: [Range<Int>]
+    /// Every item's values during a gather, item after item.
+    let exchangeBuffer: Storage<T>
 
     public init(config: MicroTCNConfig, batchSize: Int, outputLength: Int, threads: Int = 2,
-                weights: MicroTCNWeights) {
+                weights: MicroTCNWeights, exchange: BatchExchange? = nil) {
         precondition(config.unsupportedReason == nil && config.kernelSize >= 2 && batchSize > 0 && outputLength > 0)
         self.config = config
         layout = ParameterLayout(config)
@@ -66,7 +81,28 @@ public final class TrainingNetwork<T: TrainingScalar> {
         inverseStd = convs.map { Storage($0.outChannels) }
         gradientSums = convs.map { Storage($0.outChannels) }
         gradientProducts = convs.map { Storage($0.outChannels) }
-        items = (0..<batchSize).map { _ in ItemState(config: config, frames: frames, parameterCount: ParameterLayout(config).count) }
+        self.exchange = exchange
+        let local = exchange.map { batchShare(batchSize, rank: $0.rank, size: $0.size) } ?? 0..<batchSize
+        localItems = local
+        // Another rank's item needs room only for what is gathered from it.
+        let remoteFrames = [Int](repeating: 0, count: frames.count)
+        let parameterLayout = ParameterLayout(config)
+        items = (0..<batchSize).map { b in
+            ItemState(config: config, frames: local.contains(b) ? frames : remoteFrames, parameterCount: parameterLayout.count)
+        }
+        var ranges: [Range<Int>] = [], start = 0
+        let convRanges = (0..<config.nblocks).map { n -> Range<Int> in
+            let o = parameterLayout.offset("blocks.\(n).conv1.weight")
+            return o..<(o + convs[n].weightCount)
+        }.sorted { $0.lowerBound < $1.lowerBound }
+        for r in convRanges {
+            if r.lowerBound > start { ranges.append(start..<r.lowerBound) }
+            start = r.upperBound
+        }
+        if start < parameterLayout.count { ranges.append(start..<parameterLayout.count) }
+        gradientRanges = ranges
+        let perItem = ranges.reduce(0) { $0 + $1.count } + convs.reduce(0) { $0 + $1.weightCount }
+        exchangeBuffer = Storage(exchange == nil ? 0 : batchSize * max(perItem, 2 * convs.map(\.outChannels).max()!))
     }
 
     // MARK: Item access
@@ -107,13 +143,14 @@ public final class TrainingNetwork<T: TrainingScalar> {
                 convs[n].pack(p + layout.offset("blocks.\(n).conv1.weight"), into: packed[n].pointer,
                               transposed: convs[n].groups == 1 ? transposed[n].pointer : nil)
             }
-            forEachItem(batchSize, threads: threads) { b in self.conditioningForward(b, p) }
+            forEachLocalItem { b in self.conditioningForward(b, p) }
             for n in 0..<c.nblocks {
-                forEachItem(batchSize, threads: threads) { b in self.convolutionForward(n, b, p) }
+                forEachLocalItem { b in self.convolutionForward(n, b, p) }
+                if normalization == .batch { gatherItems { [($0.sums, 0..<self.convs[n].outChannels)] } }
                 batchStatistics(n, update: updateRunningStatistics)
-                forEachItem(batchSize, threads: threads) { b in self.blockTailForward(n, b, p) }
+                forEachLocalItem { b in self.blockTailForward(n, b, p) }
             }
-            forEachItem(batchSize, threads: threads) { b in self.outputForward(b, p) }
+            forEachLocalItem { b in self.outputForward(b, p) }
         }
     }
 
@@ -165,12 +202,13 @@ public final class TrainingNetwork<T: TrainingScalar> {
         m.update(repeating: 0, count: cc)
         for item in items { for ch in 0..<cc { m[ch] += item.sums.pointer[ch] } }
         for ch in 0..<cc { m[ch] /= T(count) }
-        forEachItem(batchSize, threads: threads) { b in
+        forEachLocalItem { b in
             let item = self.items[b]
             item.sums.zero()
             BatchNormalization.accumulateSquares(item.normalized[n].pointer, frames: self.frames[n + 1], channels: cc,
                                                  mean: m, into: item.sums.pointer)
         }
+        gatherItems { [($0.sums, 0..<cc)] }
         let momentum = TrainingNetwork.runningMomentum
         for ch in 0..<cc {
             var squares: T = 0
@@ -234,6 +272,90 @@ public final class TrainingNetwork<T: TrainingScalar> {
         for t in 0..<outputLength { out[t] = T.tanh(out[t]) }
     }
 
+    // MARK: Items across processes
+
+    /// Runs `body(item)` for this process's items, over `threads`.
+    func forEachLocalItem(_ body: (Int) -> Void) {
+        let first = localItems.lowerBound
+        forEachItem(localItems.count, threads: threads) { body(first + $0) }
+    }
+
+    /// Makes every rank's in-order sum over all items of the `parts` (a
+    /// storage and a range of it) of each item come out as `reduction` says.
+    private func gatherItems(_ parts: (ItemState<T>) -> [(Storage<T>, Range<Int>)]) {
+        guard let exchange, exchange.size > 1 else { return }
+        if reduction == .sum { return sumItems(parts, exchange) }
+        let perItem = parts(items[0]).reduce(0) { $0 + $1.1.count }
+        let buffer = exchangeBuffer.pointer
+        precondition(perItem * batchSize <= exchangeBuffer.count)
+        for b in localItems {
+            var o = b * perItem
+            for (storage, range) in parts(items[b]) {
+                (buffer + o).update(from: storage.pointer + range.lowerBound, count: range.count)
+                o += range.count
+            }
+        }
+        let bytes = MemoryLayout<T>.stride * perItem
+        let counts = (0..<exchange.size).map { batchShare(batchSize, rank: $0, size: exchange.size).count * bytes }
+        exchange.allGather(UnsafeMutableRawBufferPointer(start: buffer, count: batchSize * bytes), byteCounts: counts)
+        for b in 0..<batchSize where !localItems.contains(b) {
+            var o = b * perItem
+            for (storage, range) in parts(items[b]) {
+                (storage.pointer + range.lowerBound).update(from: buffer + o, count: range.count)
+                o += range.count
+            }
+        }
+    }
+
+    /// Adds this rank's items in item order, sums those partial sums over
+    /// the ranks, and leaves the total in item 0 and zeros in the others, so
+    /// the callers' in-order sums over items give the total unchanged.
+    private func sumItems(_ parts: (ItemState<T>) -> [(Storage<T>, Range<Int>)], _ exchange: BatchExchange) {
+        let perItem = parts(items[0]).reduce(0) { $0 + $1.1.count }
+        let total = exchangeBuffer.pointer
+        precondition(perItem <= exchangeBuffer.count)
+        total.update(repeating: 0, count: perItem)
+        for b in localItems {
+            var o = 0
+            for (storage, range) in parts(items[b]) {
+                let src = storage.pointer + range.lowerBound, dst = total + o
+                for i in 0..<range.count { dst[i] += src[i] }
+                o += range.count
+            }
+        }
+        if T.self == Float.self {
+            exchange.allReduceSum(UnsafeMutableRawPointer(total).assumingMemoryBound(to: Float.self), count: perItem)
+        } else {
+            exchange.allReduceSum(UnsafeMutableRawPointer(total).assumingMemoryBound(to: Double.self), count: perItem)
+        }
+        for b in 0..<batchSize {
+            var o = 0
+            for (storage, range) in parts(items[b]) {
+                if b == 0 {
+                    (storage.pointer + range.lowerBound).update(from: total + o, count: range.count)
+                } else {
+                    (storage.pointer + range.lowerBound).update(repeating: 0, count: range.count)
+                }
+                o += range.count
+            }
+        }
+    }
+
+    /// Bytes each process receives per step combining per-item values
+    /// (parameter gradients and, with batch statistics, BatchNorm's sums)
+    /// when `size` processes share the batch: for `ordered`, every other
+    /// process's items (a ring all-gather sends as many); for `sum`, what a
+    /// ring all-reduce of one item's worth receives.
+    public func exchangedBytesPerStep(processes size: Int, reduction: BatchReduction = .ordered) -> Int {
+        let gradient = gradientRanges.reduce(0) { $0 + $1.count } + convs.reduce(0) { $0 + $1.weightCount }
+        let statistics = normalization == .batch ? convs.reduce(0) { $0 + 4 * $1.outChannels } : 0
+        let perItem = MemoryLayout<T>.stride * (gradient + statistics)
+        switch reduction {
+        case .ordered: return (batchSize - batchShare(batchSize, rank: 0, size: size).count) * perItem
+        case .sum: return 2 * (size - 1) * perItem / size
+        }
+    }
+
     // MARK: Backward
 
     /// Computes `gradient` from the `outputGradient`s of the last `forward`.
@@ -243,22 +365,23 @@ public final class TrainingNetwork<T: TrainingScalar> {
         let c = config
         parameters.withUnsafeBufferPointer { pbuf in
             let p = pbuf.baseAddress!
-            forEachItem(batchSize, threads: threads) { b in
+            forEachLocalItem { b in
                 self.items[b].gradient.zero()
                 self.outputBackward(b, p)
             }
             for n in stride(from: c.nblocks - 1, through: 0, by: -1) {
-                forEachItem(batchSize, threads: threads) { b in self.blockTailBackward(n, b, p) }
+                forEachLocalItem { b in self.blockTailBackward(n, b, p) }
                 let cc = convs[n].outChannels
+                if normalization == .batch { gatherItems { [($0.sums, 0..<cc), ($0.products, 0..<cc)] } }
                 let s = gradientSums[n].pointer, q = gradientProducts[n].pointer
                 s.update(repeating: 0, count: cc)
                 q.update(repeating: 0, count: cc)
                 for item in items {
                     for ch in 0..<cc { s[ch] += item.sums.pointer[ch]; q[ch] += item.products.pointer[ch] }
                 }
-                forEachItem(batchSize, threads: threads) { b in self.convolutionBackward(n, b, p) }
+                forEachLocalItem { b in self.convolutionBackward(n, b, p) }
             }
-            forEachItem(batchSize, threads: threads) { b in self.conditioningBackward(b, p) }
+            forEachLocalItem { b in self.conditioningBackward(b, p) }
         }
         reduceGradients()
     }
@@ -383,6 +506,9 @@ public final class TrainingNetwork<T: TrainingScalar> {
     /// Sums the per-item gradients in item order and puts convolution
     /// gradients back into PyTorch's layout.
     private func reduceGradients() {
+        gatherItems { item in
+            self.gradientRanges.map { (item.gradient, $0) } + item.packedGradient.map { ($0, 0..<$0.count) }
+        }
         gradient.withUnsafeMutableBufferPointer { g in
             let total = g.baseAddress!
             total.update(repeating: 0, count: layout.count)

@@ -15,7 +15,9 @@ extension Trainer {
     /// Trains until a limit or `shouldStop()` (Ctrl-C), validating every
     /// `validationInterval` steps, checkpointing every `checkpointSeconds`
     /// and when stopping. `progress` receives the live status line.
-    /// Returns why it stopped.
+    /// Returns why it stopped. Across processes, rank 0's clock and
+    /// `shouldStop` decide for every rank; only rank 0 validates and
+    /// should be given a `checkpointPath`.
     @discardableResult
     public func run(limits: TrainingLimits, checkpointPath: String?, checkpointSeconds: Double = 300,
                     shouldStop: () -> Bool = { false }, progress: (String) -> Void = { _ in }) throws -> String {
@@ -29,12 +31,23 @@ extension Trainer {
         let samplesPerStep = Double(settings.batchSize * settings.chunkLength)
         var reason = "finished"
         while true {
-            if let maxSteps = limits.steps, step >= maxSteps { reason = "reached \(maxSteps) steps"; break }
-            if let maxSeconds = limits.seconds, previousSeconds + elapsed() >= maxSeconds {
-                reason = "reached \(formatDuration(maxSeconds)) of training"
-                break
+            var stop: String?
+            if let maxSteps = limits.steps, step >= maxSteps {
+                stop = "reached \(maxSteps) steps"
+            } else if let maxSeconds = limits.seconds, previousSeconds + elapsed() >= maxSeconds {
+                stop = "reached \(formatDuration(maxSeconds)) of training"
+            } else if shouldStop() {
+                stop = "interrupted"
             }
-            if shouldStop() { reason = "interrupted"; break }
+            if let exchange = network.exchange, exchange.size > 1 {
+                var decision: [UInt32] = [stop == nil ? 0 : 1, adam.learningRate.bitPattern]
+                decision.withUnsafeMutableBytes { exchange.broadcast($0) }
+                if exchange.rank != 0 {
+                    stop = decision[0] == 0 ? nil : "stopped with rank 0"
+                    adam.learningRate = Float(bitPattern: decision[1])
+                }
+            }
+            if let stop { reason = stop; break }
             lastTrainLoss = trainStep()
             windowSteps += 1
             let now = elapsed()
@@ -43,7 +56,7 @@ extension Trainer {
                 windowStart = now
                 windowSteps = 0
             }
-            if step % settings.validationInterval == 0 {
+            if isLeader && step % settings.validationInterval == 0 {
                 validate(seconds: now, samplesPerSecond: samplesPerSecond)
             }
             progress(statusLine(trainLoss: lastTrainLoss, samplesPerSecond: samplesPerSecond, elapsed: now, limits: limits))

@@ -15,8 +15,10 @@ struct ThroughputCommand: ParsableCommand {
     @Option(name: .customLong("chunk"), help: "Output samples per chunk.") var chunkLength = 8192
     @Option(help: "Timed steps (after one warm-up step).") var steps = 5
     @Option(help: "Worker threads for the batch.") var threads = 2
+    @Option(help: "Processes sharing the batch under mpirun, for the bytes each exchanges per step.") var processes = 2
 
     func run() throws {
+        guard processes >= 1 && processes <= batchSize else { throw ValidationError("--processes must be in 1...--batch") }
         guard let config = MicroTCNConfig.named(arch, nparams: nparams) else { throw ValidationError("unknown architecture '\(arch)'") }
         let net = TrainingNetwork<Float>(config: config, batchSize: batchSize, outputLength: chunkLength, threads: threads,
                                          weights: .random(config, seed: 1))
@@ -43,5 +45,9 @@ struct ThroughputCommand: ParsableCommand {
         let samples = Double(steps * batchSize * chunkLength)
         print(String(format: "fxtrain %@ batch %d chunk %d threads %d: %.0f samples/s (%.3f s/step)",
                      arch, batchSize, chunkLength, threads, samples / seconds, seconds / Double(steps)))
+        let one = net.exchangedBytesPerStep(processes: batchSize)
+        print("\(net.layout.count) parameters; under mpirun each of \(processes) processes receives "
+              + "\(net.exchangedBytesPerStep(processes: processes)) bytes per step (\(one / (batchSize - 1)) per batch item), "
+              + "or \(net.exchangedBytesPerStep(processes: processes, reduction: .sum)) with --reduction sum")
     }
 }

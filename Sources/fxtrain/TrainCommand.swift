@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import NeuralFXCore
+import NeuralFXDistributed
 import NeuralFXModelFiles
 import NeuralFXTraining
 
@@ -15,7 +16,9 @@ struct TrainCommand: ParsableCommand {
         sample rates and lengths, latency (removed), polarity (flipped), silence, clipping and level. \
         The log (CSV), loss curve and test plot (SVG) and a checkpoint are written next to the model. \
         `fxtrain train --resume CHECKPOINT` alone continues a run with its dataset, output and stopping point; \
-        any of them given again overrides the checkpoint's, and fxtrain says so.
+        any of them given again overrides the checkpoint's, and fxtrain says so. \
+        Started by mpirun (mpirun -np N fxtrain train ...), N processes train one model together, each \
+        computing its share of every batch (--threads per process); see docs/training.md.
         """)
 
     @Argument(help: "Dataset folder (with --resume: the checkpoint's, unless given).") var dataset: String?
@@ -47,7 +50,9 @@ struct TrainCommand: ParsableCommand {
     @Option(help: "Validations without improvement before the learning rate halves.") var patience = 10
     @Option(name: .customLong("checkpoint-minutes"), help: "Minutes between checkpoints.") var checkpointMinutes: Double = 3
     @Option(name: .customLong("eval-seconds"), help: "Seconds of each validation/test segment scored.") var evaluationSeconds: Double = 10
-    @Option(help: "Worker threads.") var threads = 2
+    @Option(help: "Worker threads (per process under mpirun).") var threads = 2
+    @Option(help: "Under mpirun, how processes combine gradients: ordered (every item's gathered and added in one order: the model one process trains, bit for bit) or sum (MPI_Allreduce of each process's sum: fewer bytes, the same model within rounding).")
+    var reduction = "ordered"
     @Option(help: "What the model is and what it was trained on, for its metadata (default: the architecture and dataset folder).")
     var description: String?
     @Flag(help: "Replace an existing model file.") var overwrite = false
@@ -64,93 +69,181 @@ struct TrainCommand: ParsableCommand {
         if threads < 1 { throw ValidationError("--threads must be at least 1") }
         if let c = channels, c < 1 || c > 256 { throw ValidationError("--channels must be in 1...256") }
         if !(checkpointMinutes > 0) { throw ValidationError("--checkpoint-minutes must be positive") }
+        if BatchReduction(rawValue: reduction) == nil { throw ValidationError("--reduction must be ordered or sum") }
     }
 
     func run() throws {
-        do { try train() } catch let e as DatasetError {
-            FileHandle.standardError.write("fxtrain: error: \(e.description)\n".data(using: .utf8)!)
-            throw ExitCode(1)
-        } catch let e as ModelFileError {
-            FileHandle.standardError.write("fxtrain: error: \(e)\n".data(using: .utf8)!)
+        // mpirun's environment says whether this is one rank of many; a plain run never starts MPI.
+        let ranks = Communicator.start(environment: ProcessInfo.processInfo.environment).map(Ranks.init)
+        do {
+            try train(ranks)
+            ranks?.communicator.finish()
+        } catch let code as ExitCode {
+            ranks?.communicator.finish()
+            throw code
+        } catch {
+            let message: String
+            switch error {
+            case let e as DatasetError: message = e.description
+            case let e as ModelFileError: message = "\(e)"
+            case let e as RankFailure: message = e.description
+            default: throw error
+            }
+            guard let ranks else {
+                FileHandle.standardError.write("fxtrain: error: \(message)\n".data(using: .utf8)!)
+                throw ExitCode(1)
+            }
+            if ranks.inLockstep {
+                // The other ranks wait in an exchange this rank will never join.
+                FileHandle.standardError.write("fxtrain: error: rank \(ranks.rank): \(message)\n".data(using: .utf8)!)
+                ranks.communicator.abort(code: 1)
+            }
+            // Every rank knows this failure; rank 0 alone says it.
+            if ranks.isLeader { FileHandle.standardError.write("fxtrain: error: \(message)\n".data(using: .utf8)!) }
+            ranks.communicator.finish()
             throw ExitCode(1)
         }
     }
 
-    func say(_ line: String) { print(line); fflush(stdout) }
-
-    func train() throws {
+    func train(_ ranks: Ranks?) throws {
+        let leader = ranks?.isLeader ?? true
+        // Rank 0 alone speaks and writes; the other ranks only compute.
+        func say(_ line: String) { if leader { print(line); fflush(stdout) } }
         let fm = FileManager.default
-        let checkpoint = try resume.map { try Checkpoint.read(from: $0) }
-        let given = RunRecord(dataset: dataset.map(absolutePath) ?? "", out: out.map(absolutePath) ?? "", steps: steps,
-                              minutes: minutes, epochs: epochs, knobNames: knobNames.map(splitNames))
-        let (run, overrides) = try checkpoint.map { try RunRecord.resolve(given: given, saved: $0.run) } ?? (given, [])
+        // Rank 0 reads the checkpoint and sends it on: the other ranks need
+        // not see its folder, and all learn the run's dataset and output from it.
+        var checkpoint: Checkpoint?
+        var checkpointBytes: [UInt8] = []
+        try stage(ranks) {
+            guard leader, let resume else { return }
+            checkpoint = try Checkpoint.read(from: resume)
+            checkpointBytes = [UInt8](fm.contents(atPath: resume) ?? Data())
+        }
+        if let ranks, resume != nil {
+            checkpointBytes = ranks.communicator.broadcast(checkpointBytes)
+            try ranks.stage {
+                if !leader { checkpoint = try JSONDecoder().decode(Checkpoint.self, from: Data(checkpointBytes)) }
+            }
+        }
+        var resolved: (RunRecord, [String])?
+        try stage(ranks) {
+            // `self.`: the run's values shadow these below.
+            let given = RunRecord(dataset: self.dataset.map(absolutePath) ?? "", out: self.out.map(absolutePath) ?? "",
+                                  steps: self.steps, minutes: self.minutes, epochs: self.epochs,
+                                  knobNames: knobNames.map(splitNames))
+            resolved = try checkpoint.map { try RunRecord.resolve(given: given, saved: $0.run) } ?? (given, [])
+        }
+        let (run, overrides) = resolved!
         let (dataset, out, steps, minutes, epochs) = (run.dataset, run.out, run.steps, run.minutes, run.epochs)
         if checkpoint != nil {
             say("resuming \(run.dataset) into \(run.out), until \(run.stopDescription)")
             for o in overrides { say("given again, overriding the checkpoint: \(o)") }
         }
-        if fm.fileExists(atPath: out) && !overwrite {
-            throw DatasetError("'\(out)' already exists; choose another --out or pass --overwrite")
-        }
-        let folder = (out as NSString).deletingLastPathComponent
-        var isFolder: ObjCBool = false
-        if !folder.isEmpty && !(fm.fileExists(atPath: folder, isDirectory: &isFolder) && isFolder.boolValue) {
-            throw DatasetError("the folder of --out, '\(folder)', does not exist")
-        }
-        if !fm.isWritableFile(atPath: folder.isEmpty ? "." : folder) {
-            throw DatasetError("cannot write in '\(folder.isEmpty ? "." : folder)'")
-        }
         let base = out.hasSuffix(".safetensors") ? String(out.dropLast(".safetensors".count)) : out
         let checkpointPath = base + ".checkpoint"
-        if resume == nil && fm.fileExists(atPath: checkpointPath) && !overwrite {
-            throw DatasetError("'\(checkpointPath)' exists from an earlier run; continue it with --resume \(checkpointPath), or pass --overwrite")
+        var loaded: TrainingDataset?
+        try stage(ranks) {
+            if leader {
+                if fm.fileExists(atPath: out) && !overwrite {
+                    throw DatasetError("'\(out)' already exists; choose another --out or pass --overwrite")
+                }
+                let folder = (out as NSString).deletingLastPathComponent
+                var isFolder: ObjCBool = false
+                if !folder.isEmpty && !(fm.fileExists(atPath: folder, isDirectory: &isFolder) && isFolder.boolValue) {
+                    throw DatasetError("the folder of --out, '\(folder)', does not exist")
+                }
+                if !fm.isWritableFile(atPath: folder.isEmpty ? "." : folder) {
+                    throw DatasetError("cannot write in '\(folder.isEmpty ? "." : folder)'")
+                }
+                if resume == nil && fm.fileExists(atPath: checkpointPath) && !overwrite {
+                    throw DatasetError("'\(checkpointPath)' exists from an earlier run; continue it with --resume \(checkpointPath), or pass --overwrite")
+                }
+            }
+            let data = try TrainingDataset.load(from: dataset, knobNames: run.knobNames)
+            loaded = data
+            say("dataset: \(data.pairs.count) pairs (\(data.layout)), \(data.sampleRate) Hz, knobs: \(data.knobs.names.joined(separator: ", "))")
         }
-        var data = try TrainingDataset.load(from: dataset, knobNames: run.knobNames)
-        say("dataset: \(data.pairs.count) pairs (\(data.layout)), \(data.sampleRate) Hz, knobs: \(data.knobs.names.joined(separator: ", "))")
-        var settings: TrainingSettings
-        if let checkpoint {
-            settings = checkpoint.settings
-            say("resuming at step \(checkpoint.step) from \(resume!)")
-        } else {
-            guard let kind = ActivationKind(rawValue: activation.lowercased()), kind != .identity else {
-                throw DatasetError("unknown activation '\(activation)'; use one of "
-                                   + ActivationKind.allCases.filter { $0 != .identity }.map(\.rawValue).joined(separator: ", "))
+        var data = loaded!
+        if let ranks {
+            // Every rank must train on the bytes rank 0 checked.
+            let reference = String(decoding: ranks.communicator.broadcast(Array(data.fingerprint.utf8)), as: UTF8.self)
+            try ranks.stage {
+                let mine = data.fingerprint
+                if mine != reference {
+                    throw DatasetError("the dataset at '\(dataset)' differs from rank 0's (\(mine) here, \(reference) on rank 0)")
+                }
             }
-            guard let norm = Normalization(rawValue: normalization.lowercased()) else {
-                throw DatasetError("unknown normalization '\(normalization)'; use batch or fixed")
-            }
-            guard var s = TrainingSettings.named(arch, nparams: data.knobs.conditioningSize, activation: kind) else {
-                throw DatasetError("unknown architecture '\(arch)'; use one of \(MicroTCNConfig.namedConfigurations.joined(separator: ", "))")
-            }
-            s.learningRate = learningRate
-            s.batchSize = batchSize
-            s.chunkLength = chunkLength
-            s.loss = loss
-            s.seed = seed
-            s.validationInterval = validationInterval
-            s.weightDecay = weightDecay
-            s.gradientClip = clip
-            s.plateauPatience = patience
-            s.holdout = holdout
-            s.maxLatency = maxLatency
-            s.evaluationSeconds = evaluationSeconds
-            s.threads = threads
-            s.normalization = norm
-            if let channels {
-                s.config.channelWidth = channels
-                s.architecture += "/\(channels)ch"
-            }
-            settings = s
         }
-        if let problem = settings.problem { throw DatasetError(problem) }
-        let checks = try DataChecks.run(&data, maxLatency: settings.maxLatency)
-        for c in checks where !c.notes.isEmpty { say("check \(c.name): " + c.notes.joined(separator: "; ")) }
-        say("checks: \(checks.count) pairs passed; latency removed: "
-            + checks.map { "\($0.latency)" }.joined(separator: " ") + " samples")
-        let plan = try DataSplitPlan(dataset: data, holdout: settings.holdout, seed: settings.seed)
-        let seconds = { (s: DataSplit) in plan.segments(s).reduce(0) { $0 + $1.length } / data.sampleRate }
-        say("split: \(plan.rule); train \(seconds(.train)) s, validation \(seconds(.validation)) s, test \(seconds(.test)) s")
-        let trainer = try Trainer(dataset: data, plan: plan, settings: settings, resumeFrom: checkpoint)
+        var settings: TrainingSettings!
+        try stage(ranks) {
+            if let checkpoint {
+                settings = checkpoint.settings
+                say("resuming at step \(checkpoint.step) from \(resume!)")
+            } else {
+                guard let kind = ActivationKind(rawValue: activation.lowercased()), kind != .identity else {
+                    throw DatasetError("unknown activation '\(activation)'; use one of "
+                                       + ActivationKind.allCases.filter { $0 != .identity }.map(\.rawValue).joined(separator: ", "))
+                }
+                guard let norm = Normalization(rawValue: normalization.lowercased()) else {
+                    throw DatasetError("unknown normalization '\(normalization)'; use batch or fixed")
+                }
+                guard var s = TrainingSettings.named(arch, nparams: data.knobs.conditioningSize, activation: kind) else {
+                    throw DatasetError("unknown architecture '\(arch)'; use one of \(MicroTCNConfig.namedConfigurations.joined(separator: ", "))")
+                }
+                s.learningRate = learningRate
+                s.batchSize = batchSize
+                s.chunkLength = chunkLength
+                s.loss = loss
+                s.seed = seed
+                s.validationInterval = validationInterval
+                s.weightDecay = weightDecay
+                s.gradientClip = clip
+                s.plateauPatience = patience
+                s.holdout = holdout
+                s.maxLatency = maxLatency
+                s.evaluationSeconds = evaluationSeconds
+                s.threads = threads
+                s.normalization = norm
+                if let channels {
+                    s.config.channelWidth = channels
+                    s.architecture += "/\(channels)ch"
+                }
+                settings = s
+            }
+            if let problem = settings.problem { throw DatasetError(problem) }
+            if let ranks, ranks.size > settings.batchSize {
+                throw DatasetError("\(ranks.size) processes share a batch of \(settings.batchSize): each needs at least one item; raise --batch or start fewer")
+            }
+        }
+        // The data checks run once, on rank 0; the others apply what it found.
+        var checks: [PairCheck] = []
+        try stage(ranks) {
+            guard leader else { return }
+            checks = try DataChecks.run(&data, maxLatency: settings.maxLatency)
+            for c in checks where !c.notes.isEmpty { say("check \(c.name): " + c.notes.joined(separator: "; ")) }
+            say("checks: \(checks.count) pairs passed; latency removed: "
+                + checks.map { "\($0.latency)" }.joined(separator: " ") + " samples")
+        }
+        var plan: DataSplitPlan!
+        var trainer: Trainer!
+        try stage(ranks) {
+            if let ranks {
+                let found = ranks.communicator.broadcast(leader ? [UInt8](try JSONEncoder().encode(checks)) : [])
+                if !leader {
+                    checks = try JSONDecoder().decode([PairCheck].self, from: Data(found))
+                    try DataChecks.apply(checks, to: &data)
+                }
+            }
+            plan = try DataSplitPlan(dataset: data, holdout: settings.holdout, seed: settings.seed)
+            let seconds = { (s: DataSplit) in plan.segments(s).reduce(0) { $0 + $1.length } / data.sampleRate }
+            say("split: \(plan.rule); train \(seconds(.train)) s, validation \(seconds(.validation)) s, test \(seconds(.test)) s")
+            trainer = try Trainer(dataset: data, plan: plan, settings: settings, resumeFrom: checkpoint, exchange: ranks?.communicator)
+        }
+        if let ranks {
+            trainer.network.reduction = BatchReduction(rawValue: reduction)!
+            say("training on \(ranks.size) processes (mpirun), \(settings.threads) thread\(settings.threads == 1 ? "" : "s") each; "
+                + "gradients combined \(reduction == "sum" ? "by MPI_Allreduce sums" : "in item order")")
+        }
         trainer.commands.append((["fxtrain"] + CommandLine.arguments.dropFirst()).joined(separator: " "))
         trainer.runRecord = run
         say("model: \(settings.architecture), \(trainer.network.layout.count) parameters, receptive field \(settings.config.receptiveField); "
@@ -164,8 +257,13 @@ struct TrainCommand: ParsableCommand {
         // Rewriting a line in place only makes sense on a terminal; in a log
         // it would pile up into one enormous line.
         let terminal = isatty(STDERR_FILENO) == 1
-        let reason = try trainer.run(limits: limits, checkpointPath: checkpointPath, checkpointSeconds: checkpointMinutes * 60,
+        ranks?.reportFailedRanksOnTermination(checkpointPath: checkpointPath)
+        ranks?.inLockstep = true
+        let (stepsBefore, bytesBefore) = (trainer.step, ranks?.communicator.receivedBytes ?? 0)
+        let secondsBefore = ranks?.communicator.exchangeSeconds ?? 0
+        let reason = try trainer.run(limits: limits, checkpointPath: leader ? checkpointPath : nil, checkpointSeconds: checkpointMinutes * 60,
                                      shouldStop: { interruptRequested != 0 }) { line in
+            guard leader else { return }
             // A fresh line after each validation keeps a record; otherwise overwrite in place.
             let newline = trainer.history.count != lastValidations
             lastValidations = trainer.history.count
@@ -177,6 +275,16 @@ struct TrainCommand: ParsableCommand {
             lastPrint = Date()
             FileHandle.standardError.write(("\r" + line + "\u{1B}[K" + (newline ? "\n" : "")).data(using: .utf8)!)
         }
+        ranks?.inLockstep = false
+        if let ranks, trainer.step > stepsBefore {
+            let steps = trainer.step - stepsBefore
+            let perStep = (ranks.communicator.receivedBytes - bytesBefore) / steps
+            let waited = (ranks.communicator.exchangeSeconds - secondsBefore) / Double(steps)
+            say("\(ranks.size) processes: rank 0 received \(perStep) bytes per step from the others and spent "
+                + String(format: "%.1f ms per step in exchanges (moving them, and waiting for the others)", waited * 1000))
+        }
+        // The other ranks are done: the result is rank 0's to write.
+        guard leader else { return }
         if terminal { FileHandle.standardError.write("\n".data(using: .utf8)!) }
         writeLog(trainer, base: base)
         if reason == "interrupted" {

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import NeuralFXDistributed
 
 // Every failure is one line on stderr and a non-zero exit; --help keeps
 // ArgumentParser's own output.
@@ -11,7 +12,9 @@ do {
     exit(code.rawValue)
 } catch {
     if FXTrain.exitCode(for: error) == .success { FXTrain.exit(withError: error) }
+    // Under mpirun every rank parses the same arguments: one of them says what is wrong.
+    let rank = Communicator.launchedRank(ProcessInfo.processInfo.environment) ?? 0
     let message = FXTrain.message(for: error).split(whereSeparator: \.isNewline).joined(separator: " ")
-    FileHandle.standardError.write(Data("fxtrain: error: \(message)\n".utf8))
+    if rank == 0 { FileHandle.standardError.write(Data("fxtrain: error: \(message)\n".utf8)) }
     exit(FXTrain.exitCode(for: error) == .validationFailure ? 64 : 1)
 }

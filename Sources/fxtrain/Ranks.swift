@@ -1,0 +1,140 @@
+import Foundation
+import NeuralFXDistributed
+import NeuralFXModelFiles
+import NeuralFXTraining
+
+extension Communicator: BatchExchange {}
+
+/// A failure on one rank of a run across processes, known to every rank.
+struct RankFailure: Error, CustomStringConvertible {
+    let rank: Int
+    let message: String
+    // Rank 0 is where the user looks; another rank is named.
+    var description: String { rank == 0 ? message : "rank \(rank): \(message)" }
+}
+
+/// fxtrain's side of training across processes started by mpirun.
+final class Ranks {
+    let communicator: Communicator
+    /// Set while the ranks step together: a failure then cannot wait for
+    /// the others to agree, so it ends the whole job.
+    var inLockstep = false
+
+    init(_ communicator: Communicator) { self.communicator = communicator }
+
+    var rank: Int { communicator.rank }
+    var size: Int { communicator.size }
+    var isLeader: Bool { rank == 0 }
+
+    /// Runs this rank's part of a set-up stage, then every rank learns
+    /// whether every rank's part succeeded; the first failure (in rank
+    /// order) is thrown on every rank, so none is left waiting for the
+    /// others in a later exchange.
+    func stage(_ body: () throws -> Void) throws {
+        var message = ""
+        do { try body() } catch { message = Ranks.describe(error) }
+        let messages = communicator.gatherMessages(message)
+        if let r = messages.firstIndex(where: { !$0.isEmpty }) { throw RankFailure(rank: r, message: messages[r]) }
+    }
+
+    static func describe(_ error: Error) -> String {
+        switch error {
+        case let e as DatasetError: return e.description
+        case let e as RankFailure: return e.description
+        default: return "\(error)"
+        }
+    }
+}
+
+/// Runs a set-up stage: on one process, just `body`; across processes, as
+/// `Ranks.stage`.
+func stage(_ ranks: Ranks?, _ body: () throws -> Void) throws {
+    if let ranks { try ranks.stage(body) } else { try body() }
+}
+
+extension TrainingDataset {
+    /// A digest of everything training reads (names, rates, knobs, every
+    /// sample), so ranks can tell that they read the same dataset.
+    var fingerprint: String {
+        var hash: UInt64 = 0xCBF2_9CE4_8422_2325
+        func mix(_ value: UInt64) {
+            var v = value
+            for _ in 0..<8 { hash = (hash ^ (v & 0xFF)) &* 0x0000_0100_0000_01B3; v >>= 8 }
+        }
+        for pair in pairs {
+            for byte in (pair.name + "\u{0}").utf8 { mix(UInt64(byte)) }
+            mix(UInt64(pair.sampleRate))
+            for k in pair.knobValues { mix(k.bitPattern) }
+            mix(UInt64(pair.input.count))
+            for x in pair.input { mix(UInt64(x.bitPattern)) }
+            mix(UInt64(pair.target.count))
+            for x in pair.target { mix(UInt64(x.bitPattern)) }
+        }
+        return "\(pairs.count) pairs, digest \(String(hash, radix: 16))"
+    }
+}
+
+/// What the job says when mpirun ends it because a rank failed (mpirun
+/// then sends every surviving rank SIGTERM). Prepared before training, so
+/// the signal handler only calls async-signal-safe functions.
+private nonisolated(unsafe) var peerRanks: UnsafeMutablePointer<Int>?
+private nonisolated(unsafe) var peerPids: UnsafeMutablePointer<pid_t>?
+private nonisolated(unsafe) var peerMessages: UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>?
+private nonisolated(unsafe) var peerCount = 0
+private nonisolated(unsafe) var ownRank = 0
+private nonisolated(unsafe) var lowerRanksAllHere = true
+private nonisolated(unsafe) var stoppedMessage: UnsafeMutablePointer<CChar>?
+private nonisolated(unsafe) var checkpointFile: UnsafeMutablePointer<CChar>?
+private nonisolated(unsafe) var checkpointSaved: UnsafeMutablePointer<CChar>?
+private nonisolated(unsafe) var checkpointNotYet: UnsafeMutablePointer<CChar>?
+
+extension Ranks {
+    /// Learns every rank's host and process id. On SIGTERM during training,
+    /// the lowest-numbered surviving rank (rank 0 unless it is the one that
+    /// failed) names the rank on its machine that is gone (mpirun names one
+    /// on another machine), says the checkpoint is intact, and every rank exits.
+    func reportFailedRanksOnTermination(checkpointPath: String) {
+        var host = [CChar](repeating: 0, count: 256)
+        gethostname(&host, host.count - 1)
+        let here = String(cString: host)
+        let peers = communicator.gatherMessages("\(getpid()) \(here)")
+        var ranks: [Int] = [], pids: [pid_t] = [], messages: [String] = []
+        for (r, peer) in peers.enumerated() where r != rank {
+            let parts = peer.split(separator: " ", maxSplits: 1).map(String.init)
+            guard parts.count == 2, parts[1] == here, let pid = pid_t(parts[0]) else { continue }
+            ranks.append(r)
+            pids.append(pid)
+            // A fresh line: the live status line may be half written.
+            messages.append("\nfxtrain: error: rank \(r) (process \(pid) on \(here)) ended during training, so the job stopped; ")
+        }
+        ownRank = rank
+        lowerRanksAllHere = (0..<rank).allSatisfy { ranks.contains($0) }
+        peerCount = pids.count
+        peerRanks = .allocate(capacity: max(ranks.count, 1))
+        peerRanks!.initialize(from: ranks, count: ranks.count)
+        peerPids = .allocate(capacity: max(pids.count, 1))
+        peerPids!.initialize(from: pids, count: pids.count)
+        peerMessages = .allocate(capacity: max(messages.count, 1))
+        for (i, m) in messages.enumerated() { peerMessages![i] = strdup(m) }
+        stoppedMessage = strdup("\nfxtrain: error: mpirun stopped the job (a rank on another machine failed, or mpirun was "
+                                + "interrupted: to stop with a checkpoint, send mpirun SIGUSR1); ")
+        checkpointFile = strdup(checkpointPath)
+        checkpointSaved = strdup("the checkpoint \(checkpointPath) holds the last saved step: continue with --resume \(checkpointPath)\n")
+        checkpointNotYet = strdup("no checkpoint was saved yet\n")
+        signal(SIGTERM) { _ in
+            // One rank speaks: the lowest-numbered one still running.
+            guard lowerRanksAllHere else { _exit(143) }
+            var message = stoppedMessage
+            for i in 0..<peerCount where kill(peerPids![i], 0) == -1 && errno == ESRCH {
+                message = peerMessages![i]
+                break
+            }
+            for i in 0..<peerCount where peerRanks![i] < ownRank && kill(peerPids![i], 0) == 0 { _exit(143) }
+            if let message { _ = write(STDERR_FILENO, message, strlen(message)) }
+            if let file = checkpointFile, let saved = access(file, F_OK) == 0 ? checkpointSaved : checkpointNotYet {
+                _ = write(STDERR_FILENO, saved, strlen(saved))
+            }
+            _exit(143)
+        }
+    }
+}
