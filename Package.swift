@@ -98,11 +98,14 @@ let package = Package(
         // Runs the built fxtrain (a dependency so that `swift test` builds it).
         .testTarget(name: "FXTrainTests",
                     dependencies: ["fxtrain", "NeuralFXDatasets", "NeuralFXAudio", "NeuralFXCore", "NeuralFXModelFiles"]),
+        // What runs live, host-neutral: engine sets with resampling, the crossfading
+        // processor, lock-free rings (fxhost's, without JACK or ALSA).
+        .target(name: "NeuralFXLive", dependencies: ["NeuralFXCore"], swiftSettings: hotSwift),
         // Live hosting: JACK and ALSA through system-library targets, wrapped once in NeuralFXHost.
         .systemLibrary(name: "CJack", pkgConfig: "jack", providers: [.apt(["libjack-jackd2-dev"])]),
         .systemLibrary(name: "CALSA", pkgConfig: "alsa", providers: [.apt(["libasound2-dev"])]),
         .target(name: "NeuralFXHost",
-                dependencies: ["NeuralFXCore", "NeuralFXTools", "CJack", "CALSA", "CAllocationCounter"],
+                dependencies: ["NeuralFXLive", "NeuralFXCore", "NeuralFXTools", "CJack", "CALSA", "CAllocationCounter"],
                 swiftSettings: hotSwift),
         .executableTarget(name: "fxhost",
                           dependencies: ["NeuralFXHost", "NeuralFXModelFiles", "CAllocationCounter",

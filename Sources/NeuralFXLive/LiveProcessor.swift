@@ -152,6 +152,19 @@ public final class LiveProcessor: @unchecked Sendable {
 
     // MARK: Audio thread
 
+    // A plugin reads its control ports on the audio thread itself: these apply
+    // there at once, through neither the command ring nor its producer lock.
+    // A model still arrives through `install` (from the plugin's worker).
+
+    public func setKnobOnAudioThread(_ index: Int, to value: Double) { apply(Command(kind: .knob, index: index, value: value)) }
+    public func setInputGainOnAudioThread(decibels: Double) { apply(Command(kind: .inputGain, value: decibels)) }
+    public func setOutputGainOnAudioThread(decibels: Double) { apply(Command(kind: .outputGain, value: decibels)) }
+    public func setBypassOnAudioThread(_ on: Bool) { apply(Command(kind: .bypass, value: on ? 1 : 0)) }
+
+    /// The engine set the next frames go to: the incoming one during a crossfade.
+    public var latestEngineSet: EngineSet { latest }
+
+
     private var latest: EngineSet { (incoming ?? current).takeUnretainedValue() }
 
     /// Applies queued commands. During a crossfade nothing is taken, so
