@@ -158,9 +158,12 @@ final class ModelLoader: @unchecked Sendable {
         return LV2_WORKER_SUCCESS
     }
 
-    /// State restore runs outside run() (and never beside it), so it may set
-    /// what the notify port shows directly.
-    func restored(_ file: String, controls: ControlSnapshot) {
+    /// A path from saved state, loaded here: restore runs outside run() and
+    /// never beside it (no threadSafeRestore), so it may also set what the
+    /// notify port shows. The worker a host may hand restore is not used:
+    /// jalv 1.6.6 hands one whose worker it never set up, and calling it
+    /// crashes the host.
+    func restore(_ file: String, controls: ControlSnapshot) {
         load(file, controls: controls)
         let n = min(file.utf8.count, Self.maxPathBytes)
         file.withCString { UnsafeMutableRawPointer(notifyPath).copyMemory(from: $0, byteCount: n) }

@@ -45,7 +45,7 @@ extension PluginInstance {
             let freePath = HostFeatures.find(LV2.stateFreePath, in: features)?.assumingMemoryBound(to: LV2_State_Free_Path.self)
             if let freePath { freePath.pointee.free_path(freePath.pointee.handle, absolute) } else { free(absolute) }
         }
-        loader.restored(file, controls: controlSnapshot())
+        loader.restore(file, controls: controlSnapshot())
         return LV2_STATE_SUCCESS
     }
 }

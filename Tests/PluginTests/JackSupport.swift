@@ -1,0 +1,130 @@
+import Foundation
+
+/// A command that runs while the test talks to it on stdin; killed when the
+/// test lets go of it, whatever happened.
+final class Interactive {
+    let process = Process()
+    private let input = Pipe()
+    private let output = Pipe()
+    private let errors = Pipe()
+    private let lock = NSLock()
+    private var stdoutData = Data()
+    private var stderrData = Data()
+
+    init(_ executable: String, _ arguments: [String], environment: [String: String] = [:]) throws {
+        process.executableURL = URL(fileURLWithPath: executable)
+        process.arguments = arguments
+        var env = ProcessInfo.processInfo.environment
+        env["LV2_PATH"] = Built.lv2Path
+        for (k, v) in environment { env[k] = v }
+        process.environment = env
+        process.standardInput = input
+        process.standardOutput = output
+        process.standardError = errors
+        output.fileHandleForReading.readabilityHandler = { [weak self] h in
+            let d = h.availableData
+            self?.lock.lock(); self?.stdoutData.append(d); self?.lock.unlock()
+        }
+        errors.fileHandleForReading.readabilityHandler = { [weak self] h in
+            let d = h.availableData
+            self?.lock.lock(); self?.stderrData.append(d); self?.lock.unlock()
+        }
+        try process.run()
+    }
+
+    deinit {
+        if process.isRunning { kill(process.processIdentifier, SIGKILL); process.waitUntilExit() }
+    }
+
+    func send(_ line: String) { try? input.fileHandleForWriting.write(contentsOf: Data((line + "\n").utf8)) }
+
+    /// Closes stdin and waits up to `seconds` for the exit; nil if it had to be killed.
+    func finish(within seconds: Double) -> Int32? {
+        try? input.fileHandleForWriting.close()
+        let deadline = Date().addingTimeInterval(seconds)
+        while process.isRunning && Date() < deadline { usleep(20_000) }
+        if process.isRunning { kill(process.processIdentifier, SIGKILL); process.waitUntilExit(); return nil }
+        process.waitUntilExit()
+        usleep(50_000)  // the last output still in the pipes
+        return process.terminationStatus
+    }
+
+    var standardOutput: String { lock.lock(); defer { lock.unlock() }; return String(decoding: stdoutData, as: UTF8.self) }
+    var standardError: String { lock.lock(); defer { lock.unlock() }; return String(decoding: stderrData, as: UTF8.self) }
+}
+
+/// `jackd -d dummy` under a name of its own, stopped when released.
+final class DummyJack {
+    let name: String
+    private let server: Interactive
+
+    init(sampleRate: Int, period: Int) throws {
+        name = "nfxlv2-\(getpid())-\(UInt32.random(in: 0...UInt32.max))"
+        server = try Interactive("/usr/bin/jackd", ["-n", name, "-d", "dummy", "-r", "\(sampleRate)", "-p", "\(period)"],
+                                 environment: ["JACK_NO_AUDIO_RESERVATION": "1"])
+        let waited = try runTool("/usr/bin/jack_wait", ["-s", name, "-w", "-t", "10"], timeout: 15)
+        guard waited.status == 0, server.process.isRunning else {
+            throw SetupFailure("jackd -d dummy did not come up: \(server.standardError) \(waited.stdout) \(waited.stderr)")
+        }
+    }
+
+    deinit {
+        if server.process.isRunning {
+            server.process.interrupt()
+            _ = server.finish(within: 5)
+        }
+    }
+}
+
+struct SetupFailure: Error, CustomStringConvertible {
+    let description: String
+    init(_ description: String) { self.description = description }
+}
+
+/// A bundle of presets for the loader, each naming a model file through the
+/// file parameter's property, as a host's saved state does.
+struct PresetBundle {
+    let directory: String
+
+    init(in scratch: Scratch, files: [(name: String, path: String)]) throws {
+        directory = scratch.file("presets")
+        let bundle = directory + "/nfxtest.lv2"
+        try FileManager.default.createDirectory(atPath: bundle, withIntermediateDirectories: true)
+        var ttl = """
+        @prefix lv2: <http://lv2plug.in/ns/lv2core#> .
+        @prefix pset: <http://lv2plug.in/ns/ext/presets#> .
+        @prefix rdfs: <http://www.w3.org/2000/01/rdf-schema#> .
+        @prefix state: <http://lv2plug.in/ns/ext/state#> .
+
+
+        """
+        for (name, path) in files {
+            let uri = URL(fileURLWithPath: path).absoluteString
+            ttl += "<urn:nfxtest:\(name)> a pset:Preset ; lv2:appliesTo <\(URI.model)> ; rdfs:label \"\(name)\" ;\n"
+            ttl += "    state:state [ <http://neuralfx.dev/lv2/model#file> <\(uri)> ] .\n"
+        }
+        try ttl.write(toFile: bundle + "/manifest.ttl", atomically: true, encoding: .utf8)
+    }
+
+    static func uri(_ name: String) -> String { "urn:nfxtest:\(name)" }
+}
+
+/// What the plugin's allocation probe wrote at cleanup: one line per instance.
+struct AllocationReport {
+    var calibration = 0, calls = 0, allocations = 0, switches = 0
+
+    init(path: String) throws {
+        let text = try String(contentsOfFile: path, encoding: .utf8)
+        for field in text.split(whereSeparator: { $0 == " " || $0 == "\n" }) {
+            let parts = field.split(separator: "=")
+            guard parts.count == 2, let v = Int(parts[1]) else { continue }
+            switch parts[0] {
+            case "calibration": calibration += v
+            case "calls": calls += v
+            case "allocations": allocations += v
+            case "switches": switches += v
+            default: break
+            }
+        }
+    }
+}

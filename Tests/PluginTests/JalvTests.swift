@@ -1,0 +1,66 @@
+import Foundation
+import XCTest
+
+/// jalv, Debian's reference host, runs the loader live against a dummy JACK
+/// server the test starts: models arrive through saved state naming the file
+/// parameter (jalv's console loads presets; it has no file chooser), good
+/// files and bad ones in turn, while an allocation counter preloaded into
+/// jalv watches every run() call.
+final class JalvTests: XCTestCase {
+    var scratch: Scratch!
+
+    override func setUpWithError() throws {
+        try Built.requireBundle()
+        scratch = try Scratch()
+    }
+
+    func testLoaderSwitchesModelsInJalvWithoutAllocatingAndSurvivesBadFiles() throws {
+        let fixtures = fixturesDirectory + "/nam"
+        let truncated = scratch.file("truncated.nam")
+        let whole = try Data(contentsOf: URL(fileURLWithPath: fixtures + "/lstm.nam"))
+        try whole.prefix(whole.count / 2).write(to: URL(fileURLWithPath: truncated))
+        let wrongKind = scratch.file("not-a-model.safetensors")
+        try writeAudio(scratch.file("audio.wav"), [[0, 0.5, -0.5]], sampleRate: 48000)
+        try FileManager.default.moveItem(atPath: scratch.file("audio.wav"), toPath: wrongKind)
+        let fifo = scratch.file("fifo.nam")
+        XCTAssertEqual(mkfifo(fifo, 0o644), 0)
+        let presets = try PresetBundle(in: scratch, files: [
+            ("lstm", fixtures + "/lstm.nam"),
+            ("la2a", modelsDirectory + "/la2a.safetensors"),
+            ("missing", scratch.file("gone.nam")),
+            ("truncated", truncated),
+            ("wrongkind", wrongKind),
+            ("fifo", fifo),
+            ("directory", scratch.path),
+            ("wavenet", fixtures + "/wavenet-lite.nam"),
+        ])
+        let jack = try DummyJack(sampleRate: 48000, period: 256)
+        let report = scratch.file("allocations.txt")
+        let jalv = try Interactive("/usr/bin/jalv", ["-n", "nfx-loader", URI.model], environment: [
+            "LV2_PATH": Built.lv2Path + ":" + presets.directory, "JACK_DEFAULT_SERVER": jack.name,
+            "LD_PRELOAD": Built.allocationCounter, "NEURALFX_LV2_ALLOCATION_REPORT": report,
+        ])
+        usleep(800_000)
+        for name in ["lstm", "la2a", "missing", "truncated", "wrongkind", "fifo", "directory", "wavenet"] {
+            jalv.send("preset " + PresetBundle.uri(name))
+            usleep(300_000)
+        }
+        let status = jalv.finish(within: 10)
+        XCTAssertEqual(status, 0, "jalv: \(jalv.standardError)")
+
+        let counted = try AllocationReport(path: report)
+        XCTAssertEqual(counted.calibration, 2, "the counter sees a malloc and a free made through it")
+        XCTAssertGreaterThan(counted.calls, 100, "run() was called while the server ran")
+        XCTAssertEqual(counted.allocations, 0, "heap operations inside run() and work_response()")
+        XCTAssertEqual(counted.switches, 8, "each preset crossfaded to its model (or to the pass-through)")
+
+        // One line each, naming the file and why; the good files say nothing.
+        let lines = jalv.standardError.split(separator: "\n").filter { $0.contains("NeuralFX:") }
+        XCTAssertEqual(lines.count, 5, jalv.standardError)
+        let expected = [("gone.nam", "no such file"), ("truncated.nam", "JSON"), ("not-a-model.safetensors", "not a safetensors file"),
+                        ("fifo.nam", "not a regular file"), (scratch.path, "not a regular file")]
+        for (line, (file, reason)) in zip(lines, expected) {
+            XCTAssertTrue(line.contains(file) && line.contains(reason) && line.contains("passing audio through"), String(line))
+        }
+    }
+}
