@@ -31,7 +31,11 @@ struct HostFeatures {
     /// One line for the person running the host: through the host's log when
     /// it has one, else on standard error. Never from run().
     func report(_ message: String, error: Bool = true) {
-        let line = "NeuralFX: " + message
+        // Names from files and projects may hold control characters; the
+        // message stays one line.
+        let line = "NeuralFX: " + String(String.UnicodeScalarView(message.unicodeScalars.map {
+            $0.properties.generalCategory == .control ? "?" : $0
+        }))
         if let log, let uris {
             nfx_lv2_log(log, error ? uris.logError : uris.logWarning, line)
         } else {
