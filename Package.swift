@@ -13,6 +13,7 @@ let hotC: [CSetting] = portable ? [] : [.unsafeFlags(["-march=native", "-O3"])]
 // named here; --no-undefined makes any symbol still missing a link error
 // rather than a host that fails to load the plugin.
 let staticRuntime = ["-static-stdlib", "-Xlinker", "--exclude-libs=ALL", "-Xlinker", "--no-undefined",
+                     "-Xlinker", "--version-script=\(Context.packageDirectory)/Sources/NeuralFXPlugin/exports.map",
                      "-lFoundation", "-lFoundationInternationalization", "-lFoundationEssentials", "-lCoreFoundation",
                      "-l_FoundationICU", "-l_FoundationCollections", "-l_FoundationCShims", "-lswiftDispatch", "-ldispatch",
                      "-lBlocksRuntime", "-lswiftSynchronization", "-lstdc++", "-lm"]
@@ -120,6 +121,7 @@ let package = Package(
         .systemLibrary(name: "CLV2", pkgConfig: "lv2", providers: [.apt(["lv2-dev"])]),
         .target(name: "NeuralFXPlugin",
                 dependencies: ["NeuralFXLive", "NeuralFXModelFiles", "NeuralFXCore", "CLV2"],
+                exclude: ["exports.map"],
                 swiftSettings: hotSwift,
                 linkerSettings: [.unsafeFlags(staticRuntime)]),
         // Writes the bundle's Turtle from the plugin's port layout and the bundled models' knobs.

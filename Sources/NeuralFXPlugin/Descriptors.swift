@@ -30,7 +30,7 @@ private let instantiate: @convention(c) (UnsafePointer<LV2_Descriptor>?, Double,
     let host = HostFeatures(features)
     let kind = PluginKind.all[index]
     guard rate.isFinite, rate >= 1000, rate <= 1_536_000, rate == rate.rounded() else {
-        host.report("\(kind.name): cannot run at a sample rate of \(rate) Hz")
+        host.report("\(kind.name) cannot run at a sample rate of \(rate) Hz")
         return nil
     }
     let sampleRate = Int(rate)
@@ -48,14 +48,14 @@ private let instantiate: @convention(c) (UnsafePointer<LV2_Descriptor>?, Double,
             for (i, v) in defaults.prefix(ControlSnapshot.knobCapacity).enumerated() { controls[i] = v }
             initial = loader.engineSet(for: model, controls: controls)
         } catch {
-            host.report("\(kind.name): cannot load its bundled model: \(error)")
+            host.report("\(kind.name) cannot load its bundled model: \(error)")
             return nil
         }
     case .loader:
         defaults = Array(repeating: 0.5, count: PluginKind.loaderKnobCount)
         initial = loader.engineSet(for: ModelLoader.passthrough(sampleRate: sampleRate), controls: ControlSnapshot())
         if host.schedule == nil {
-            host.report("\(kind.name): the host offers no worker, so a model file can only come from saved state", error: false)
+            host.report("\(kind.name): this host offers no worker, so a model file can only come from saved state", error: false)
         }
     }
     let plugin = PluginInstance(kind: kind, sampleRate: sampleRate, initial: initial, knobDefaults: defaults, host: host,

@@ -33,7 +33,7 @@ struct HostFeatures {
     func report(_ message: String, error: Bool = true) {
         // Names from files and projects may hold control characters; the
         // message stays one line.
-        let line = "NeuralFX: " + String(String.UnicodeScalarView(message.unicodeScalars.map {
+        let line = (message.hasPrefix("NeuralFX") ? "" : "NeuralFX: ") + String(String.UnicodeScalarView(message.unicodeScalars.map {
             $0.properties.generalCategory == .control ? "?" : $0
         }))
         if let log, let uris {

@@ -81,14 +81,14 @@ final class ModelLoader: @unchecked Sendable {
             install(engineSet(for: model, controls: controls))
             return true
         } catch {
-            host.report("cannot load the model: \(error); passing audio through")
+            host.report("\(kind.name): cannot load the model: \(error); passing audio through")
             install(engineSet(for: Self.passthrough(sampleRate: sampleRate), controls: controls))
             return false
         }
     }
 
     private func install(_ set: EngineSet) {
-        if !processor.install(set) { host.report("model switch queue full; the model was not installed") }
+        if !processor.install(set) { host.report("\(kind.name): model switch queue full; the model was not installed") }
     }
 
     /// Only regular files are read: a FIFO or a device would block the

@@ -33,7 +33,7 @@ extension PluginInstance {
         var flags: UInt32 = 0
         guard let value = retrieve(handle, uris.modelFile, &size, &type, &flags) else { return LV2_STATE_SUCCESS }
         guard type == uris.atomPath || type == uris.atomString else {
-            host.report("\(kind.name): saved state holds a model file that is not a path; ignored")
+            host.report("\(kind.name): the saved state holds a model file that is not a path; ignored")
             return LV2_STATE_ERR_BAD_TYPE
         }
         let text = value.assumingMemoryBound(to: CChar.self)

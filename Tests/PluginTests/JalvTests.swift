@@ -55,7 +55,7 @@ final class JalvTests: XCTestCase {
         XCTAssertEqual(counted.switches, 8, "each preset crossfaded to its model (or to the pass-through)")
 
         // One line each, naming the file and why; the good files say nothing.
-        let lines = jalv.standardError.split(separator: "\n").filter { $0.contains("NeuralFX:") }
+        let lines = jalv.standardError.split(separator: "\n").filter { $0.contains("NeuralFX Model:") }
         XCTAssertEqual(lines.count, 5, jalv.standardError)
         let expected = [("gone.nam", "no such file"), ("truncated.nam", "JSON"), ("not-a-model.safetensors", "not a safetensors file"),
                         ("fifo.nam", "not a regular file"), (scratch.path, "not a regular file")]
