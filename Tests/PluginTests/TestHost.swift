@@ -33,6 +33,8 @@ final class TestHost {
     let uris = URIDTable()
     private(set) var allocations: Int64 = 0
     private(set) var runCalls = 0
+    /// How long instantiate() took (for the bundled plugins: reading and preparing the model).
+    private(set) var instantiateSeconds = 0.0
     /// Without a URID map the plugin cannot write atoms: the notify port is not read then.
     private let mapsURIDs: Bool
 
@@ -103,7 +105,9 @@ final class TestHost {
         featureList[list.count] = nil
         withUnsafeMutablePointer(to: &mapFeature) { lv2_atom_forge_init(&forge, $0) }
 
+        let start = DispatchTime.now().uptimeNanoseconds
         handle = descriptor.pointee.instantiate(descriptor, sampleRate, Built.bundle + "/", featureList)
+        instantiateSeconds = Double(DispatchTime.now().uptimeNanoseconds - start) * 1e-9
         guard handle != nil else { throw SetupFailure("instantiate returned NULL") }
         let portCount = ports.inputGain + (isLoader ? 6 : 4)
         for p in 0..<portCount {
