@@ -128,7 +128,7 @@ let package = Package(
         .executableTarget(name: "fxlv2ttl", dependencies: ["NeuralFXPlugin", "NeuralFXModelFiles", "NeuralFXCore"]),
         // Runs the built bundle in real hosts: lv2ls, lv2info, lv2apply, jalv.
         .testTarget(name: "PluginTests",
-                    dependencies: ["fxrender", "NeuralFXLive", "NeuralFXModelFiles", "NeuralFXAudio", "NeuralFXCore",
+                    dependencies: ["fxrender", "NeuralFXHost", "NeuralFXLive", "NeuralFXModelFiles", "NeuralFXAudio", "NeuralFXCore",
                                    "CLV2", "CAllocationCounter"]),
         // Live hosting: JACK and ALSA through system-library targets, wrapped once in NeuralFXHost.
         .systemLibrary(name: "CJack", pkgConfig: "jack", providers: [.apt(["libjack-jackd2-dev"])]),

@@ -1,4 +1,6 @@
 import Foundation
+import NeuralFXHost
+import Synchronization
 
 /// A command that runs while the test talks to it on stdin; killed when the
 /// test lets go of it, whatever happened.
@@ -127,4 +129,76 @@ struct AllocationReport {
             }
         }
     }
+}
+
+/// A JACK client that plays a signal into a plugin host and records what
+/// comes back, cycle by cycle, in freewheel mode so machine load cannot drop
+/// a cycle.
+final class JackPlayer: JackClientDelegate {
+    let client: JackClient
+    let playPort: JackPort
+    let recordPort: JackPort
+    private let signal: UnsafeMutablePointer<Float>
+    private let recording: UnsafeMutablePointer<Float>
+    private let length: Int
+    private let capacity: Int
+    private let armed = Atomic<Bool>(false)
+    private let freewheeling = Atomic<Bool>(false)
+    private let recorded = Atomic<Int>(0)
+    private var position = 0
+    private var freewheelCycles = 0
+
+    init(server: String, signal input: [Float], extra: Int) throws {
+        client = try JackClient(name: "player", server: server)
+        playPort = try client.registerPort("play", midi: false, input: false)
+        recordPort = try client.registerPort("rec", midi: false, input: true)
+        length = input.count
+        capacity = input.count + extra
+        let copy = UnsafeMutablePointer<Float>.allocate(capacity: input.count)
+        input.withUnsafeBufferPointer { copy.initialize(from: $0.baseAddress!, count: $0.count) }
+        signal = copy
+        recording = .allocate(capacity: capacity)
+        recording.initialize(repeating: 0, count: capacity)
+        client.setDelegate(self)
+        try client.activate()
+    }
+
+    deinit {
+        client.close()
+        signal.deallocate()
+        recording.deallocate()
+    }
+
+    /// Plays the signal (then silence) in freewheel mode and returns the recording.
+    func playAndRecord(timeout: Double) throws -> [Float] {
+        try client.setFreewheel(true)
+        armed.store(true, ordering: .releasing)
+        let deadline = Date().addingTimeInterval(timeout)
+        while recorded.load(ordering: .acquiring) < capacity && Date() < deadline { usleep(10_000) }
+        try client.setFreewheel(false)
+        return Array(UnsafeBufferPointer(start: recording, count: recorded.load(ordering: .acquiring)))
+    }
+
+    func jackProcess(frames: Int) {
+        let out = playPort.audioBuffer(frames: frames)
+        let input = recordPort.audioBuffer(frames: frames)
+        if freewheeling.load(ordering: .acquiring) { freewheelCycles += 1 }
+        // The switch to freewheel is announced before the last real-time cycles are done.
+        guard armed.load(ordering: .acquiring), freewheelCycles >= 32, position < capacity else {
+            out.update(repeating: 0, count: frames)
+            return
+        }
+        for i in 0..<frames { out[i] = position + i < length ? signal[position + i] : 0 }
+        let n = min(frames, capacity - position)
+        (recording + position).update(from: input, count: n)
+        position += n
+        recorded.store(position, ordering: .releasing)
+    }
+
+    func jackBufferSizeChanged(frames: Int) {}
+    func jackSampleRateChanged(rate: Int) {}
+    func jackXrun() {}
+    func jackLatency(capture: Bool) {}
+    func jackShutdown(reason: String) {}
+    func jackFreewheel(on: Bool) { freewheeling.store(on, ordering: .releasing) }
 }

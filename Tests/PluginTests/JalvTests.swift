@@ -63,4 +63,40 @@ final class JalvTests: XCTestCase {
             XCTAssertTrue(line.contains(file) && line.contains(reason) && line.contains("passing audio through"), String(line))
         }
     }
+
+    /// A .nam capture chosen in jalv plays exactly as fxrender renders it:
+    /// audio from another JACK client through jalv and back, in freewheel.
+    func testNAMCaptureLoadedInJalvSoundsAsFXRenderRendersIt() throws {
+        let capture = fixturesDirectory + "/nam/lstm.nam"
+        let presets = try PresetBundle(in: scratch, files: [("lstm", capture)])
+        let jack = try DummyJack(sampleRate: 48000, period: 256)
+        let jalv = try Interactive("/usr/bin/jalv", ["-n", "nfx-loader", URI.model], environment: [
+            "LV2_PATH": Built.lv2Path + ":" + presets.directory, "JACK_DEFAULT_SERVER": jack.name,
+        ])
+        let signal = testSignal(channel: 0, sampleRate: 48000, frames: 24000)
+        let player = try JackPlayer(server: jack.name, signal: signal, extra: 2048)
+        var connected = false
+        for _ in 0..<100 where !connected {
+            connected = (try? player.client.connect("player:play", "nfx-loader:in")) != nil
+                && (try? player.client.connect("nfx-loader:out", "player:rec")) != nil
+            if !connected { usleep(50_000) }
+        }
+        XCTAssertTrue(connected, "jalv's ports did not appear: \(jalv.standardError)")
+        jalv.send("preset " + PresetBundle.uri("lstm"))
+        usleep(500_000)
+        let recording = try player.playAndRecord(timeout: 30)
+        XCTAssertEqual(recording.count, signal.count + 2048)
+        XCTAssertEqual(jalv.finish(within: 10), 0, jalv.standardError)
+
+        try writeAudio(scratch.file("in.wav"), [signal], sampleRate: 48000)
+        let rendered = try runTool(Built.fxrender, [scratch.file("in.wav"), scratch.file("ref.wav"), "--model", capture,
+                                                    "--subtype", "float"])
+        XCTAssertEqual(rendered.status, 0, rendered.stderr)
+        let reference = try readAudio(scratch.file("ref.wav"))[0]
+        // The loop player -> jalv -> player returns the audio 0 or 1 periods later.
+        let lags = [0, 256].map { lag in (lag, maxDifference(Array(recording[lag..<(lag + reference.count)]), reference)) }
+        let best = lags.min { $0.1 < $1.1 }!
+        XCTAssertLessThan(best.1, 1e-6, "lags and differences: \(lags)")
+        XCTAssertGreaterThan(reference.map(abs).max()!, 0.05)
+    }
 }
