@@ -33,6 +33,9 @@ final class ModelLoader: @unchecked Sendable {
     private var notifyPending = false
     /// The file asked for last, loaded or not: what state saves.
     private let path = Mutex<String?>(nil)
+    /// The worker and state restore may both free retired engine sets; the
+    /// processor's ring has room for one consumer at a time.
+    private let collector = Mutex<Void>(())
 
     init(kind: PluginKind, sampleRate: Int, host: HostFeatures) {
         self.kind = kind
@@ -75,7 +78,7 @@ final class ModelLoader: @unchecked Sendable {
     @discardableResult
     func load(_ file: String, controls: ControlSnapshot) -> Bool {
         path.withLock { $0 = file }
-        processor.collectRetired()
+        collectRetired()
         do {
             let model = try Self.readModel(file)
             install(engineSet(for: model, controls: controls))
@@ -86,6 +89,8 @@ final class ModelLoader: @unchecked Sendable {
             return false
         }
     }
+
+    func collectRetired() { collector.withLock { _ in processor.collectRetired() } }
 
     private func install(_ set: EngineSet) {
         if !processor.install(set) { host.report("\(kind.name): model switch queue full; the model was not installed") }
@@ -145,7 +150,7 @@ final class ModelLoader: @unchecked Sendable {
         guard size >= 4, let kind = Request(rawValue: data.loadUnaligned(as: UInt32.self)) else { return LV2_WORKER_ERR_UNKNOWN }
         switch kind {
         case .collect:
-            processor.collectRetired()
+            collectRetired()
         case .load:
             guard size >= Self.headerBytes else { return LV2_WORKER_ERR_UNKNOWN }
             let n = min(Int(data.loadUnaligned(fromByteOffset: 4, as: UInt32.self)), size - Self.headerBytes)

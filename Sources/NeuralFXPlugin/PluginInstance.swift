@@ -142,12 +142,13 @@ final class PluginInstance {
                 }
             }
         }
-        let inputGain = control(ports.inputGain, default: 0)
+        let gains = PluginKind.gainRange
+        let inputGain = min(max(control(ports.inputGain, default: 0), gains.lowerBound), gains.upperBound)
         if everything || inputGain != applied[ports.knobs] {
             applied[ports.knobs] = inputGain
             processor.setInputGainOnAudioThread(decibels: inputGain)
         }
-        let outputGain = control(ports.outputGain, default: 0)
+        let outputGain = min(max(control(ports.outputGain, default: 0), gains.lowerBound), gains.upperBound)
         if everything || outputGain != applied[ports.knobs + 1] {
             applied[ports.knobs + 1] = outputGain
             processor.setOutputGainOnAudioThread(decibels: outputGain)
