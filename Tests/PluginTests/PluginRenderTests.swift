@@ -80,30 +80,39 @@ final class PluginRenderTests: XCTestCase {
     /// fxhost does: it equals fxhost's rate conversion from the first sample,
     /// and fxrender's (libsamplerate, offline and latency-free) once shifted by
     /// the latency the plugin reports.
-    func testCompressorAt48000ResamplesInsideAsFXHostDoes() throws {
-        let (plugin, reference) = try renderBoth(uri: URI.compressor, controls: [("peak", "0.4")],
-                                                 fxrenderArguments: ["--knob", "peak=0.4"], channels: 1, sampleRate: 48000)
-        let input = try readAudio(scratch.file("in.wav"))[0]
-        let model = try ModelFile.load(path: modelsDirectory + "/la2a.safetensors")
-        let engine = EffectEngine(model: model, maxBlockSize: 1024 * 44100 / 48000 + 2)
-        let conversion = RateConversion(engine: engine, streamRate: 48000, modelRate: 44100, maxBlockSize: 1024)
-        engine.setKnob(model.knobs.index(of: "peak")!, to: 0.4)
-        var live = [Float](repeating: 0, count: input.count)
-        input.withUnsafeBufferPointer { x in
-            live.withUnsafeMutableBufferPointer { y in
-                var done = 0
-                while done < x.count {
-                    let n = min(1024, x.count - done)
-                    conversion.process(x.baseAddress! + done, y.baseAddress! + done, frameCount: n)
-                    done += n
+    func testCompressorAndOverdriveAt48000ResampleInsideAsFXHostDoes() throws {
+        let cases: [(uri: String, file: String, knobs: [(String, Double)])] = [
+            (URI.compressor, "la2a.safetensors", [("peak", 0.4)]),
+            (URI.overdrive, "overdrive.safetensors", [("drive", 0.8), ("tone", 0.3), ("level", 0.7)]),
+        ]
+        for c in cases {
+            let path = modelsDirectory + "/" + c.file
+            let (plugin, reference) = try renderBoth(uri: c.uri, controls: c.knobs.map { ($0.0, String($0.1)) },
+                                                     fxrenderArguments: ["--model", path] + c.knobs.flatMap { ["--knob", "\($0.0)=\($0.1)"] },
+                                                     channels: 1, sampleRate: 48000)
+            let input = try readAudio(scratch.file("in.wav"))[0]
+            let model = try ModelFile.load(path: path)
+            let engine = EffectEngine(model: model, maxBlockSize: 1024 * 44100 / 48000 + 2)
+            let conversion = RateConversion(engine: engine, streamRate: 48000, modelRate: 44100, maxBlockSize: 1024)
+            for (name, value) in c.knobs { engine.setKnob(model.knobs.index(of: name)!, to: value) }
+            var live = [Float](repeating: 0, count: input.count)
+            input.withUnsafeBufferPointer { x in
+                live.withUnsafeMutableBufferPointer { y in
+                    var done = 0
+                    while done < x.count {
+                        let n = min(1024, x.count - done)
+                        conversion.process(x.baseAddress! + done, y.baseAddress! + done, frameCount: n)
+                        done += n
+                    }
                 }
             }
+            XCTAssertLessThan(maxDifference(plugin[0], live), 1e-6, c.uri)
+            let latency = conversion.latencyFrames
+            XCTAssertEqual(latency, 40, c.uri)
+            let shifted = Array(plugin[0][latency...])
+            // Two different band-limited resamplers: measured 9.4e-4 (compressor) on this
+            // signal, whose 3.1 kHz partial sits at -14 dBFS.
+            XCTAssertLessThan(maxDifference(shifted, Array(reference[0].prefix(shifted.count))), 2e-3, c.uri)
         }
-        XCTAssertLessThan(maxDifference(plugin[0], live), 1e-6)
-        let latency = conversion.latencyFrames
-        XCTAssertGreaterThan(latency, 0)
-        let shifted = Array(plugin[0][latency...])
-        // Two different band-limited resamplers: measured 9.4e-4 on this signal (a 3.1 kHz partial at -14 dBFS).
-        XCTAssertLessThan(maxDifference(shifted, Array(reference[0].prefix(shifted.count))), 2e-3)
     }
 }
