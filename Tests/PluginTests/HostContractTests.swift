@@ -39,6 +39,9 @@ final class HostContractTests: XCTestCase {
         let host = try TestHost(uri: URI.model, sampleRate: 48000)
         load(lstm, into: host, rate: 48000)
         XCTAssertEqual(host.notifiedPaths, [lstm], "the host's file chooser is told the file")
+        host.sendPatchGet()
+        _ = host.process([[Float](repeating: 0, count: 64)], blockSize: 64)
+        XCTAssertEqual(host.notifiedPaths, [lstm, lstm], "and told again when its UI asks")
         XCTAssertEqual(host.latency, 0)
         let input = signal(48000, seconds: 0.4)
         let output = host.process([input], blockSize: 256)[0]

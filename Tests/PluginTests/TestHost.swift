@@ -163,7 +163,19 @@ final class TestHost {
         lv2_atom_forge_pop(&forge, forgeFrame)
     }
 
-    /// Paths the plugin announced on its notify port during the last run().
+    /// Queues patch:Get (what a host's UI sends when it opens) for the next run().
+    func sendPatchGet() {
+        lv2_atom_forge_set_buffer(&forge, controlAtoms.assumingMemoryBound(to: UInt8.self), Self.atomCapacity)
+        _ = lv2_atom_forge_sequence_head(&forge, forgeFrame, 0)
+        let object = UnsafeMutablePointer<LV2_Atom_Forge_Frame>.allocate(capacity: 1)
+        defer { object.deallocate() }
+        _ = lv2_atom_forge_frame_time(&forge, 0)
+        _ = lv2_atom_forge_object(&forge, object, 0, uris.map("http://lv2plug.in/ns/ext/patch#Get"))
+        lv2_atom_forge_pop(&forge, object)
+        lv2_atom_forge_pop(&forge, forgeFrame)
+    }
+
+    /// Paths the plugin announced on its notify port so far.
     private(set) var notifiedPaths: [String] = []
 
     /// Runs `input` (one array per channel) through in blocks of `blockSize`,
