@@ -49,6 +49,18 @@ final class HostContractTests: XCTestCase {
         XCTAssertEqual(host.allocations, 0, "heap operations in run() and work_response()")
     }
 
+    /// The stereo loader: two engines, each channel as fxrender renders it alone.
+    func testStereoLoaderRunsOneEnginePerChannel() throws {
+        let host = try TestHost(uri: URI.modelStereo, sampleRate: 48000)
+        host.sendModelFile(lstm)
+        _ = host.process([[Float](repeating: 0, count: 2400), [Float](repeating: 0, count: 2400)], blockSize: 256)
+        let left = signal(48000, seconds: 0.2), right = signal(48000, seconds: 0.2, channel: 1)
+        let output = host.process([left, right], blockSize: 256)
+        XCTAssertLessThan(maxDifference(output[0], try fxrender(left, rate: 48000, ["--model", lstm])), 1e-6)
+        XCTAssertLessThan(maxDifference(output[1], try fxrender(right, rate: 48000, ["--model", lstm])), 1e-6)
+        XCTAssertEqual(host.allocations, 0)
+    }
+
     func testBlockSizesFrom1To8192GiveTheSameOutput() throws {
         let input = signal(44100, seconds: 0.25)
         let reference = try fxrender(input, rate: 44100, ["--knob", "peak=0.7"])
