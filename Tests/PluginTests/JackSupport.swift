@@ -60,14 +60,26 @@ final class DummyJack {
     let name: String
     private let server: Interactive
 
+    /// jackd now and then exits at start-up while the previous test's server
+    /// still releases its shared-memory registry: a server that exits is
+    /// started again under a new name.
     init(sampleRate: Int, period: Int) throws {
-        name = "nfxlv2-\(getpid())-\(UInt32.random(in: 0...UInt32.max))"
-        server = try Interactive("/usr/bin/jackd", ["-n", name, "-d", "dummy", "-r", "\(sampleRate)", "-p", "\(period)"],
-                                 environment: ["JACK_NO_AUDIO_RESERVATION": "1"])
-        let waited = try runTool("/usr/bin/jack_wait", ["-s", name, "-w", "-t", "10"], timeout: 15)
-        guard waited.status == 0, server.process.isRunning else {
-            throw SetupFailure("jackd -d dummy did not come up: \(server.standardError) \(waited.stdout) \(waited.stderr)")
+        var logs: [String] = []
+        for _ in 0..<3 {
+            let name = "nfxlv2-\(getpid())-\(UInt32.random(in: 0...UInt32.max))"
+            let server = try Interactive("/usr/bin/jackd", ["-n", name, "-d", "dummy", "-r", "\(sampleRate)", "-p", "\(period)"],
+                                         environment: ["JACK_NO_AUDIO_RESERVATION": "1"])
+            let waited = try runTool("/usr/bin/jack_wait", ["-s", name, "-w", "-t", "10"], timeout: 15)
+            if waited.status == 0 && server.process.isRunning {
+                self.name = name
+                self.server = server
+                return
+            }
+            logs.append("jackd -n \(name): \(server.standardError) \(waited.stdout) \(waited.stderr)")
+            if server.process.isRunning { break }
+            usleep(500_000)
         }
+        throw SetupFailure("jackd -d dummy did not come up: " + logs.joined(separator: "; "))
     }
 
     deinit {
