@@ -2,7 +2,6 @@ import CLV2
 import Glibc
 import NeuralFXCore
 import NeuralFXLive
-import NeuralFXModelFiles
 
 // The C face of the plugin: one LV2_Descriptor per PluginKind, built on the
 // host's first call (discovery, never real time) and kept for the process.

@@ -2,7 +2,6 @@ import CLV2
 import Glibc
 import NeuralFXCore
 import NeuralFXLive
-import Synchronization
 
 /// One instance of a plugin in a host.
 ///
