@@ -120,6 +120,20 @@ public final class LiveProcessor: @unchecked Sendable {
         return false
     }
 
+    /// Puts `engines` in place at once, without a crossfade, ending any that
+    /// runs: for a host that restarts processing (an LV2 plugin's
+    /// activate()), when the audio thread is known not to run. The replaced
+    /// sets are freed here.
+    public func replaceWhileStopped(with engines: EngineSet) {
+        current.release()
+        incoming?.release()
+        incoming = nil
+        current = Unmanaged.passRetained(engines)
+        fadeRunning.store(false, ordering: .releasing)
+        wet = wetTarget
+        wetLeft = 0
+    }
+
     /// Frees the engine sets the audio thread has finished with. Call it
     /// regularly from the control thread.
     public func collectRetired() {

@@ -9,7 +9,7 @@ import NeuralFXLive
 private let descriptors: [UnsafeMutablePointer<LV2_Descriptor>] = PluginKind.all.map { kind in
     let d = UnsafeMutablePointer<LV2_Descriptor>.allocate(capacity: 1)
     d.initialize(to: LV2_Descriptor(URI: UnsafePointer(strdup(kind.uri)), instantiate: instantiate, connect_port: connectPort,
-                                    activate: nil, run: run, deactivate: nil, cleanup: cleanup, extension_data: extensionData))
+                                    activate: activate, run: run, deactivate: nil, cleanup: cleanup, extension_data: extensionData))
     return d
 }
 
@@ -65,6 +65,10 @@ private let instantiate: @convention(c) (UnsafePointer<LV2_Descriptor>?, Double,
 
 private let connectPort: @convention(c) (LV2_Handle?, UInt32, UnsafeMutableRawPointer?) -> Void = { handle, port, data in
     instance(handle).connect(port: Int(port), to: data)
+}
+
+private let activate: @convention(c) (LV2_Handle?) -> Void = { handle in
+    instance(handle).activate()
 }
 
 private let run: @convention(c) (LV2_Handle?, UInt32) -> Void = { handle, frames in

@@ -93,6 +93,21 @@ final class PluginInstance {
         return snapshot
     }
 
+    /// Whether audio went through since instantiation or the last activate().
+    private var ran = false
+
+    /// activate() starts processing afresh: a host calls it after
+    /// deactivate() (a stop, a reset), and no tail of what played before may
+    /// sound. The model in force is rebuilt at the controls' values; run()
+    /// does not run meanwhile.
+    func activate() {
+        guard ran else { return }
+        ran = false
+        let model = processor.latestEngineSet.model
+        processor.replaceWhileStopped(with: loader.engineSet(for: model, controls: controlSnapshot()))
+        latestSet = nil
+    }
+
     // MARK: Audio thread
 
     func run(_ frameCount: Int) {
@@ -107,7 +122,10 @@ final class PluginInstance {
             processor.inputs[c] = UnsafePointer(input.assumingMemoryBound(to: Float.self))
             processor.outputs[c] = output.assumingMemoryBound(to: Float.self)
         }
-        if connected && frameCount > 0 { processor.render(offset: 0, frameCount: frameCount) }
+        if connected && frameCount > 0 {
+            processor.render(offset: 0, frameCount: frameCount)
+            ran = true
+        }
         if let latency = buffers[ports.latency] {
             latency.assumingMemoryBound(to: Float.self).pointee = Float(processor.latestEngineSet.latencyFrames)
         }

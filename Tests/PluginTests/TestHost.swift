@@ -139,6 +139,12 @@ final class TestHost {
         featureList.deallocate()
     }
 
+    /// What a host does on stop and restart (and before the first run()).
+    func reactivate() {
+        descriptor.pointee.deactivate?(handle)
+        descriptor.pointee.activate?(handle)
+    }
+
     func set(_ port: Int, _ value: Float) { controls[port] = value }
     func control(_ port: Int) -> Float { controls[port] }
     var latency: Int { Int(controls[ports.latency]) }
