@@ -4,18 +4,21 @@
 #   make test-real the second suite, on the recordings in ../shared/data (not on a fresh machine)
 #   make test-realtime  the real-time soak for 10 minutes: fxhost at period 64 on jackd -d dummy misses no
 #                  more deadlines than JACK's trivial client beside it
-#   make install   PREFIX=/usr/local: commands, models and presets
+#   make install   PREFIX=/usr/local: commands, models, presets and the LV2 bundle (lib/lv2/neuralfx.lv2)
 
 PREFIX ?= /usr/local
 SWIFT ?= swift
 CONFIG := -c release
 BIN := .build/release
 SHARE := $(DESTDIR)$(PREFIX)/share/neuralfx
+# The LV2 plugin bundle: the plugin binary, its Turtle, the models it plays.
+BUNDLE := $(BIN)/lv2/neuralfx.lv2
+LV2DIR := $(DESTDIR)$(PREFIX)/lib/lv2
 
 # Debian packages the project builds and tests against.
 DEBIAN_PACKAGES := libsndfile1-dev libsamplerate0-dev libjack-jackd2-dev jackd2 \
 	libasound2-dev libasound2-plugins alsa-utils pkg-config tmux \
-	openmpi-bin libopenmpi-dev
+	openmpi-bin libopenmpi-dev lv2-dev lilv-utils jalv sordi
 
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
@@ -34,6 +37,11 @@ setup:
 
 build: setup
 	$(SWIFT) build $(CONFIG)
+	@rm -rf $(BUNDLE).tmp && mkdir -p $(BUNDLE).tmp
+	install -m 755 -s $(BIN)/libneuralfx_lv2.so $(BUNDLE).tmp/neuralfx.so
+	install -m 644 models/la2a.safetensors models/overdrive.safetensors $(BUNDLE).tmp/
+	$(BIN)/fxlv2ttl models $(BUNDLE).tmp
+	@rm -rf $(BUNDLE) && mv $(BUNDLE).tmp $(BUNDLE)
 
 demo: build
 	@mkdir -p out
@@ -57,6 +65,9 @@ install: build
 	for t in fxrender fxhost fxtrain fxbench; do [ ! -x $(BIN)/$$t ] || install -m 755 $(BIN)/$$t $(DESTDIR)$(PREFIX)/bin/; done
 	install -m 644 models/* $(SHARE)/models/
 	[ -z "$$(ls presets)" ] || install -m 644 presets/* $(SHARE)/presets/
+	install -d $(LV2DIR)/neuralfx.lv2
+	install -m 644 $(BUNDLE)/*.ttl $(BUNDLE)/*.safetensors $(LV2DIR)/neuralfx.lv2/
+	install -m 755 $(BUNDLE)/neuralfx.so $(LV2DIR)/neuralfx.lv2/
 
 clean:
 	rm -rf .build out

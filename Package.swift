@@ -18,6 +18,16 @@ let hotSwift: [SwiftSetting] = [.unsafeFlags((swiftCPU.map { ["-target-cpu", $0]
     + (portable ? [.define("NEURALFX_PORTABLE")] : [])
 let hotC: [CSetting] = [.unsafeFlags((cArch.map { ["-march=\($0)"] } ?? []) + ["-O3"])]
 
+// The LV2 plugin's binary carries the Swift runtime and Foundation inside it:
+// static archives carry no dependencies of their own, so Foundation's are
+// named here; --no-undefined makes any symbol still missing a link error
+// rather than a host that fails to load the plugin.
+let staticRuntime = ["-static-stdlib", "-Xlinker", "--exclude-libs=ALL", "-Xlinker", "--no-undefined",
+                     "-Xlinker", "--version-script=\(Context.packageDirectory)/Sources/NeuralFXPlugin/exports.map",
+                     "-lFoundation", "-lFoundationInternationalization", "-lFoundationEssentials", "-lCoreFoundation",
+                     "-l_FoundationICU", "-l_FoundationCollections", "-l_FoundationCShims", "-lswiftDispatch", "-ldispatch",
+                     "-lBlocksRuntime", "-lswiftSynchronization", "-lstdc++", "-lm"]
+
 let package = Package(
     name: "NeuralFX",
     products: [
@@ -31,6 +41,10 @@ let package = Package(
         .library(name: "NeuralFXHost", targets: ["NeuralFXHost"]),
         .executable(name: "fxhost", targets: ["fxhost"]),
         .executable(name: "fxbench", targets: ["fxbench"]),
+        // The LV2 plugin binary (the Makefile puts it in the neuralfx.lv2 bundle).
+        .library(name: "neuralfx_lv2", type: .dynamic, targets: ["NeuralFXPlugin"]),
+        // Tests preload it into plugin hosts to count allocations in run().
+        .library(name: "nfx_allocation_counter", type: .dynamic, targets: ["CAllocationCounter"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
@@ -109,11 +123,29 @@ let package = Package(
         .testTarget(name: "FXTrainTests",
                     dependencies: ["fxtrain", "NeuralFXDatasets", "NeuralFXAudio", "NeuralFXCore", "NeuralFXModelFiles",
                                    "NeuralFXTraining"]),
+        // What runs live, host-neutral: engine sets with resampling, the crossfading
+        // processor, lock-free rings. fxhost and the LV2 plugin share it.
+        .target(name: "NeuralFXLive", dependencies: ["NeuralFXCore"], swiftSettings: hotSwift),
+        // The LV2 plugin: C enters through CLV2 (header-only); the Swift runtime is
+        // linked in statically, and only lv2_descriptor is exported, so the .so loads
+        // in any host without a Swift toolchain.
+        .systemLibrary(name: "CLV2", pkgConfig: "lv2", providers: [.apt(["lv2-dev"])]),
+        .target(name: "NeuralFXPlugin",
+                dependencies: ["NeuralFXLive", "NeuralFXModelFiles", "NeuralFXCore", "CLV2"],
+                exclude: ["exports.map"],
+                swiftSettings: hotSwift,
+                linkerSettings: [.unsafeFlags(staticRuntime)]),
+        // Writes the bundle's Turtle from the plugin's port layout and the bundled models' knobs.
+        .executableTarget(name: "fxlv2ttl", dependencies: ["NeuralFXPlugin", "NeuralFXModelFiles", "NeuralFXCore"]),
+        // Runs the built bundle in real hosts: lv2ls, lv2info, lv2apply, jalv.
+        .testTarget(name: "PluginTests",
+                    dependencies: ["fxrender", "NeuralFXHost", "NeuralFXLive", "NeuralFXModelFiles", "NeuralFXAudio", "NeuralFXCore",
+                                   "CLV2", "CAllocationCounter"]),
         // Live hosting: JACK and ALSA through system-library targets, wrapped once in NeuralFXHost.
         .systemLibrary(name: "CJack", pkgConfig: "jack", providers: [.apt(["libjack-jackd2-dev"])]),
         .systemLibrary(name: "CALSA", pkgConfig: "alsa", providers: [.apt(["libasound2-dev"])]),
         .target(name: "NeuralFXHost",
-                dependencies: ["NeuralFXCore", "NeuralFXTools", "CJack", "CALSA", "CAllocationCounter"],
+                dependencies: ["NeuralFXLive", "NeuralFXCore", "NeuralFXTools", "CJack", "CALSA", "CAllocationCounter"],
                 swiftSettings: hotSwift),
         .executableTarget(name: "fxhost",
                           dependencies: ["NeuralFXHost", "NeuralFXModelFiles", "CAllocationCounter",

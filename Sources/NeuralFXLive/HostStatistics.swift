@@ -42,10 +42,10 @@ public final class HostStatistics: @unchecked Sendable {
         return p > 0 ? Double(bitPattern: busyBits.load(ordering: .relaxed)) / p : 0
     }
 
-    func noteXrun() { xrunCount.wrappingAdd(1, ordering: .relaxed) }
+    public func noteXrun() { xrunCount.wrappingAdd(1, ordering: .relaxed) }
 
     /// One callback took `elapsed` seconds of a `period`-second period.
-    func noteCallback(elapsed: Double, period: Double, allocations: Int) {
+    public func noteCallback(elapsed: Double, period: Double, allocations: Int) {
         let load = elapsed / period
         add(busyBits, elapsed)
         add(periodBits, period)

@@ -120,6 +120,20 @@ public final class LiveProcessor: @unchecked Sendable {
         return false
     }
 
+    /// Puts `engines` in place at once, without a crossfade, ending any that
+    /// runs: for a host that restarts processing (an LV2 plugin's
+    /// activate()), when the audio thread is known not to run. The replaced
+    /// sets are freed here.
+    public func replaceWhileStopped(with engines: EngineSet) {
+        current.release()
+        incoming?.release()
+        incoming = nil
+        current = Unmanaged.passRetained(engines)
+        fadeRunning.store(false, ordering: .releasing)
+        wet = wetTarget
+        wetLeft = 0
+    }
+
     /// Frees the engine sets the audio thread has finished with. Call it
     /// regularly from the control thread.
     public func collectRetired() {
@@ -151,6 +165,19 @@ public final class LiveProcessor: @unchecked Sendable {
     private let fadeRunning = Atomic<Bool>(false)
 
     // MARK: Audio thread
+
+    // A plugin reads its control ports on the audio thread itself: these apply
+    // there at once, through neither the command ring nor its producer lock.
+    // A model still arrives through `install` (from the plugin's worker).
+
+    public func setKnobOnAudioThread(_ index: Int, to value: Double) { apply(Command(kind: .knob, index: index, value: value)) }
+    public func setInputGainOnAudioThread(decibels: Double) { apply(Command(kind: .inputGain, value: decibels)) }
+    public func setOutputGainOnAudioThread(decibels: Double) { apply(Command(kind: .outputGain, value: decibels)) }
+    public func setBypassOnAudioThread(_ on: Bool) { apply(Command(kind: .bypass, value: on ? 1 : 0)) }
+
+    /// The engine set the next frames go to: the incoming one during a crossfade.
+    public var latestEngineSet: EngineSet { latest }
+
 
     private var latest: EngineSet { (incoming ?? current).takeUnretainedValue() }
 

@@ -1,0 +1,31 @@
+// The LV2 URIs the plugin uses. The C headers spell them as concatenated
+// macros, which Swift does not import.
+enum LV2 {
+    static let core = "http://lv2plug.in/ns/lv2core#"
+    static let atom = "http://lv2plug.in/ns/ext/atom#"
+    static let patch = "http://lv2plug.in/ns/ext/patch#"
+    static let log = "http://lv2plug.in/ns/ext/log#"
+    static let state = "http://lv2plug.in/ns/ext/state#"
+    static let worker = "http://lv2plug.in/ns/ext/worker#"
+    static let urid = "http://lv2plug.in/ns/ext/urid#"
+
+    static let uridMap = urid + "map"
+    static let logLog = log + "log"
+    static let logError = log + "Error"
+    static let logWarning = log + "Warning"
+    static let workerSchedule = worker + "schedule"
+    static let workerInterface = worker + "interface"
+    static let stateInterface = state + "interface"
+    static let stateMapPath = state + "mapPath"
+    static let stateFreePath = state + "freePath"
+    static let atomPath = atom + "Path"
+    static let atomString = atom + "String"
+    static let atomURID = atom + "URID"
+    static let atomObject = atom + "Object"
+    static let atomBlank = atom + "Blank"
+    static let atomSequence = atom + "Sequence"
+    static let patchSet = patch + "Set"
+    static let patchGet = patch + "Get"
+    static let patchProperty = patch + "property"
+    static let patchValue = patch + "value"
+}
