@@ -8,6 +8,9 @@ let portable = Context.environment["NEURALFX_PORTABLE"] == "1"
 let hotSwift: [SwiftSetting] = portable ? [] : [.unsafeFlags(["-target-cpu", "native", "-Ounchecked"])]
 let hotC: [CSetting] = portable ? [] : [.unsafeFlags(["-march=native", "-O3"])]
 
+/// The fuzzed readers; `make fuzz` builds and runs `fuzz-<name>` for each.
+let fuzzTargets = ["safetensors", "nam", "preset", "dataset-manifest", "native-manifest", "midi"]
+
 let package = Package(
     name: "NeuralFX",
     products: [
@@ -21,7 +24,7 @@ let package = Package(
         .library(name: "NeuralFXHost", targets: ["NeuralFXHost"]),
         .executable(name: "fxhost", targets: ["fxhost"]),
         .executable(name: "fxbench", targets: ["fxbench"]),
-    ],
+    ] + fuzzTargets.map { .executable(name: "fuzz-\($0)", targets: ["fuzz-\($0)"]) },
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
         .package(url: "https://github.com/apple/swift-numerics", from: "1.1.0"),
@@ -116,6 +119,15 @@ let package = Package(
                                .product(name: "RealModule", package: "swift-numerics")],
                 swiftSettings: hotSwift),
         .testTarget(name: "NeuralFXTrainingTests", dependencies: ["NeuralFXTraining", "NeuralFXCore", "NeuralFXAudio"]),
+
+        // Fuzzing (issue 19): the fuzzed readers behind one function each, a
+        // libFuzzer executable per reader (`make fuzz`; a file replayer in a
+        // normal build), and the test that replays the seed and regression corpora.
+        .target(name: "NeuralFXFuzzing",
+                dependencies: ["NeuralFXCore", "NeuralFXModelFiles", "NeuralFXTools", "NeuralFXDatasets",
+                               "NeuralFXTraining", "NeuralFXHost"]),
+    ] + fuzzTargets.map { .executableTarget(name: "fuzz-\($0)", dependencies: ["NeuralFXFuzzing"]) } + [
+        .testTarget(name: "FuzzReplayTests", dependencies: ["NeuralFXFuzzing"]),
     ],
     swiftLanguageModes: [.v5]
 )
