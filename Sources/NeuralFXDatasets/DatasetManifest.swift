@@ -79,6 +79,9 @@ public struct DatasetManifest: Codable, Equatable, Sendable {
         guard manifest.format == formatName else {
             throw DatasetError.badManifest("'\(path)' has format '\(manifest.format)', expected '\(formatName)'")
         }
+        if let problem = manifest.knobSchema.inconsistency(conditioningSize: manifest.knobSchema.conditioningSize) {
+            throw DatasetError.badManifest("'\(path)': \(problem)")
+        }
         for pair in manifest.pairs {
             for knob in manifest.knobSchema.knobs {
                 guard let value = pair.knobs[knob.name] else {

@@ -70,6 +70,12 @@ public enum NativeManifest {
             throw DatasetError("'\(path)' is not a valid manifest: \(describe(error))")
         }
         guard !manifest.pairs.isEmpty else { throw DatasetError("'\(path)' lists no pairs") }
+        if let specs = manifest.knobs {
+            let schema = KnobSchema(specs)
+            if let problem = schema.inconsistency(conditioningSize: schema.conditioningSize) {
+                throw DatasetError("'\(path)': \(problem)")
+            }
+        }
         let names = manifest.knobs?.map(\.name) ?? Array(Set(manifest.pairs.flatMap { ($0.knobs ?? [:]).keys })).sorted()
         var pairs: [Contents.Pair] = []
         for (i, entry) in manifest.pairs.enumerated() {
