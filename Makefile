@@ -5,6 +5,8 @@
 #   make test-realtime  the real-time soak for 10 minutes: fxhost at period 64 on jackd -d dummy misses no
 #                  more deadlines than JACK's trivial client beside it
 #   make install   PREFIX=/usr/local: commands, models, presets and the LV2 bundle (lib/lv2/neuralfx.lv2)
+#   make fuzz      each fuzz target for FUZZ_SECONDS (60) under libFuzzer and ASan; a crash, a hang
+#                  over 1 s or 512 MB saves its input to Tests/FuzzRegressions/<target> and fails
 
 PREFIX ?= /usr/local
 SWIFT ?= swift
@@ -24,7 +26,21 @@ SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
 REALTIME_SOAK := testRealTimeSoakXrunsNoMoreThanJACKsTrivialClient
 
-.PHONY: setup build demo test test-real test-realtime install clean
+# Fuzzing (docs/reliability.md): every target of its own, in its own scratch
+# folder. libFuzzer owns main there, so only the fuzz products are built.
+# Optimized (a debug build loads an LSTM capture in over the 1 s limit), but
+# NEURALFX_CHECKED keeps Swift's overflow and bounds checks (-Ounchecked
+# drops them).
+FUZZ_SECONDS ?= 60
+FUZZ_TARGETS := safetensors nam preset dataset-manifest native-manifest midi
+FUZZ_BUILD := NEURALFX_CHECKED=1 $(SWIFT) build -c release --scratch-path .build-fuzz \
+	--sanitize=fuzzer --sanitize=address -Xswiftc -DNFX_FUZZING -Xswiftc -parse-as-library
+FUZZ_FLAGS := -timeout=1 -rss_limit_mb=512 -print_final_stats=1
+# The Swift runtime's crash handler fights ASan's over the same signal; a
+# smaller quarantine keeps ASan's own memory well under the 512 MB limit.
+FUZZ_ENV := SWIFT_BACKTRACE=enable=no ASAN_OPTIONS=quarantine_size_mb=64
+
+.PHONY: setup build demo test test-real test-realtime install clean fuzz fuzz-build
 
 setup:
 	@missing=$$(for p in $(DEBIAN_PACKAGES); do dpkg-query -W -f='$${Status}\n' $$p 2>/dev/null | grep -q '^install ok installed' || echo $$p; done); \
@@ -69,5 +85,27 @@ install: build
 	install -m 644 $(BUNDLE)/*.ttl $(BUNDLE)/*.safetensors $(LV2DIR)/neuralfx.lv2/
 	install -m 755 $(BUNDLE)/neuralfx.so $(LV2DIR)/neuralfx.lv2/
 
+fuzz-build: setup
+	@for t in $(FUZZ_TARGETS); do $(FUZZ_BUILD) --product fuzz-$$t 2>&1 | grep -v "Cannot export local symbol" || exit 1; \
+		[ -x .build-fuzz/release/fuzz-$$t ] || { echo "error: fuzz-$$t did not build"; exit 1; }; done
+
+# The growing corpus stays in .build-fuzz; the committed seeds and earlier
+# reproducers are read, never written.
+fuzz: fuzz-build
+	@failed=; for t in $(FUZZ_TARGETS); do \
+		mkdir -p .build-fuzz/corpus/$$t .build-fuzz/artifacts/$$t; \
+		seeds=Tests/FuzzCorpus/$$t; [ ! -d Tests/FuzzRegressions/$$t ] || seeds="$$seeds Tests/FuzzRegressions/$$t"; \
+		echo "fuzz-$$t: $(FUZZ_SECONDS) s, log in .build-fuzz/fuzz-$$t.log"; \
+		if ! $(FUZZ_ENV) .build-fuzz/release/fuzz-$$t $(FUZZ_FLAGS) -max_total_time=$(FUZZ_SECONDS) \
+			-artifact_prefix=.build-fuzz/artifacts/$$t/ .build-fuzz/corpus/$$t $$seeds > .build-fuzz/fuzz-$$t.log 2>&1; then \
+			failed="$$failed $$t"; mkdir -p Tests/FuzzRegressions/$$t; \
+			cp .build-fuzz/artifacts/$$t/* Tests/FuzzRegressions/$$t/ 2>/dev/null; \
+			grep -m1 -A3 "ERROR\|SUMMARY" .build-fuzz/fuzz-$$t.log; \
+		fi; \
+		grep "stat::number_of_executed_units\|stat::peak_rss_mb" .build-fuzz/fuzz-$$t.log | sed 's/^/  /'; \
+		grep "cov: " .build-fuzz/fuzz-$$t.log | tail -1 | sed 's/^/  /'; \
+	done; \
+	[ -z "$$failed" ] || { echo "fuzzing failed:$$failed (inputs copied to Tests/FuzzRegressions)"; exit 1; }
+
 clean:
-	rm -rf .build out
+	rm -rf .build .build-fuzz .build-asan .build-tsan out

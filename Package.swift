@@ -9,12 +9,15 @@ import PackageDescription
 // `x86-64-v3` as a target CPU, so Swift code names Haswell, the first CPU with
 // that instruction set. aarch64 always has FMA and needs no flag.
 let portable = Context.environment["NEURALFX_PORTABLE"] == "1"
+// `NEURALFX_CHECKED=1` keeps Swift's overflow and bounds checks in the hot
+// modules (fuzzing and sanitizer builds want them; -Ounchecked drops them).
+let checked = Context.environment["NEURALFX_CHECKED"] == "1"
 #if arch(x86_64)
 let (swiftCPU, cArch): (String?, String?) = portable ? ("haswell", "x86-64-v3") : ("native", "native")
 #else
 let (swiftCPU, cArch): (String?, String?) = portable ? (nil, nil) : ("native", "native")
 #endif
-let hotSwift: [SwiftSetting] = [.unsafeFlags((swiftCPU.map { ["-target-cpu", $0] } ?? []) + ["-Ounchecked"])]
+let hotSwift: [SwiftSetting] = [.unsafeFlags((swiftCPU.map { ["-target-cpu", $0] } ?? []) + (checked ? [] : ["-Ounchecked"]))]
     + (portable ? [.define("NEURALFX_PORTABLE")] : [])
 let hotC: [CSetting] = [.unsafeFlags((cArch.map { ["-march=\($0)"] } ?? []) + ["-O3"])]
 
@@ -27,6 +30,9 @@ let staticRuntime = ["-static-stdlib", "-Xlinker", "--exclude-libs=ALL", "-Xlink
                      "-lFoundation", "-lFoundationInternationalization", "-lFoundationEssentials", "-lCoreFoundation",
                      "-l_FoundationICU", "-l_FoundationCollections", "-l_FoundationCShims", "-lswiftDispatch", "-ldispatch",
                      "-lBlocksRuntime", "-lswiftSynchronization", "-lstdc++", "-lm"]
+
+/// The fuzzed readers; `make fuzz` builds and runs `fuzz-<name>` for each.
+let fuzzTargets = ["safetensors", "nam", "preset", "dataset-manifest", "native-manifest", "midi"]
 
 let package = Package(
     name: "NeuralFX",
@@ -46,6 +52,10 @@ let package = Package(
         // Tests preload it into plugin hosts to count allocations in run().
         .library(name: "nfx_allocation_counter", type: .dynamic, targets: ["CAllocationCounter"]),
     ],
+
+/// The fuzzed readers; `make fuzz` builds and runs `fuzz-<name>` for each.
+let fuzzTargets = ["safetensors", "nam", "preset", "dataset-manifest", "native-manifest", "midi"]
+
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
         .package(url: "https://github.com/apple/swift-numerics", from: "1.1.0"),
@@ -163,6 +173,10 @@ let package = Package(
         // Training across processes (issue 18): Open MPI through one system-library target, wrapped once.
         .systemLibrary(name: "CMPI", pkgConfig: "ompi-c", providers: [.apt(["libopenmpi-dev"])]),
         .target(name: "NeuralFXDistributed", dependencies: ["CMPI"]),
+
+/// The fuzzed readers; `make fuzz` builds and runs `fuzz-<name>` for each.
+let fuzzTargets = ["safetensors", "nam", "preset", "dataset-manifest", "native-manifest", "midi"]
+
     ],
     swiftLanguageModes: [.v5]
 )

@@ -67,12 +67,20 @@ public struct DatasetManifest: Codable, Equatable, Sendable {
         guard let data = FileManager.default.contents(atPath: path) else {
             throw DatasetError.badManifest("cannot read '\(path)'")
         }
+        return try decode(data, path: path)
+    }
+
+    /// Checks manifest bytes as `load(from:)` does; `path` names them in errors.
+    public static func decode(_ data: Data, path: String) throws -> DatasetManifest {
         let manifest: DatasetManifest
         do { manifest = try JSONDecoder().decode(DatasetManifest.self, from: data) } catch {
             throw DatasetError.badManifest("'\(path)' is not a valid manifest (\(error))")
         }
         guard manifest.format == formatName else {
             throw DatasetError.badManifest("'\(path)' has format '\(manifest.format)', expected '\(formatName)'")
+        }
+        if let problem = manifest.knobSchema.inconsistency(conditioningSize: manifest.knobSchema.conditioningSize) {
+            throw DatasetError.badManifest("'\(path)': \(problem)")
         }
         for pair in manifest.pairs {
             for knob in manifest.knobSchema.knobs {

@@ -65,14 +65,10 @@ public final class JackHost: JackClientDelegate {
             // Split the period at each event so knobs move on the right sample.
             let buffer = midiPort.midiBuffer(frames: frames)
             for i in 0..<buffer.eventCount {
-                guard let (frame, bytes) = buffer.event(i), bytes.count >= 2 else { continue }
+                guard let (frame, bytes) = buffer.event(i), let message = MidiMessage.decode(bytes) else { continue }
                 let at = min(frame, frames)
                 if at > done { processor.render(offset: done, frameCount: at - done); done = at }
-                switch bytes[0] & 0xF0 {
-                case 0xB0 where bytes.count >= 3: processor.controlChange(controller: Int(bytes[1]), value: Int(bytes[2]))
-                case 0xC0: processor.programChange(Int(bytes[1]))
-                default: break
-                }
+                processor.apply(message)
             }
         }
         if done < frames { processor.render(offset: done, frameCount: frames - done) }

@@ -214,6 +214,14 @@ public final class LiveProcessor: @unchecked Sendable {
         }
     }
 
+    /// A decoded MIDI event, applied before the frames rendered next.
+    public func apply(_ message: MidiMessage) {
+        switch message {
+        case let .controlChange(controller, value): controlChange(controller: controller, value: value)
+        case let .programChange(program): programChange(program)
+        }
+    }
+
     /// A MIDI control change, applied before the frames rendered next.
     public func controlChange(controller: Int, value: Int) {
         statistics.midiMessages.wrappingAdd(1, ordering: .relaxed)

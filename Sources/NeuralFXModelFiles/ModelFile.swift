@@ -25,7 +25,12 @@ public enum ModelFile {
     /// Loads any model file this project reads, chosen by extension and
     /// content: Neural Amp Modeler captures (.nam) or safetensors.
     public static func load(path: String) throws -> EffectModel {
-        let data = try readFile(path)
+        try load(readFile(path), path: path)
+    }
+
+    /// Loads a model file's bytes; `path` (possibly empty) names it in errors
+    /// and its extension helps tell the format.
+    public static func load(_ data: Data, path: String = "") throws -> EffectModel {
         if NAMModelFile.looksLikeNAM(data, path: path) { return try NAMModelFile.load(data, path: path) }
         return try loadSafetensors(data, path: path)
     }

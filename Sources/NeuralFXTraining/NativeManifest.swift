@@ -12,8 +12,8 @@ import NeuralFXCore
 /// Paths are relative to the folder. Without `knobs` specs, each knob named
 /// in the pairs becomes a continuous knob over the values seen, fed to the
 /// network scaled to 0...1.
-enum NativeManifest {
-    static let fileName = "manifest.json"
+public enum NativeManifest {
+    public static let fileName = "manifest.json"
 
     struct Manifest: Decodable {
         var sampleRate: Int?
@@ -45,16 +45,39 @@ enum NativeManifest {
         var split: String?
     }
 
-    static func load(directory: String) throws -> TrainingDataset {
-        let path = (directory as NSString).appendingPathComponent(fileName)
-        guard let data = FileManager.default.contents(atPath: path) else { throw DatasetError("cannot read '\(path)'") }
+    /// What a manifest says, checked, before any audio is read.
+    public struct Contents {
+        public struct Pair {
+            /// Paths relative to the dataset folder.
+            public var input: String
+            public var target: String
+            /// In the order of `knobNames`.
+            public var knobValues: [Double]
+            public var split: DataSplit?
+        }
+        public var sampleRate: Int?
+        public var device: String?
+        public var knobSpecs: [KnobSpec]?
+        public var knobNames: [String]
+        public var pairs: [Pair]
+    }
+
+    /// Decodes and checks manifest bytes: pairs present, every knob valued in
+    /// every pair, known split names. `path` names the manifest in errors.
+    public static func parse(_ data: Data, path: String) throws -> Contents {
         let manifest: Manifest
         do { manifest = try JSONDecoder().decode(Manifest.self, from: data) } catch {
             throw DatasetError("'\(path)' is not a valid manifest: \(describe(error))")
         }
         guard !manifest.pairs.isEmpty else { throw DatasetError("'\(path)' lists no pairs") }
+        if let specs = manifest.knobs {
+            let schema = KnobSchema(specs)
+            if let problem = schema.inconsistency(conditioningSize: schema.conditioningSize) {
+                throw DatasetError("'\(path)': \(problem)")
+            }
+        }
         let names = manifest.knobs?.map(\.name) ?? Array(Set(manifest.pairs.flatMap { ($0.knobs ?? [:]).keys })).sorted()
-        var pairs: [TrainingPair] = []
+        var pairs: [Contents.Pair] = []
         for (i, entry) in manifest.pairs.enumerated() {
             var values: [Double] = []
             for name in names {
@@ -70,6 +93,18 @@ enum NativeManifest {
                 }
                 split = s
             }
+            pairs.append(Contents.Pair(input: entry.input, target: entry.target, knobValues: values, split: split))
+        }
+        return Contents(sampleRate: manifest.sampleRate, device: manifest.device, knobSpecs: manifest.knobs,
+                        knobNames: names, pairs: pairs)
+    }
+
+    static func load(directory: String) throws -> TrainingDataset {
+        let path = (directory as NSString).appendingPathComponent(fileName)
+        guard let data = FileManager.default.contents(atPath: path) else { throw DatasetError("cannot read '\(path)'") }
+        let manifest = try parse(data, path: path)
+        var pairs: [TrainingPair] = []
+        for entry in manifest.pairs {
             let inputPath = (directory as NSString).appendingPathComponent(entry.input)
             let targetPath = (directory as NSString).appendingPathComponent(entry.target)
             let input = try readMonoAudio(inputPath), target = try readMonoAudio(targetPath)
@@ -80,14 +115,14 @@ enum NativeManifest {
                 throw DatasetError("'\(entry.input)' is at \(input.sampleRate) Hz but the manifest says \(rate) Hz")
             }
             pairs.append(TrainingPair(name: (entry.target as NSString).lastPathComponent, inputPath: inputPath, targetPath: targetPath,
-                                      knobValues: values, input: input.samples, target: target.samples,
-                                      sampleRate: input.sampleRate, split: split))
+                                      knobValues: entry.knobValues, input: input.samples, target: target.samples,
+                                      sampleRate: input.sampleRate, split: entry.split))
         }
         let schema: KnobSchema
-        if let specs = manifest.knobs {
+        if let specs = manifest.knobSpecs {
             schema = KnobSchema(specs)
         } else {
-            schema = KnobSchema(names.enumerated().map { i, name in
+            schema = KnobSchema(manifest.knobNames.enumerated().map { i, name in
                 let seen = pairs.map { $0.knobValues[i] }
                 let lo = seen.min()!, hi = max(seen.max()!, lo + 1e-9)
                 return KnobSpec.continuous(name, label: name, range: lo...hi, default: lo, conditioningIndex: i)

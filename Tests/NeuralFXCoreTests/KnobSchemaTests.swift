@@ -72,4 +72,16 @@ final class KnobSchemaTests: XCTestCase {
         let switchWithGain = try decode(#"{"name":"s","positions":["a","b"],"input":0,"output_gain_db":[-6,0]}"#)
         XCTAssertEqual(KnobSchema([switchWithGain]).inconsistency(conditioningSize: 1), "switch 's' cannot set an output gain")
     }
+
+    /// A switch's default names one of its positions; any other number would
+    /// index past them when the knob is written back out (found by fuzzing).
+    func testSwitchDefaultOutsideItsPositionsIsRefused() throws {
+        let decode = { (spec: String) in try JSONDecoder().decode(KnobSpec.self, from: Data(spec.utf8)) }
+        for bad in ["2", "-1", "0.5", "1e300"] {
+            let spec = try decode(#"{"name":"s","positions":["a","b"],"input":0,"default":\#(bad)}"#)
+            XCTAssertEqual(KnobSchema([spec]).inconsistency(conditioningSize: 1), "switch 's' has its default outside its positions", bad)
+        }
+        XCTAssertNil(KnobSchema([try decode(#"{"name":"s","positions":["a","b"],"input":0,"default":"b"}"#)])
+            .inconsistency(conditioningSize: 1))
+    }
 }

@@ -218,6 +218,9 @@ public struct KnobSchema: Codable, Equatable, Sendable {
             if k.isSwitch {
                 if k.conditioningIndex == nil { return "switch '\(k.name)' drives no conditioning input" }
                 if k.conditioningValues.count != k.positions.count { return "switch '\(k.name)' needs one input value per position" }
+                if !k.positions.indices.contains(Int(exactly: k.defaultValue) ?? -1) {
+                    return "switch '\(k.name)' has its default outside its positions"
+                }
                 if !k.outputGainDecibels.isEmpty { return "switch '\(k.name)' cannot set an output gain" }
             } else {
                 if !(k.minimum < k.maximum) || !k.minimum.isFinite || !k.maximum.isFinite { return "knob '\(k.name)' has an empty range" }
