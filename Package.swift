@@ -51,11 +51,7 @@ let package = Package(
         .library(name: "neuralfx_lv2", type: .dynamic, targets: ["NeuralFXPlugin"]),
         // Tests preload it into plugin hosts to count allocations in run().
         .library(name: "nfx_allocation_counter", type: .dynamic, targets: ["CAllocationCounter"]),
-    ],
-
-/// The fuzzed readers; `make fuzz` builds and runs `fuzz-<name>` for each.
-let fuzzTargets = ["safetensors", "nam", "preset", "dataset-manifest", "native-manifest", "midi"]
-
+    ] + fuzzTargets.map { .executable(name: "fuzz-\($0)", targets: ["fuzz-\($0)"]) },
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
         .package(url: "https://github.com/apple/swift-numerics", from: "1.1.0"),
@@ -174,9 +170,14 @@ let fuzzTargets = ["safetensors", "nam", "preset", "dataset-manifest", "native-m
         .systemLibrary(name: "CMPI", pkgConfig: "ompi-c", providers: [.apt(["libopenmpi-dev"])]),
         .target(name: "NeuralFXDistributed", dependencies: ["CMPI"]),
 
-/// The fuzzed readers; `make fuzz` builds and runs `fuzz-<name>` for each.
-let fuzzTargets = ["safetensors", "nam", "preset", "dataset-manifest", "native-manifest", "midi"]
-
+        // Fuzzing (issue 19): the fuzzed readers behind one function each, a
+        // libFuzzer executable per reader (`make fuzz`; a file replayer in a
+        // normal build), and the test that replays the seed and regression corpora.
+        .target(name: "NeuralFXFuzzing",
+                dependencies: ["NeuralFXCore", "NeuralFXModelFiles", "NeuralFXTools", "NeuralFXDatasets",
+                               "NeuralFXTraining", "NeuralFXHost"]),
+    ] + fuzzTargets.map { .executableTarget(name: "fuzz-\($0)", dependencies: ["NeuralFXFuzzing"]) } + [
+        .testTarget(name: "FuzzReplayTests", dependencies: ["NeuralFXFuzzing"]),
     ],
     swiftLanguageModes: [.v5]
 )
