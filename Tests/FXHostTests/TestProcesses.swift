@@ -146,8 +146,16 @@ final class DummyJackServer {
     /// every new server fails with "Too many servers already active". When no
     /// jackd process is alive at all, nothing can be using that memory, so it
     /// is removed: once, before this process opens its first JACK client
-    /// (libjack keeps the registry it first mapped).
-    static let staleRegistryCleared: Void = clearStaleJackRegistry()
+    /// (libjack keeps the registry it first mapped). All test targets run in
+    /// one process, and PluginTests opens JACK clients too: whichever comes
+    /// first clears, and marks the process so the other does not remove the
+    /// registry its clients already use.
+    static let staleRegistryCleared: Void = {
+        guard getenv(registrySettledVariable) == nil else { return }
+        clearStaleJackRegistry()
+        setenv(registrySettledVariable, "1", 1)
+    }()
+    static let registrySettledVariable = "NEURALFX_TEST_JACK_REGISTRY_SETTLED"
 
     static func clearStaleJackRegistry() {
         let pids = (try? FileManager.default.contentsOfDirectory(atPath: "/proc")) ?? []

@@ -64,6 +64,7 @@ final class DummyJack {
     /// still releases its shared-memory registry: a server that exits is
     /// started again under a new name.
     init(sampleRate: Int, period: Int) throws {
+        _ = Self.registrySettled
         var logs: [String] = []
         for _ in 0..<3 {
             let name = "nfxlv2-\(getpid())-\(UInt32.random(in: 0...UInt32.max))"
@@ -81,6 +82,30 @@ final class DummyJack {
         }
         throw SetupFailure("jackd -d dummy did not come up: " + logs.joined(separator: "; "))
     }
+
+    /// Servers that died without shutting down leave stale slots in JACK's
+    /// shared-memory registry until new servers refuse to start; with no
+    /// jackd alive it is removed, once per process, before any client here
+    /// maps it. The test targets share the process with FXHostTests, which
+    /// does the same: an environment variable tells whichever comes second
+    /// to leave the registry alone (libjack keeps the one it first mapped).
+    static let registrySettled: Void = {
+        let variable = "NEURALFX_TEST_JACK_REGISTRY_SETTLED"
+        guard getenv(variable) == nil else { return }
+        let pids = (try? FileManager.default.contentsOfDirectory(atPath: "/proc")) ?? []
+        let jackdAlive = pids.contains { pid in
+            guard pid.allSatisfy(\.isNumber),
+                  let comm = try? String(contentsOfFile: "/proc/\(pid)/comm", encoding: .utf8) else { return false }
+            return comm.trimmingCharacters(in: .whitespacesAndNewlines) == "jackd"
+        }
+        if !jackdAlive {
+            for entry in (try? FileManager.default.contentsOfDirectory(atPath: "/dev/shm")) ?? []
+                where entry.hasPrefix("jack-") || entry.hasPrefix("jack_sem.") || entry.hasPrefix("jack_db") || entry.hasPrefix("jack_nfx") {
+                try? FileManager.default.removeItem(atPath: "/dev/shm/" + entry)
+            }
+        }
+        setenv(variable, "1", 1)
+    }()
 
     deinit {
         if server.process.isRunning {
