@@ -28,11 +28,14 @@ REALTIME_SOAK := testThirtySecondsInRealTimeWithoutXrunsOrAllocations
 # folder. libFuzzer owns main there, so only the fuzz products are built.
 # Optimized (a debug build loads an LSTM capture in over the 1 s limit), but
 # NEURALFX_PORTABLE keeps Swift's overflow and bounds checks (-Ounchecked
-# drops them).
+# drops them). SwiftPM passes its sanitizers to swiftc as separate
+# -sanitize= flags in no fixed order, and swiftc keeps only the last: the
+# combined flag after them gives every module both coverage and ASan.
 FUZZ_SECONDS ?= 60
 FUZZ_TARGETS := safetensors nam preset dataset-manifest native-manifest midi
 FUZZ_BUILD := NEURALFX_PORTABLE=1 $(SWIFT) build -c release --scratch-path .build-fuzz \
-	--sanitize=fuzzer --sanitize=address -Xswiftc -DNFX_FUZZING -Xswiftc -parse-as-library
+	--sanitize=fuzzer --sanitize=address -Xswiftc -sanitize=fuzzer,address \
+	-Xswiftc -DNFX_FUZZING -Xswiftc -parse-as-library
 FUZZ_FLAGS := -timeout=1 -rss_limit_mb=512 -print_final_stats=1
 # The Swift runtime's crash handler fights ASan's over the same signal; a
 # smaller quarantine keeps ASan's own memory well under the 512 MB limit.
@@ -76,7 +79,8 @@ install: build
 	[ -z "$$(ls presets)" ] || install -m 644 presets/* $(SHARE)/presets/
 
 # Each executable is linked afresh and must carry the libraries' coverage
-# counters: once, a relink after a rebuild came out with only its own 11.
+# counters (without the combined flag above, a build could come out with
+# only the executable's own 11).
 fuzz-build: setup
 	@for t in $(FUZZ_TARGETS); do rm -f .build-fuzz/release/fuzz-$$t; \
 		$(FUZZ_BUILD) --product fuzz-$$t 2>&1 | grep -v "Cannot export local symbol" || exit 1; \
