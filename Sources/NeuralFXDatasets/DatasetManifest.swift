@@ -87,7 +87,7 @@ public struct DatasetManifest: Codable, Equatable, Sendable {
                 guard let value = pair.knobs[knob.name] else {
                     throw DatasetError.badManifest("pair \(pair.id) has no value for knob '\(knob.name)'")
                 }
-                let valid = knob.isSwitch ? value == value.rounded() && knob.positions.indices.contains(Int(value))
+                let valid = knob.isSwitch ? Int(exactly: value).map(knob.positions.indices.contains) ?? false
                     : (knob.minimum...knob.maximum).contains(value)
                 guard valid else {
                     throw DatasetError.badManifest("pair \(pair.id): \(knob.name) = \(value) is outside \(knob.rangeDescription)")

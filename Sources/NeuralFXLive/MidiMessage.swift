@@ -1,4 +1,4 @@
-/// The MIDI messages fxhost acts on, decoded from one raw event as JACK
+/// The MIDI messages fxhost and the plugin act on, decoded from one raw event as JACK
 /// delivers it. Decoding reads only the bytes given and allocates nothing, so
 /// the audio thread calls it for every event.
 public enum MidiMessage: Equatable, Sendable {

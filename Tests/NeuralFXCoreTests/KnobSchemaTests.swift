@@ -84,4 +84,13 @@ final class KnobSchemaTests: XCTestCase {
         XCTAssertNil(KnobSchema([try decode(#"{"name":"s","positions":["a","b"],"input":0,"default":"b"}"#)])
             .inconsistency(conditioningSize: 1))
     }
+
+    /// A switch describes any value as its nearest position, even one no Int holds.
+    func testSwitchDescribesValuesFarOutside() {
+        let mode = KnobSpec.switchKnob("mode", label: "Mode", positions: ["a", "b"], default: 0, conditioningIndex: 0)
+        XCTAssertEqual(mode.describe(3e89), "b")
+        XCTAssertEqual(mode.describe(-3e89), "a")
+        XCTAssertEqual(mode.describe(.nan), "a")
+        XCTAssertEqual(mode.describe(0.6), "b")
+    }
 }

@@ -149,7 +149,11 @@ public struct KnobSpec: Codable, Equatable, Sendable {
 
     /// How the value reads to a person: "0.4", "limit".
     public func describe(_ value: Double) -> String {
-        if isSwitch { return positions[min(max(Int(value.rounded()), 0), positions.count - 1)] }
+        if isSwitch {
+            // Clamped as a Double: a value far outside (or NaN) has no Int.
+            let clamped = value.isNaN ? 0 : min(max(value.rounded(), 0), Double(positions.count - 1))
+            return positions[Int(clamped)]
+        }
         return formatKnobNumber(value) + (unit.isEmpty ? "" : " \(unit)")
     }
 
