@@ -140,11 +140,11 @@ TSAN_TESTS := '^FXHostTests\.(LiveProcessorTests|LiveProcessorThreadTests|AlsaHo
 test-sanitize: test-asan test-tsan
 
 test-asan: setup
-	SWIFT_BACKTRACE=enable=no ASAN_OPTIONS=detect_leaks=0 $(SWIFT) test -c release --sanitize=address \
+	NEURALFX_SANITIZE=1 SWIFT_BACKTRACE=enable=no ASAN_OPTIONS=detect_leaks=0 $(SWIFT) test -c release --sanitize=address \
 		--scratch-path .build-asan --filter $(ASAN_TESTS) --skip $(REALTIME_SOAK)
 
 test-tsan: setup
-	SWIFT_BACKTRACE=enable=no $(SWIFT) test -c release --sanitize=thread \
+	NEURALFX_SANITIZE=1 SWIFT_BACKTRACE=enable=no $(SWIFT) test -c release --sanitize=thread \
 		--scratch-path .build-tsan --filter $(TSAN_TESTS) --skip testUnknownPortAndRefusedClient
 
 clean:

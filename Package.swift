@@ -25,7 +25,11 @@ let hotC: [CSetting] = [.unsafeFlags((cArch.map { ["-march=\($0)"] } ?? []) + ["
 // static archives carry no dependencies of their own, so Foundation's are
 // named here; --no-undefined makes any symbol still missing a link error
 // rather than a host that fails to load the plugin.
-let staticRuntime = ["-static-stdlib", "-Xlinker", "--exclude-libs=ALL", "-Xlinker", "--no-undefined",
+// Sanitizer builds (`make test-sanitize` sets NEURALFX_SANITIZE=1) leave the
+// sanitizer's runtime to the process that loads the plugin, so they drop
+// --no-undefined (its __asan_/__tsan_ entry points stay undefined).
+let sanitizing = Context.environment["NEURALFX_SANITIZE"] == "1"
+let staticRuntime = ["-static-stdlib", "-Xlinker", "--exclude-libs=ALL"] + (sanitizing ? [] : ["-Xlinker", "--no-undefined"]) + [
                      "-Xlinker", "--version-script=\(Context.packageDirectory)/Sources/NeuralFXPlugin/exports.map",
                      "-lFoundation", "-lFoundationInternationalization", "-lFoundationEssentials", "-lCoreFoundation",
                      "-l_FoundationICU", "-l_FoundationCollections", "-l_FoundationCShims", "-lswiftDispatch", "-ldispatch",
