@@ -294,7 +294,7 @@ final class JackHostTests: XCTestCase {
             let engine = EffectEngine(model: model, maxBlockSize: 60)
             for text in knobs { let (i, v) = try model.knobs.setting(text); engine.setKnob(i, to: v, immediately: true) }
             engine.reset()
-            let chain = RateConversion(engine: engine, streamRate: server.sampleRate, modelRate: 44100, maxBlockSize: 64)
+            let chain = try RateConversion(engine: engine, streamRate: server.sampleRate, modelRate: 44100, maxBlockSize: 64)
             XCTAssertEqual(chain.latencyFrames, latency)
             let x = [Float](repeating: 0, count: leadIn) + input
             var y = [Float](repeating: 0, count: x.count)
