@@ -114,7 +114,9 @@ final class PluginRenderTests: XCTestCase {
             XCTAssertGreaterThan(latency, 0, c.uri)
             XCTAssertEqual(plugin[0][..<latency].map(abs).max()!, 0, c.uri)
             let shifted = Array(plugin[0][latency...])
-            XCTAssertLessThan(maxDifference(shifted, Array(reference[0].prefix(shifted.count))), 1e-6, c.uri)
+            let difference = maxDifference(shifted, Array(reference[0].prefix(shifted.count)))
+            print("lv2apply at 48 kHz, \(c.file): \(latency) frames late, then within \(difference) of fxrender")
+            XCTAssertLessThan(difference, 1e-6, c.uri)
             XCTAssertGreaterThan(shifted.map(abs).max()!, 0.05, c.uri)
         }
     }
