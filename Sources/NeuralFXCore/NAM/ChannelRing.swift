@@ -59,6 +59,19 @@ final class ChannelRing {
         writeFrame = (writeFrame + frames) & (ringFrames - 1)
     }
 
+    /// Appends one frame: channel c's value is `values[c]`.
+    @inline(__always)
+    func push(frame values: UnsafePointer<Float>) {
+        let slot = writeFrame & (ringFrames - 1)
+        var p = data.pointer + slot
+        for c in 0..<channels {
+            p[0] = values[c]
+            p[ringFrames] = values[c]
+            p += rowStride
+        }
+        writeFrame = (writeFrame + 1) & (ringFrames - 1)
+    }
+
     /// Channel 0 of the last pushed `frames` frames delayed by `delay`; the
     /// window continues contiguously for at least `ringFrames` frames.
     func window(frames: Int, delay: Int) -> UnsafePointer<Float> {

@@ -66,6 +66,17 @@ public final class NAMWaveNet: StreamingNetwork {
     private var mid = FloatBuffer(count: 0), activated = FloatBuffer(count: 0)
     private var headA = FloatBuffer(count: 0), headB = FloatBuffer(count: 0)
     private let headScratch: FloatBuffer
+    /// One frame's vectors for `processFrame`: residual, next residual,
+    /// activation, head, head output, and (twice as long) the convolution's
+    /// output, `frameRows` floats each; then the audio sample; then `history`.
+    private let frameScratch: FloatBuffer
+    private let framePointer: UnsafeMutablePointer<Float>
+    private let frameRows: Int
+    private let hasPostHead: Bool
+    /// Each layer's older taps for the frame, `2 * frameRows` floats apart.
+    private var history: UnsafeMutablePointer<Float> { framePointer + 7 * frameRows + 1 }
+    /// `rings`, for walking them frame by frame without reference counting.
+    private var ringReferences = UnsafeMutableBufferPointer<Unmanaged<ChannelRing>>(start: nil, count: 0)
 
     static func paddedRows(_ channels: Int) -> Int { channels <= 8 ? 8 : (channels + 15) / 16 * 16 }
 
@@ -148,9 +159,15 @@ public final class NAMWaveNet: StreamingNetwork {
         precondition(cursor + 1 == w.count)
         let widest = max(blueprint.config.head?.channels ?? 1, blueprint.config.layerArrays.last!.headSize)
         headScratch = FloatBuffer(count: 2 * widest)
+        // Whole vectors: 16-lane stores of 8-row layers stay inside.
+        frameRows = (arrays.map { max($0.convRows, $0.headRows, 16) }.max()! + 15) / 16 * 16
+        frameScratch = FloatBuffer(count: 7 * frameRows + 1 + arrays.map(\.layers.count).max()! * 2 * frameRows)
+        framePointer = frameScratch.pointer
+        hasPostHead = !head.isEmpty
     }
 
     deinit {
+        ringReferences.deallocate()
         for list in layerLists { list.deallocate() }
         arrays.deallocate()
     }
@@ -181,6 +198,9 @@ public final class NAMWaveNet: StreamingNetwork {
                 rings.append(ChannelRing(channels: a.channels, history: (a.kernelSize - 1) * l.dilation, maxFrames: rowStride + 1))
             }
         }
+        ringReferences.deallocate()
+        ringReferences = .allocate(capacity: rings.count)
+        _ = ringReferences.initialize(from: rings.map { Unmanaged.passUnretained($0) })
         // Prewarm (off the audio thread): zeros for the receptive field, then
         // keep each layer's newest input as its silence constant.
         for r in rings { r.fill(nil) }
@@ -210,6 +230,10 @@ public final class NAMWaveNet: StreamingNetwork {
     public func process(_ input: UnsafePointer<Float>, _ output: UnsafeMutablePointer<Float>, frameCount: Int) {
         precondition(frameCount <= maxBlock, "block larger than prepared")
         guard frameCount > 0 else { return }
+        if frameCount < NAMFrameKernel.largestBlock {
+            for t in 0..<frameCount { output[t] = processFrame(input[t]) }
+            return
+        }
         // The kernels read whole tiles; the audio row is padded here.
         audio.pointer.update(from: input, count: frameCount)
         let tiled = (frameCount + 15) / 16 * 16
@@ -224,7 +248,7 @@ public final class NAMWaveNet: StreamingNetwork {
         if head.isEmpty {
             for t in 0..<frameCount { output[t] = headScale * headIn[t] }
         } else {
-            for t in 0..<frameCount { output[t] = applyHead(headIn + t) }
+            for t in 0..<frameCount { output[t] = applyHead(headIn + t, stride: rowStride) }
         }
     }
 
@@ -272,6 +296,54 @@ public final class NAMWaveNet: StreamingNetwork {
         return x
     }
 
+    /// One frame through every layer, vectors running over channels (see
+    /// `NAMFrameKernel`). Only the rings carry state between calls, so this
+    /// and the block path take turns freely.
+    private func processFrame(_ sample: Float) -> Float {
+        let width = frameRows, f = framePointer
+        var x = f, next = f + width
+        let z = f + 2 * width, head = f + 3 * width, headOut = f + 4 * width, mid = f + 5 * width
+        f[7 * width] = sample
+        for index in 0..<arrays.count {
+            let a = arrays[index]
+            let newestTap = a.kernelSize - 1
+            // Every layer's older taps read only history: computed first,
+            // side by side, they leave the chain from layer to layer with the
+            // newest tap alone.
+            for (n, l) in a.layers.enumerated() where newestTap > 0 {
+                let ring = ringReferences[a.firstRing + n]._withUnsafeGuaranteedRef { ($0.window(frames: 0, delay: newestTap * l.dilation), $0.rowStride) }
+                NAMFrameKernel.product(into: history + n * 2 * width, rows: a.convRows, weights: l.conv, inputs: a.channels,
+                                       source: ring.0, sourceStride: ring.1, taps: newestTap, tapOffset: l.dilation,
+                                       initial: .init(bias: l.convBias, mix: l.mix, audio: sample))
+            }
+            // The first array reads the audio, the others the residual
+            // stream before them.
+            NAMFrameKernel.product(into: next, rows: a.rows, weights: a.rechannel, inputs: a.inputSize,
+                                   source: index == 0 ? f + 7 * width : x, initial: nil)
+            swap(&x, &next)
+            if index == 0 { head.update(repeating: 0, count: a.rows) } else { head.update(from: headOut, count: a.rows) }
+            for (n, l) in a.layers.enumerated() {
+                // Unretained: the rings live as long as the network.
+                ringReferences[a.firstRing + n]._withUnsafeGuaranteedRef { $0.push(frame: x) }
+                NAMFrameKernel.product(into: mid, rows: a.convRows, weights: l.conv + newestTap * a.channels * a.convRows,
+                                       inputs: a.channels, source: x,
+                                       initial: newestTap > 0 ? .init(addend: history + n * 2 * width)
+                                                              : .init(bias: l.convBias, mix: l.mix, audio: sample))
+                NAMFrameKernel.activate(mid, into: z, head: head, rows: a.rows, gated: a.gated, activation: a.activation,
+                                        precision: precision)
+                // The last layer's residual output feeds nothing.
+                if !(index == arrays.count - 1 && n == a.layers.count - 1) {
+                    NAMFrameKernel.product(into: next, rows: a.rows, weights: l.pointwise, inputs: a.channels, source: z,
+                                           initial: .init(bias: l.pointwiseBias, addend: x))
+                    swap(&x, &next)
+                }
+            }
+            NAMFrameKernel.product(into: headOut, rows: a.headRows, weights: a.headRechannel, inputs: a.channels,
+                                   source: head, initial: .init(bias: a.headRechannelBias))
+        }
+        return hasPostHead ? applyHead(headOut, stride: 1) : headScale * headOut[0]
+    }
+
     /// `z = act(mid)` (or the gated unit) and `head += z`, on the real channels.
     @inline(__always)
     private func activate(_ a: LayerArray, mid: UnsafeMutablePointer<Float>, into z: UnsafeMutablePointer<Float>,
@@ -292,12 +364,12 @@ public final class NAMWaveNet: StreamingNetwork {
         }
     }
 
-    /// The post-head on one frame (channels `rowStride` apart): `headScale`
+    /// The post-head on one frame (channels `stride` apart): `headScale`
     /// times the head input, then per block activation and 1x1 convolution.
-    private func applyHead(_ frame: UnsafePointer<Float>) -> Float {
+    private func applyHead(_ frame: UnsafePointer<Float>, stride: Int) -> Float {
         let a = headScratch.pointer, b = headScratch.pointer + headScratch.count / 2
         let cin0 = head[0].cin
-        for i in 0..<cin0 { a[i] = headScale * frame[i * rowStride] }
+        for i in 0..<cin0 { a[i] = headScale * frame[i * stride] }
         var src = a, dst = b
         let act = blueprint.config.head!.activation
         for block in head {
