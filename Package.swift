@@ -1,4 +1,5 @@
 // swift-tools-version:6.0
+import Foundation
 import PackageDescription
 
 // The arithmetic-heavy modules are built for the CPU they run on: without a
@@ -12,13 +13,25 @@ let portable = Context.environment["NEURALFX_PORTABLE"] == "1"
 // `NEURALFX_CHECKED=1` keeps Swift's overflow and bounds checks in the hot
 // modules (fuzzing and sanitizer builds want them; -Ounchecked drops them).
 let checked = Context.environment["NEURALFX_CHECKED"] == "1"
+// `NEURALFX_TARGET_CPU=znver3` (with `NEURALFX_VECTOR256=1` for a CPU without
+// AVX-512) builds for another CPU: to measure what a native build does there.
+let targetCPU = Context.environment["NEURALFX_TARGET_CPU"]
 #if arch(x86_64)
-let (swiftCPU, cArch): (String?, String?) = portable ? ("haswell", "x86-64-v3") : ("native", "native")
+let (swiftCPU, cArch): (String?, String?) = targetCPU.map { ($0, $0) } ?? (portable ? ("haswell", "x86-64-v3") : ("native", "native"))
 #else
 let (swiftCPU, cArch): (String?, String?) = portable ? (nil, nil) : ("native", "native")
 #endif
+// Kernels are tiled for the vector registers the build has: 256-bit ones
+// (AVX2) for the portable build and for a native build on a CPU without
+// AVX-512, read from /proc/cpuinfo.
+#if arch(x86_64)
+let hostHasAVX512 = ((try? String(contentsOfFile: "/proc/cpuinfo", encoding: .utf8)) ?? "").contains(" avx512f")
+let vector256 = portable || Context.environment["NEURALFX_VECTOR256"] == "1" || !hostHasAVX512
+#else
+let vector256 = false
+#endif
 let hotSwift: [SwiftSetting] = [.unsafeFlags((swiftCPU.map { ["-target-cpu", $0] } ?? []) + (checked ? [] : ["-Ounchecked"]))]
-    + (portable ? [.define("NEURALFX_PORTABLE")] : [])
+    + (portable ? [.define("NEURALFX_PORTABLE")] : []) + (vector256 ? [.define("NEURALFX_VECTOR256")] : [])
 let hotC: [CSetting] = [.unsafeFlags((cArch.map { ["-march=\($0)"] } ?? []) + ["-O3"])]
 
 // The LV2 plugin's binary carries the Swift runtime and Foundation inside it:

@@ -52,6 +52,8 @@ public enum PeakThroughput {
         #else
         return "portable build"
         #endif
+        #elseif NEURALFX_VECTOR256
+        return "build for 256-bit vectors (AVX2 + FMA)"
         #else
         let flags = cpuFlags
         if flags.contains("avx512f") { return "native build: AVX-512, 512-bit vectors" }

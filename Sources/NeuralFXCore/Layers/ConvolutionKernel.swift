@@ -53,6 +53,14 @@ enum ConvolutionKernel {
                    frames: frames, inChannels: inChannels, outChannels: cout)
             return
         }
+        #if NEURALFX_VECTOR256
+        var column = 0
+        while column < cout {
+            columns256(at: column, into: output, start: start, windows: windows, taps: taps, weights: weights,
+                       frames: frames, inChannels: inChannels, outChannels: cout)
+            column += 16
+        }
+        #else
         var column = 0
         while column + 32 <= cout {
             columns(.wide, at: column, into: output, start: start, windows: windows, taps: taps,
@@ -64,6 +72,7 @@ enum ConvolutionKernel {
             columns(.narrow, at: column, into: output, start: start, windows: windows, taps: taps,
                     weights: weights, frames: frames, inChannels: inChannels, outChannels: cout)
         }
+        #endif
     }
 
     /// The two tilings of a group of output channels: 32 channels in tiles
@@ -108,6 +117,79 @@ enum ConvolutionKernel {
                 t += step
             }
             firstTap += n
+        }
+    }
+
+    /// With 256-bit vectors (AVX2: sixteen registers of eight floats), the
+    /// tilings above keep 48 registers' worth of accumulators and spill. Here
+    /// each group of 16 output channels goes in tiles of 6 frames: 12
+    /// eight-float accumulators, two weight registers and one broadcast. The
+    /// summation order is the others', so the results are too.
+    @inline(__always)
+    static func columns256(at column: Int, into output: UnsafeMutablePointer<Float>, start: Start, windows: Windows,
+                           taps: Int, weights: UnsafePointer<Float>, frames: Int, inChannels: Int, outChannels cout: Int) {
+        let tile = 6
+        let passes = frames >= 2 * tile ? (taps * inChannels * 16 * 4 + l1WeightBytes - 1) / l1WeightBytes : 1
+        let tapsPerPass = (taps + passes - 1) / passes
+        var firstTap = 0
+        while firstTap < taps {
+            let n = min(tapsPerPass, taps - firstTap)
+            let x = windows + firstTap, w = weights + firstTap * inChannels * cout + column
+            let s = firstTap == 0 ? start.offset(column) : .existing
+            var t = 0
+            while t < frames {
+                let left = frames - t
+                let step = left >= tile ? tile : left >= 4 ? 4 : 1
+                let o = output + t * cout + column, xt = t * inChannels
+                switch step {
+                case 1: frame16(o, s, x, xt, n, w, inChannels, cout)
+                case 4: tile4x16(o, s, x, xt, n, w, inChannels, cout)
+                default: tile6x16(o, s, x, xt, n, w, inChannels, cout)
+                }
+                t += step
+            }
+            firstTap += n
+        }
+    }
+
+    typealias HalfVector = SIMD8<Float>
+
+    @inline(__always)
+    static func loadHalf(_ p: UnsafePointer<Float>) -> HalfVector { UnsafeRawPointer(p).loadUnaligned(as: HalfVector.self) }
+
+    /// `flush16` for a channel group held as two eight-float halves.
+    @inline(__always)
+    static func flushHalves(_ a: HalfVector, _ b: HalfVector, _ out: UnsafeMutablePointer<Float>, _ start: Start, first: Bool) {
+        flush16(Vector(lowHalf: a, highHalf: b), out, start, first: first)
+    }
+
+    /// 6 frames by 16 channels in eight-float halves: 12 accumulators.
+    static func tile6x16(_ out: UnsafeMutablePointer<Float>, _ start: Start, _ x: Windows, _ offset: Int,
+                         _ taps: Int, _ weights: UnsafePointer<Float>, _ cin: Int, _ cout: Int) {
+        for j in 0..<taps {
+            var p0a = HalfVector(), p0b = HalfVector(), p1a = HalfVector(), p1b = HalfVector()
+            var p2a = HalfVector(), p2b = HalfVector(), p3a = HalfVector(), p3b = HalfVector()
+            var p4a = HalfVector(), p4b = HalfVector(), p5a = HalfVector(), p5b = HalfVector()
+            var xp = x[j] + offset
+            var wp = weights + j * cin * cout
+            for _ in 0..<cin {
+                let w0 = loadHalf(wp), w1 = loadHalf(wp + 8)
+                var b = HalfVector(repeating: xp[0]); p0a.addProduct(w0, b); p0b.addProduct(w1, b)
+                b = HalfVector(repeating: xp[1 * cin]); p1a.addProduct(w0, b); p1b.addProduct(w1, b)
+                b = HalfVector(repeating: xp[2 * cin]); p2a.addProduct(w0, b); p2b.addProduct(w1, b)
+                b = HalfVector(repeating: xp[3 * cin]); p3a.addProduct(w0, b); p3b.addProduct(w1, b)
+                b = HalfVector(repeating: xp[4 * cin]); p4a.addProduct(w0, b); p4b.addProduct(w1, b)
+                b = HalfVector(repeating: xp[5 * cin]); p5a.addProduct(w0, b); p5b.addProduct(w1, b)
+                wp += cout
+                xp += 1
+            }
+            let first = j == 0
+            flushHalves(p0a, p0b, out, start, first: first)
+            flushHalves(p1a, p1b, out + 1 * cout, start, first: first)
+            flushHalves(p2a, p2b, out + 2 * cout, start, first: first)
+            flushHalves(p3a, p3b, out + 3 * cout, start, first: first)
+            flushHalves(p4a, p4b, out + 4 * cout, start, first: first)
+            flushHalves(p5a, p5b, out + 5 * cout, start, first: first)
         }
     }
 
