@@ -48,7 +48,7 @@ extension Trainer {
                 }
             }
             if let stop { reason = stop; break }
-            lastTrainLoss = trainStep()
+            lastTrainLoss = try trainStep()
             windowSteps += 1
             let now = elapsed()
             if now - windowStart >= 2 {
