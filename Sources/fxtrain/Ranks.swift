@@ -53,24 +53,61 @@ func stage(_ ranks: Ranks?, _ body: () throws -> Void) throws {
 }
 
 extension TrainingDataset {
-    /// A digest of everything training reads (names, rates, knobs, every
-    /// sample), so ranks can tell that they read the same dataset.
-    var fingerprint: String {
+    /// A digest of everything training reads (names, rates, knobs, splits,
+    /// every byte of every audio file), so ranks can tell that they read the
+    /// same dataset. The files' bytes are read but not decoded, so a rank
+    /// that decodes only its share of each batch can still check every sample.
+    func fingerprint() throws -> String {
         var hash: UInt64 = 0xCBF2_9CE4_8422_2325
         func mix(_ value: UInt64) {
-            var v = value
-            for _ in 0..<8 { hash = (hash ^ (v & 0xFF)) &* 0x0000_0100_0000_01B3; v >>= 8 }
+            // Each step is a bijection of `hash`: a single differing word always shows.
+            hash = (hash ^ value) &* 0x0000_0100_0000_01B3
+            hash ^= hash >> 29
         }
+        var files: [String: (digest: UInt64, size: UInt64)] = [:]
+        func fileDigest(_ path: String) throws -> (digest: UInt64, size: UInt64) {
+            if let known = files[path] { return known }
+            guard let file = fopen(path, "rb") else { throw DatasetError("cannot read '\(path)'") }
+            defer { fclose(file) }
+            var digest: UInt64 = 0x9E37_79B9_7F4A_7C15
+            let blockWords = 1 << 17
+            var block = [UInt64](repeating: 0, count: blockWords)
+            var total: UInt64 = 0
+            while true {
+                let n = block.withUnsafeMutableBytes { fread($0.baseAddress!, 1, $0.count, file) }
+                if n == 0 { break }
+                total += UInt64(n)
+                // A short last block: its tail words are zeroed, and the length is mixed in below.
+                let words = (n + 7) / 8
+                block.withUnsafeMutableBytes { raw in
+                    if n % 8 != 0 { for i in n..<(words * 8) { raw[i] = 0 } }
+                }
+                for i in 0..<words {
+                    digest = (digest ^ block[i]) &* 0x0000_0100_0000_01B3
+                    digest ^= digest >> 29
+                }
+            }
+            if ferror(file) != 0 { throw DatasetError("cannot read '\(path)'") }
+            digest = (digest ^ total) &* 0x0000_0100_0000_01B3
+            files[path] = (digest, total)
+            return (digest, total)
+        }
+        var bytes: UInt64 = 0
         for pair in pairs {
             for byte in (pair.name + "\u{0}").utf8 { mix(UInt64(byte)) }
             mix(UInt64(pair.sampleRate))
+            mix(UInt64(pair.knobValues.count))
             for k in pair.knobValues { mix(k.bitPattern) }
-            mix(UInt64(pair.input.count))
-            for x in pair.input { mix(UInt64(x.bitPattern)) }
-            mix(UInt64(pair.target.count))
-            for x in pair.target { mix(UInt64(x.bitPattern)) }
+            mix(outputGain(pair).bitPattern)
+            for byte in (pair.split?.rawValue ?? "-").utf8 { mix(UInt64(byte)) }
+            for path in [pair.inputPath, pair.targetPath] {
+                let known = files[path] != nil
+                let file = try fileDigest(path)
+                mix(file.digest)
+                if !known { bytes += file.size }
+            }
         }
-        return "\(pairs.count) pairs, digest \(String(hash, radix: 16))"
+        return "\(pairs.count) pairs, \(bytes) bytes of audio files, digest \(String(hash, radix: 16))"
     }
 }
 
