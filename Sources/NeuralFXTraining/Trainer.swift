@@ -35,6 +35,8 @@ public final class Trainer {
     /// The dataset, output and stopping point, kept in checkpoints (the
     /// caller sets it).
     public var runRecord: RunRecord?
+    /// The step of the last checkpoint `run` wrote in this session.
+    public internal(set) var lastCheckpointStep: Int?
     /// Training seconds before this session (from a checkpoint).
     public private(set) var previousSeconds = 0.0
 

@@ -63,9 +63,13 @@ extension Trainer {
             if let path = checkpointPath, now - lastCheckpoint >= checkpointSeconds {
                 try checkpoint(elapsedSeconds: now).write(to: path)
                 lastCheckpoint = now
+                lastCheckpointStep = step
             }
         }
-        if let path = checkpointPath { try checkpoint(elapsedSeconds: elapsed()).write(to: path) }
+        if let path = checkpointPath {
+            try checkpoint(elapsedSeconds: elapsed()).write(to: path)
+            lastCheckpointStep = step
+        }
         return reason
     }
 

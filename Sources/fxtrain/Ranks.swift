@@ -19,6 +19,8 @@ final class Ranks {
     /// Set while the ranks step together: a failure then cannot wait for
     /// the others to agree, so it ends the whole job.
     var inLockstep = false
+    /// Each rank's process and machine ("process 1234 on node3"), once learned.
+    var processes: [String] = []
 
     init(_ communicator: Communicator) { self.communicator = communicator }
 
@@ -124,6 +126,11 @@ private nonisolated(unsafe) var stoppedMessage: UnsafeMutablePointer<CChar>?
 private nonisolated(unsafe) var checkpointFile: UnsafeMutablePointer<CChar>?
 private nonisolated(unsafe) var checkpointSaved: UnsafeMutablePointer<CChar>?
 private nonisolated(unsafe) var checkpointNotYet: UnsafeMutablePointer<CChar>?
+/// Set when the job's one line has been said (by this rank's watchdog, or
+/// rank 0's announced it): mpirun's SIGTERM then ends this rank quietly.
+private nonisolated(unsafe) var jobEndingSaid: Int32 = 0
+/// The watchdog's times (see `Watchdog.shared`).
+private nonisolated(unsafe) var watchdogTimes: UnsafeMutablePointer<Double>?
 
 extension Ranks {
     /// Learns every rank's host and process id. On SIGTERM during training,
@@ -135,6 +142,10 @@ extension Ranks {
         gethostname(&host, host.count - 1)
         let here = String(cString: host)
         let peers = communicator.gatherMessages("\(getpid()) \(here)")
+        processes = peers.map { peer in
+            let parts = peer.split(separator: " ", maxSplits: 1).map(String.init)
+            return parts.count == 2 ? "process \(parts[0]) on \(parts[1])" : "process ?"
+        }
         var ranks: [Int] = [], pids: [pid_t] = [], messages: [String] = []
         for (r, peer) in peers.enumerated() where r != rank {
             let parts = peer.split(separator: " ", maxSplits: 1).map(String.init)
@@ -159,6 +170,15 @@ extension Ranks {
         checkpointSaved = strdup("the checkpoint \(checkpointPath) holds the last saved step: continue with --resume \(checkpointPath)\n")
         checkpointNotYet = strdup("no checkpoint was saved yet\n")
         signal(SIGTERM) { _ in
+            // The watchdog has said the job's line already.
+            if jobEndingSaid != 0 { _exit(143) }
+            // This rank heard from no other for a while: it was the one frozen
+            // or cut off, and the others have spoken.
+            if let times = watchdogTimes {
+                var t = timespec()
+                clock_gettime(CLOCK_MONOTONIC, &t)
+                if Watchdog.wasFrozen(times, now: Double(t.tv_sec) + Double(t.tv_nsec) * 1e-9) { _exit(143) }
+            }
             // One rank speaks: the lowest-numbered one still running.
             guard lowerRanksAllHere else { _exit(143) }
             var message = stoppedMessage
@@ -173,5 +193,34 @@ extension Ranks {
             }
             _exit(143)
         }
+    }
+}
+
+extension Ranks {
+    /// Starts the watchdog (`Watchdog`) that ends the job with one line when
+    /// a rank stops answering (its machine off, frozen or cut off). Every
+    /// rank calls it, after `reportFailedRanksOnTermination`.
+    func startWatchdog(checkpointPath: String) -> Watchdog? {
+        let processes = self.processes, rank = self.rank
+        let watchdog = communicator.startWatchdog(silent: { silence in
+            jobEndingSaid = 1
+            let names = silence.ranks.map { r in "rank \(r)" + (r < processes.count ? " (\(processes[r]))" : "") }
+            var line = "\nfxtrain: error: " + names.joined(separator: " and ") + " stopped answering: "
+                + String(format: "nothing heard for %.1f s (the deadline: %.0f s)", silence.seconds, silence.deadline)
+                + "; its machine may be off, frozen or cut off from the network, so the job stopped; "
+            if rank == 0 {
+                line += FileManager.default.fileExists(atPath: checkpointPath)
+                    ? "the checkpoint \(checkpointPath) holds the last saved step: continue with --resume \(checkpointPath)"
+                    : "no checkpoint was saved yet"
+            } else if let step = silence.checkpointStep {
+                line += "rank 0 had saved step \(step) in its checkpoint \(checkpointPath): continue with --resume \(checkpointPath)"
+                    + " on rank 0's machine"
+            } else {
+                line += "rank 0 had saved no checkpoint in this session"
+            }
+            FileHandle.standardError.write(Data((line + "\n").utf8))
+        }, ending: { jobEndingSaid = 1 })
+        watchdogTimes = watchdog?.shared
+        return watchdog
     }
 }

@@ -273,11 +273,22 @@ struct TrainCommand: ParsableCommand {
         // it would pile up into one enormous line.
         let terminal = isatty(STDERR_FILENO) == 1
         ranks?.reportFailedRanksOnTermination(checkpointPath: checkpointPath)
+        let watchdog = ranks?.startWatchdog(checkpointPath: checkpointPath)
+        if ranks != nil, watchdog == nil {
+            say("warning: this MPI gives no thread support for a watchdog: a rank that stops answering will stall the job")
+        }
+        var stepStarted = Watchdog.now()
         ranks?.inLockstep = true
         let (stepsBefore, bytesBefore) = (trainer.step, ranks?.communicator.receivedBytes ?? 0)
         let secondsBefore = ranks?.communicator.exchangeSeconds ?? 0
         let reason = try trainer.run(limits: limits, checkpointPath: leader ? checkpointPath : nil, checkpointSeconds: checkpointMinutes * 60,
                                      shouldStop: { interruptRequested != 0 }) { line in
+            if let watchdog {
+                let now = Watchdog.now()
+                watchdog.noteStep(seconds: now - stepStarted)
+                stepStarted = now
+                if let step = trainer.lastCheckpointStep { watchdog.noteCheckpoint(step: step) }
+            }
             guard leader else { return }
             // A fresh line after each validation keeps a record; otherwise overwrite in place.
             let newline = trainer.history.count != lastValidations
@@ -304,6 +315,8 @@ struct TrainCommand: ParsableCommand {
             say("audio frames decoded: " + frames.enumerated().map { "rank \($0) \($1)" }.joined(separator: ", ")
                 + " (rank 0 the whole dataset, the others their share of each batch)")
         }
+        // The ranks no longer step together: rank 0 may take long over the test report.
+        watchdog?.stop()
         // The other ranks are done: the result is rank 0's to write.
         guard leader else { return }
         if terminal { FileHandle.standardError.write("\n".data(using: .utf8)!) }

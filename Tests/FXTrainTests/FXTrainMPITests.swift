@@ -316,11 +316,7 @@ final class FXTrainMPITests: XCTestCase {
         while !FileManager.default.fileExists(atPath: checkpoint) && p.isRunning && Date().timeIntervalSince(started) < 30 { usleep(50_000) }
         XCTAssertTrue(FileManager.default.fileExists(atPath: checkpoint), "no checkpoint within 30 s")
         usleep(300_000)
-        // mpirun's children are the ranks; each knows its rank from the environment.
-        let rankOne = try XCTUnwrap(children(of: p.processIdentifier).first { pid in
-            let environ = (try? Data(contentsOf: URL(fileURLWithPath: "/proc/\(pid)/environ"))) ?? Data()
-            return environ.split(separator: 0).contains { String(decoding: $0, as: UTF8.self) == "OMPI_COMM_WORLD_RANK=1" }
-        }, "rank 1 not found among mpirun's children")
+        let rankOne = try rankProcess(1, of: p)
         kill(rankOne, SIGKILL)
         let r = try finish(p, tag: "killed", timeout: 15)
         XCTAssertLessThan(r.seconds, 10, "the job took \(r.seconds) s to end")
@@ -336,6 +332,50 @@ final class FXTrainMPITests: XCTestCase {
         XCTAssertEqual(resumed.status, 0, resumed.error)
         XCTAssertTrue(resumed.output.contains("resuming at step"), resumed.output)
         XCTAssertNoThrow(try ModelFile.load(path: directory + "/m.safetensors"))
+    }
+
+    /// mpirun's children are the ranks; each knows its rank from the environment.
+    func rankProcess(_ rank: Int, of mpirun: Process) throws -> pid_t {
+        try XCTUnwrap(children(of: mpirun.processIdentifier).first { pid in
+            let environ = (try? Data(contentsOf: URL(fileURLWithPath: "/proc/\(pid)/environ"))) ?? Data()
+            return environ.split(separator: 0).contains { String(decoding: $0, as: UTF8.self) == "OMPI_COMM_WORLD_RANK=\(rank)" }
+        }, "rank \(rank) not found among mpirun's children")
+    }
+
+    /// A machine lost (powered off, frozen, its network gone) leaves its rank's
+    /// process alive but silent, as SIGSTOP does: the others would wait in
+    /// the next exchange forever. The watchdog ends the job within seconds,
+    /// with one line naming the rank, whether it is rank 1 (rank 0 speaks)
+    /// or rank 0 (rank 1 speaks), and the checkpoint continues.
+    func testStoppedRankEndsTheJobWithinSecondsNamingItAndTheCheckpointContinues() throws {
+        let data = directory + "/data"
+        for stopped in [1, 0] {
+            let base = "\(directory)/m\(stopped)", checkpoint = base + ".checkpoint"
+            let p = try start(try mpirun, ["-q", "--allow-run-as-root", "--oversubscribe", "-np", "2", executable, "train", data,
+                                           "--out", base + ".safetensors", "--steps", "1000000", "--checkpoint-minutes", "0.002"] + tiny,
+                              tag: "stopped\(stopped)")
+            let started = Date()
+            while !FileManager.default.fileExists(atPath: checkpoint) && p.isRunning && Date().timeIntervalSince(started) < 30 { usleep(50_000) }
+            XCTAssertTrue(FileManager.default.fileExists(atPath: checkpoint), "no checkpoint within 30 s")
+            usleep(300_000)
+            let pid = try rankProcess(stopped, of: p)
+            kill(pid, SIGSTOP)
+            // Whatever happens, the stopped process does not outlive the test.
+            defer { kill(pid, SIGKILL) }
+            let r = try finish(p, tag: "stopped\(stopped)", timeout: 60)
+            XCTAssertLessThan(r.seconds, 30, "the job took \(r.seconds) s to end after rank \(stopped) stopped")
+            XCTAssertNotEqual(r.status, 0)
+            let lines = r.error.split(separator: "\n").filter { $0.contains("fxtrain") || $0.contains("rank") }
+            XCTAssertEqual(lines.count, 1, r.error)
+            let line = String(lines.first ?? "")
+            XCTAssertTrue(line.hasPrefix("fxtrain: error: rank \(stopped) (process \(pid) ") && line.contains("stopped answering"), r.error)
+            XCTAssertTrue(line.contains("continue with --resume \(checkpoint)"), r.error)
+            XCTAssertFalse(FileManager.default.fileExists(atPath: base + ".safetensors"))
+            let resumed = try fxtrain([data, "--resume", checkpoint, "--steps", "100000", "--minutes", "0.001"], tag: "resumed\(stopped)")
+            XCTAssertEqual(resumed.status, 0, resumed.error)
+            XCTAssertTrue(resumed.output.contains("resuming at step"), resumed.output)
+            XCTAssertNoThrow(try ModelFile.load(path: base + ".safetensors"))
+        }
     }
 
     func children(of parent: pid_t) -> [pid_t] {
