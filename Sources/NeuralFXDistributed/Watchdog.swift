@@ -95,6 +95,23 @@ public final class Watchdog: @unchecked Sendable {
         lock.unlock()
     }
 
+    /// This rank is about to end the job (MPI_Abort) after saying why in its
+    /// own line: the others are told to end quietly (rank 0 passes the word
+    /// on to the rest). Waits a moment for the word to arrive.
+    public func announceEnding() {
+        // Left allocated: the process ends right after.
+        let notice = UnsafeMutablePointer<Int64>.allocate(capacity: 2)
+        notice[0] = 1
+        notice[1] = 0
+        for peer in peers {
+            var request: MPI_Request?
+            if MPI_Isend(notice, 16, cmpi_byte(), Int32(peer), Watchdog.tag, comm, &request) == cmpi_success() {
+                MPI_Request_free(&request)
+            }
+        }
+        usleep(300_000)
+    }
+
     /// Stops the heartbeats (every rank, once the ranks no longer step together).
     public func stop() {
         lock.lock()
@@ -139,7 +156,23 @@ public final class Watchdog: @unchecked Sendable {
                 guard done != 0 else { continue }
                 heard[i] = t
                 shared[0] = t
-                if received[2 * i] == 1 { ending() } else if peers[i] == 0 { knownCheckpoint = Int(received[2 * i + 1]) }
+                if received[2 * i] == 1 {
+                    ending()
+                    if rank == 0 && !spoke {
+                        // Another rank is ending the job with its own line: pass the word on.
+                        spoke = true
+                        notice[0] = 1
+                        notice[1] = 0
+                        for j in 0..<n where j != i {
+                            var request: MPI_Request?
+                            if MPI_Isend(notice, 16, cmpi_byte(), Int32(peers[j]), Watchdog.tag, comm, &request) == cmpi_success() {
+                                MPI_Request_free(&request)
+                            }
+                        }
+                    }
+                } else if peers[i] == 0 {
+                    knownCheckpoint = Int(received[2 * i + 1])
+                }
                 post(i)
             }
             if t - lastSent >= Watchdog.interval {

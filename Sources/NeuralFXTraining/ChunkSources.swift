@@ -144,7 +144,9 @@ public final class ChunkFiles {
             try r.seek(toFrame: frame)
             let n = try r.read(into: buffer, maxFrames: count)
             DecodedFrames.count += n
-            guard n == count else { throw DatasetError("'\(path)' ended at frame \(frame + n), before frame \(frame + count)") }
+            guard n == count else {
+                throw DatasetError("'\(path)' ends at frame \(frame + n) but training needs frame \(frame + count - 1): did it change during training?")
+            }
         } catch let e as AudioFileError { throw DatasetError(e.description) }
     }
 

@@ -21,6 +21,15 @@ final class Ranks {
     var inLockstep = false
     /// Each rank's process and machine ("process 1234 on node3"), once learned.
     var processes: [String] = []
+    /// Running while the ranks step together (see `startWatchdog`).
+    var watchdog: Watchdog?
+
+    /// This rank has said, in its own line, why the job ends (and will call
+    /// MPI_Abort): the other ranks, and mpirun's SIGTERM here, stay quiet.
+    func endingWithOwnLine() {
+        jobEndingSaid = 1
+        watchdog?.announceEnding()
+    }
 
     init(_ communicator: Communicator) { self.communicator = communicator }
 
@@ -221,6 +230,7 @@ extension Ranks {
             FileHandle.standardError.write(Data((line + "\n").utf8))
         }, ending: { jobEndingSaid = 1 })
         watchdogTimes = watchdog?.shared
+        self.watchdog = watchdog
         return watchdog
     }
 }

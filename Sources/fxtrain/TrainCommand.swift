@@ -96,6 +96,7 @@ struct TrainCommand: ParsableCommand {
             if ranks.inLockstep {
                 // The other ranks wait in an exchange this rank will never join.
                 FileHandle.standardError.write("fxtrain: error: rank \(ranks.rank): \(message)\n".data(using: .utf8)!)
+                ranks.endingWithOwnLine()
                 ranks.communicator.abort(code: 1)
             }
             // Every rank knows this failure; rank 0 alone says it.

@@ -378,6 +378,32 @@ final class FXTrainMPITests: XCTestCase {
         }
     }
 
+    /// Rank 1 reads its chunks from its own copy of the dataset while it
+    /// trains; when that copy is cut short mid-run, rank 1 says so in the
+    /// job's one line (rank 0, told, adds none of its own).
+    func testDatasetCutShortOnOneRankMidRunIsOneLine() throws {
+        let copy = directory + "/copy"
+        try FileManager.default.createDirectory(atPath: copy, withIntermediateDirectories: true)
+        try writeClipperDataset(copy)
+        let checkpoint = directory + "/m.checkpoint"
+        let args = { (data: String) in ["-np", "1", self.executable, "train", data, "--out", self.directory + "/m.safetensors",
+                                        "--steps", "1000000", "--checkpoint-minutes", "0.002"] + self.tiny }
+        let p = try start(try mpirun, ["-q", "--allow-run-as-root", "--oversubscribe"] + args(directory + "/data") + [":"] + args(copy),
+                          tag: "cut")
+        let started = Date()
+        while !FileManager.default.fileExists(atPath: checkpoint) && p.isRunning && Date().timeIntervalSince(started) < 30 { usleep(50_000) }
+        XCTAssertTrue(FileManager.default.fileExists(atPath: checkpoint), "no checkpoint within 30 s")
+        for i in 0..<3 {
+            for file in ["in\(i).wav", "out\(i).wav"] { XCTAssertEqual(truncate(copy + "/" + file, 100), 0) }
+        }
+        let r = try finish(p, tag: "cut", timeout: 30)
+        XCTAssertNotEqual(r.status, 0)
+        let lines = r.error.split(separator: "\n").filter { $0.contains("fxtrain") || $0.contains("rank") }
+        XCTAssertEqual(lines.count, 1, r.error)
+        XCTAssertTrue(lines.first?.hasPrefix("fxtrain: error: rank 1: '\(copy)/") ?? false, r.error)
+        XCTAssertTrue(lines.first?.hasSuffix("did it change during training?") ?? false, r.error)
+    }
+
     func children(of parent: pid_t) -> [pid_t] {
         let entries = (try? FileManager.default.contentsOfDirectory(atPath: "/proc")) ?? []
         return entries.compactMap { pid_t($0) }.filter { pid in
