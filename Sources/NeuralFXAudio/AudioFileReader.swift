@@ -46,6 +46,16 @@ public final class AudioFileReader {
         file = nil
     }
 
+    /// Moves the read position to `frame` (counted from the file's first
+    /// frame), so a stretch can be read without decoding what comes before.
+    public func seek(toFrame frame: Int) throws {
+        guard let f = file else { throw AudioFileError.readFailed(path: path, reason: "the file is closed") }
+        if sf_seek(f, sf_count_t(frame), SEEK_SET) < 0 {
+            throw AudioFileError.readFailed(path: path, reason: "cannot seek to frame \(frame): "
+                                            + oneLine(String(cString: sf_strerror(f))))
+        }
+    }
+
     /// Reads up to `maxFrames` frames, channels interleaved, into `buffer`
     /// (room for `maxFrames * channels` floats). Returns the frames read;
     /// 0 at the end of the file.

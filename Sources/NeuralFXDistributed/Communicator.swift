@@ -5,12 +5,16 @@ import Glibc
 /// collective operations data-parallel training needs. The one place MPI
 /// is called.
 ///
-/// Only the thread that started MPI calls it (MPI_THREAD_FUNNELED): worker
-/// threads compute, the main thread exchanges between their phases.
+/// The thread that started MPI makes every exchange: worker threads compute,
+/// the main thread exchanges between their phases. MPI is started with
+/// MPI_THREAD_MULTIPLE only so that the watchdog's thread (`Watchdog`) can
+/// send and receive heartbeats meanwhile.
 public final class Communicator {
     public let rank: Int
     public let size: Int
-    private let world: MPI_Comm
+    let world: MPI_Comm
+    /// Whether MPI lets threads other than the main one call it (the watchdog needs it).
+    public let threadsMayCall: Bool
     private var finished = false
     /// Bytes this rank has received from the others (by all-gathers and
     /// broadcasts), for reports of what training costs the network.
@@ -43,15 +47,16 @@ public final class Communicator {
     public static func start(environment: [String: String]) -> Communicator? {
         guard launchedByMPI(environment) else { return nil }
         var provided: Int32 = 0
-        let status = MPI_Init_thread(nil, nil, cmpi_thread_funneled(), &provided)
+        let status = MPI_Init_thread(nil, nil, cmpi_thread_multiple(), &provided)
         guard status == cmpi_success() else {
             fputs("fxtrain: error: MPI could not start (MPI_Init_thread returned \(status))\n", stderr)
             exit(1)
         }
-        return Communicator()
+        return Communicator(threadsMayCall: provided >= cmpi_thread_multiple())
     }
 
-    private init() {
+    private init(threadsMayCall: Bool) {
+        self.threadsMayCall = threadsMayCall
         world = cmpi_comm_world()
         var r: Int32 = 0, s: Int32 = 0
         MPI_Comm_rank(world, &r)

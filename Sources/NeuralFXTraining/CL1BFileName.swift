@@ -34,20 +34,20 @@ public enum CL1BFileName {
         KnobSpec.continuous(name, label: name.capitalized, range: 0...1, default: 0.5, conditioningIndex: i)
     })
 
-    static func loadFolder(_ directory: String) throws -> TrainingDataset {
+    static func loadFolder(_ directory: String, decode: Bool = true) throws -> TrainingDataset {
         let files = ((try? FileManager.default.contentsOfDirectory(atPath: directory)) ?? []).sorted()
         guard let inputName = files.first(where: { $0.lowercased() == "input.wav" }) else {
             throw DatasetError("'\(directory)' has target_at_* files but no Input.wav")
         }
         let inputPath = (directory as NSString).appendingPathComponent(inputName)
-        let input = try readMonoAudio(inputPath)
+        let input = try readMonoAudio(inputPath, decode: decode)
         var pairs: [TrainingPair] = []
         for file in files where file != inputName && file.lowercased().hasSuffix(".wav") {
             guard let values = parse(file) else {
                 throw DatasetError("'\(file)' is not named target_at_A_re_R_ra_Q_th_T.wav, so its knob values are unknown")
             }
             let targetPath = (directory as NSString).appendingPathComponent(file)
-            let target = try readMonoAudio(targetPath)
+            let target = try readMonoAudio(targetPath, decode: decode)
             guard target.sampleRate == input.sampleRate else {
                 throw DatasetError("'\(inputName)' is at \(input.sampleRate) Hz but '\(file)' at \(target.sampleRate) Hz")
             }

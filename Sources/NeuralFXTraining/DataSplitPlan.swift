@@ -11,7 +11,9 @@ public struct Segment: Codable, Equatable, Sendable {
 
 /// How pairs are divided into train, validation and test, and the rule
 /// that was applied (reported to the user).
-public struct DataSplitPlan: Sendable {
+/// Codable, so rank 0 of a run across processes can send its plan to ranks
+/// that hold no samples to make it from.
+public struct DataSplitPlan: Codable, Sendable {
     public var segments: [Segment]
     public var rule: String
 

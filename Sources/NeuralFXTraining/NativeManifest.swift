@@ -99,7 +99,7 @@ public enum NativeManifest {
                         knobNames: names, pairs: pairs)
     }
 
-    static func load(directory: String) throws -> TrainingDataset {
+    static func load(directory: String, decode: Bool = true) throws -> TrainingDataset {
         let path = (directory as NSString).appendingPathComponent(fileName)
         guard let data = FileManager.default.contents(atPath: path) else { throw DatasetError("cannot read '\(path)'") }
         let manifest = try parse(data, path: path)
@@ -107,7 +107,7 @@ public enum NativeManifest {
         for entry in manifest.pairs {
             let inputPath = (directory as NSString).appendingPathComponent(entry.input)
             let targetPath = (directory as NSString).appendingPathComponent(entry.target)
-            let input = try readMonoAudio(inputPath), target = try readMonoAudio(targetPath)
+            let input = try readMonoAudio(inputPath, decode: decode), target = try readMonoAudio(targetPath, decode: decode)
             guard input.sampleRate == target.sampleRate else {
                 throw DatasetError("'\(entry.input)' is at \(input.sampleRate) Hz but '\(entry.target)' at \(target.sampleRate) Hz")
             }

@@ -23,7 +23,7 @@ enum SignalTrainLayout {
         return id.map(String.init)
     }
 
-    static func load(directory: String, knobNames: [String]) throws -> TrainingDataset {
+    static func load(directory: String, knobNames: [String], decode: Bool = true) throws -> TrainingDataset {
         guard knobNames.count == 2 else {
             throw DatasetError("SignalTrain file names carry 2 knobs (switch, peak); \(knobNames.count) knob names were given")
         }
@@ -53,7 +53,7 @@ enum SignalTrainLayout {
                 }
                 let inputPath = (dir as NSString).appendingPathComponent(inputFile)
                 let targetPath = (dir as NSString).appendingPathComponent(t.file)
-                let input = try readMonoAudio(inputPath), target = try readMonoAudio(targetPath)
+                let input = try readMonoAudio(inputPath, decode: decode), target = try readMonoAudio(targetPath, decode: decode)
                 guard input.sampleRate == target.sampleRate else {
                     throw DatasetError("'\(folder)/\(inputFile)' is at \(input.sampleRate) Hz but '\(t.file)' at \(target.sampleRate) Hz")
                 }

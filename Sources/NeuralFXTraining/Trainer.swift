@@ -11,7 +11,10 @@ import NeuralFXCore
 /// Across processes (`exchange`), every rank draws the whole batch from the
 /// same stream but fills and computes only its share (see `BatchExchange`);
 /// rank 0 alone validates, and hands its decisions (stop, learning rate) to
-/// the others before each step, so every rank takes the same steps.
+/// the others before each step, so every rank takes the same steps. The
+/// sampler tells near-silent chunks from `loudness`, not from the samples,
+/// so a rank given `files` (and rank 0's `loudness`) holds no samples and
+/// reads only its own items' chunks from disk.
 public final class Trainer {
     public let settings: TrainingSettings
     public let dataset: TrainingDataset
@@ -32,6 +35,8 @@ public final class Trainer {
     /// The dataset, output and stopping point, kept in checkpoints (the
     /// caller sets it).
     public var runRecord: RunRecord?
+    /// The step of the last checkpoint `run` wrote in this session.
+    public internal(set) var lastCheckpointStep: Int?
     /// Training seconds before this session (from a checkpoint).
     public private(set) var previousSeconds = 0.0
 
@@ -42,13 +47,18 @@ public final class Trainer {
     /// may start at sample 0 as if the device had heard silence before.
     let paddedInputs: [[Float]]
     let conditioning: [[Float]]
+    /// What the sampler knows of the targets' loudness.
+    public let loudness: ChunkLoudness
+    /// Where chunks are read from when the samples are not in memory.
+    let files: ChunkFiles?
     var targets: [[Float]]
     var lossValues: [Float]
     var lossSinceValidation = 0.0
     var stepsSinceValidation = 0
 
     public init(dataset: TrainingDataset, plan: DataSplitPlan, settings: TrainingSettings,
-                resumeFrom checkpoint: Checkpoint? = nil, exchange: BatchExchange? = nil) throws {
+                resumeFrom checkpoint: Checkpoint? = nil, exchange: BatchExchange? = nil,
+                files: ChunkFiles? = nil, loudness: ChunkLoudness? = nil) throws {
         // The network learns what comes before a level knob's gain; the
         // engine applies that gain (see `KnobSpec.outputGainDecibels`).
         let dataset = dataset.targetsBeforeKnobGain()
@@ -72,6 +82,10 @@ public final class Trainer {
         let pad = [Float](repeating: 0, count: config.receptiveField - 1)
         paddedInputs = dataset.pairs.map { pad + $0.input }
         conditioning = dataset.pairs.map { dataset.conditioning($0) }
+        self.files = files
+        precondition(files == nil || loudness != nil, "a trainer reading chunks from files needs the targets' loudness")
+        self.loudness = loudness ?? ChunkLoudness(targets: dataset.pairs.map(\.target),
+                                                  blockLength: ChunkLoudness.blockLength(chunkLength: settings.chunkLength))
         trainSegments = plan.segments(.train).filter { $0.length >= settings.chunkLength }
         guard !trainSegments.isEmpty else {
             throw DatasetError("no training segment is as long as one chunk (\(settings.chunkLength) samples); use a shorter --chunk")
@@ -96,8 +110,9 @@ public final class Trainer {
 
     // MARK: Training
 
-    /// Chunks whose target is quieter than this (RMS) are drawn again: on
-    /// near-silence the relative losses (ESR, spectral convergence) explode.
+    /// Chunks whose target is quieter than this (RMS, as `loudness` reckons
+    /// it) are drawn again: on near-silence the relative losses (ESR,
+    /// spectral convergence) explode.
     public static let silentChunkRMS: Float = 1e-3
     static let drawAttempts = 8
 
@@ -112,31 +127,38 @@ public final class Trainer {
             let segment = trainSegments[s]
             let start = segment.start + position - (s == 0 ? 0 : cumulativePositions[s - 1])
             if chosen == nil { chosen = (segment, start) }
-            var energy: Float = 0
-            let target = dataset.pairs[segment.pair].target
-            for i in start..<(start + settings.chunkLength) { energy += target[i] * target[i] }
-            if energy >= Trainer.silentChunkRMS * Trainer.silentChunkRMS * Float(settings.chunkLength) { return (segment, start) }
+            let energy = loudness.energy(pair: segment.pair, start: start, length: settings.chunkLength)
+            let rms = Double(Trainer.silentChunkRMS)
+            if energy >= rms * rms * Double(settings.chunkLength) { return (segment, start) }
         }
         return chosen!
     }
 
     /// One optimizer step on a freshly sampled batch; returns its loss.
     @discardableResult
-    public func trainStep() -> Double {
+    public func trainStep() throws -> Double {
         let length = settings.chunkLength, receptive = settings.config.receptiveField
         let local = network.localItems
         for b in 0..<settings.batchSize {
             // Every rank draws every chunk, so the stream stays the same on all.
             let (segment, start) = drawChunk()
             guard local.contains(b) else { continue }
+            let knobs = conditioning[segment.pair]
+            for k in knobs.indices { network.knobs(b)[k] = knobs[k] }
+            if let files {
+                // Padded index p holds input sample p - (receptive - 1).
+                try files.readInput(pair: segment.pair, start: start - (receptive - 1), count: length + receptive - 1, into: network.input(b))
+                try targets[b].withUnsafeMutableBufferPointer {
+                    try files.readTarget(pair: segment.pair, start: start, count: length, into: $0.baseAddress!)
+                }
+                continue
+            }
             paddedInputs[segment.pair].withUnsafeBufferPointer { src in
                 network.input(b).update(from: src.baseAddress! + start, count: length + receptive - 1)
             }
             dataset.pairs[segment.pair].target.withUnsafeBufferPointer { src in
                 targets[b].withUnsafeMutableBufferPointer { $0.baseAddress!.update(from: src.baseAddress! + start, count: length) }
             }
-            let knobs = conditioning[segment.pair]
-            for k in knobs.indices { network.knobs(b)[k] = knobs[k] }
         }
         network.forward()
         let scale = 1 / Float(settings.batchSize)

@@ -98,16 +98,31 @@ public struct DatasetError: Error, CustomStringConvertible, Equatable {
     public init(_ description: String) { self.description = description }
 }
 
-/// The one place the trainer reads audio: mono float samples and the rate.
-public func readMonoAudio(_ path: String) throws -> (samples: [Float], sampleRate: Int) {
+/// Audio frames this process has decoded from dataset files (whole files
+/// by `readMonoAudio`, chunks by `ChunkFiles`): how a run across processes
+/// shows that ranks other than 0 decode only their share. Touched by the
+/// thread that loads and trains only.
+public enum DecodedFrames {
+    public nonisolated(unsafe) static var count = 0
+}
+
+/// The one place the trainer reads whole audio files: mono float samples and
+/// the rate. With `decode` false, only the header is read (the rate, and
+/// that the file is mono and not empty) and `samples` is empty.
+public func readMonoAudio(_ path: String, decode: Bool = true) throws -> (samples: [Float], sampleRate: Int) {
     let reader: AudioFileReader
     do { reader = try AudioFileReader(path: path) } catch let e as AudioFileError { throw DatasetError(e.description) }
     guard reader.channels == 1 else {
         throw DatasetError("'\(path)' has \(reader.channels) channels; training pairs must be mono")
     }
+    guard decode else {
+        guard reader.frames > 0 else { throw DatasetError("'\(path)' contains no audio") }
+        return ([], reader.sampleRate)
+    }
     let channels: [[Float]]
     do { channels = try reader.readAll() } catch let e as AudioFileError { throw DatasetError(e.description) }
     guard let samples = channels.first, !samples.isEmpty else { throw DatasetError("'\(path)' contains no audio") }
+    DecodedFrames.count += samples.count
     return (samples, reader.sampleRate)
 }
 
@@ -116,7 +131,10 @@ extension TrainingDataset {
     /// (`manifest.json`), SignalTrain's `Train/ Val/ Test/` folders, or one
     /// shared input with knob settings in the target names (the CL 1B layout).
     /// `knobNames` names SignalTrain's knobs (default `switch`, `peak`).
-    public static func load(from directory: String, knobNames: [String]? = nil) throws -> TrainingDataset {
+    /// With `decode` false the audio files' headers are read but not their
+    /// samples: every pair's `input` and `target` are empty, for a process
+    /// that reads chunks from the files as it needs them (`ChunkFiles`).
+    public static func load(from directory: String, knobNames: [String]? = nil, decode: Bool = true) throws -> TrainingDataset {
         let fm = FileManager.default
         var isDirectory: ObjCBool = false
         guard fm.fileExists(atPath: directory, isDirectory: &isDirectory) else {
@@ -125,13 +143,13 @@ extension TrainingDataset {
         guard isDirectory.boolValue else { throw DatasetError("'\(directory)' is not a folder") }
         let entries = (try? fm.contentsOfDirectory(atPath: directory)) ?? []
         if entries.contains(NativeManifest.fileName) {
-            return try NativeManifest.load(directory: directory)
+            return try NativeManifest.load(directory: directory, decode: decode)
         }
         if entries.contains(where: { ["train", "val", "test"].contains($0.lowercased()) }) {
-            return try SignalTrainLayout.load(directory: directory, knobNames: knobNames ?? SignalTrainLayout.defaultKnobNames)
+            return try SignalTrainLayout.load(directory: directory, knobNames: knobNames ?? SignalTrainLayout.defaultKnobNames, decode: decode)
         }
         if entries.contains(where: { CL1BFileName.parse($0) != nil }) {
-            return try CL1BFileName.loadFolder(directory)
+            return try CL1BFileName.loadFolder(directory, decode: decode)
         }
         if entries.filter({ $0.lowercased().hasSuffix(".wav") }).isEmpty {
             throw DatasetError("'\(directory)' has no audio pairs (expected \(NativeManifest.fileName), "

@@ -48,7 +48,7 @@ extension Trainer {
                 }
             }
             if let stop { reason = stop; break }
-            lastTrainLoss = trainStep()
+            lastTrainLoss = try trainStep()
             windowSteps += 1
             let now = elapsed()
             if now - windowStart >= 2 {
@@ -63,9 +63,13 @@ extension Trainer {
             if let path = checkpointPath, now - lastCheckpoint >= checkpointSeconds {
                 try checkpoint(elapsedSeconds: now).write(to: path)
                 lastCheckpoint = now
+                lastCheckpointStep = step
             }
         }
-        if let path = checkpointPath { try checkpoint(elapsedSeconds: elapsed()).write(to: path) }
+        if let path = checkpointPath {
+            try checkpoint(elapsedSeconds: elapsed()).write(to: path)
+            lastCheckpointStep = step
+        }
         return reason
     }
 

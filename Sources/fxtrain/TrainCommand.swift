@@ -96,6 +96,7 @@ struct TrainCommand: ParsableCommand {
             if ranks.inLockstep {
                 // The other ranks wait in an exchange this rank will never join.
                 FileHandle.standardError.write("fxtrain: error: rank \(ranks.rank): \(message)\n".data(using: .utf8)!)
+                ranks.endingWithOwnLine()
                 ranks.communicator.abort(code: 1)
             }
             // Every rank knows this failure; rank 0 alone says it.
@@ -159,16 +160,19 @@ struct TrainCommand: ParsableCommand {
                     throw DatasetError("'\(checkpointPath)' exists from an earlier run; continue it with --resume \(checkpointPath), or pass --overwrite")
                 }
             }
-            let data = try TrainingDataset.load(from: dataset, knobNames: run.knobNames)
+            // Rank 0 validates, so it holds every sample; the other ranks read
+            // the files' headers now and their own chunks as they train.
+            let data = try TrainingDataset.load(from: dataset, knobNames: run.knobNames, decode: leader)
             loaded = data
             say("dataset: \(data.pairs.count) pairs (\(data.layout)), \(data.sampleRate) Hz, knobs: \(data.knobs.names.joined(separator: ", "))")
         }
         var data = loaded!
         if let ranks {
             // Every rank must train on the bytes rank 0 checked.
-            let reference = String(decoding: ranks.communicator.broadcast(Array(data.fingerprint.utf8)), as: UTF8.self)
+            var mine = ""
+            try ranks.stage { mine = try data.fingerprint() }
+            let reference = String(decoding: ranks.communicator.broadcast(Array(mine.utf8)), as: UTF8.self)
             try ranks.stage {
-                let mine = data.fingerprint
                 if mine != reference {
                     throw DatasetError("the dataset at '\(dataset)' differs from rank 0's (\(mine) here, \(reference) on rank 0)")
                 }
@@ -226,18 +230,30 @@ struct TrainCommand: ParsableCommand {
         }
         var plan: DataSplitPlan!
         var trainer: Trainer!
+        // Rank 0 (or the one process), which holds the samples, splits them and finds the targets' loudness.
         try stage(ranks) {
-            if let ranks {
-                let found = ranks.communicator.broadcast(leader ? [UInt8](try JSONEncoder().encode(checks)) : [])
-                if !leader {
-                    checks = try JSONDecoder().decode([PairCheck].self, from: Data(found))
-                    try DataChecks.apply(checks, to: &data)
-                }
-            }
+            guard leader else { return }
             plan = try DataSplitPlan(dataset: data, holdout: settings.holdout, seed: settings.seed)
             let seconds = { (s: DataSplit) in plan.segments(s).reduce(0) { $0 + $1.length } / data.sampleRate }
             say("split: \(plan.rule); train \(seconds(.train)) s, validation \(seconds(.validation)) s, test \(seconds(.test)) s")
             trainer = try Trainer(dataset: data, plan: plan, settings: settings, resumeFrom: checkpoint, exchange: ranks?.communicator)
+        }
+        if let ranks {
+            // The others hold no samples: they take the checks, the split and
+            // the loudness map from rank 0, and read their own chunks from disk.
+            let found = ranks.communicator.broadcast(leader ? [UInt8]((try? JSONEncoder().encode(checks)) ?? Data()) : [])
+            let split = ranks.communicator.broadcast(leader ? [UInt8]((try? JSONEncoder().encode(plan)) ?? Data()) : [])
+            let loudness = ranks.communicator.broadcast(leader ? trainer.loudness.bytes : [])
+            try ranks.stage {
+                guard !leader else { return }
+                checks = try JSONDecoder().decode([PairCheck].self, from: Data(found))
+                plan = try JSONDecoder().decode(DataSplitPlan.self, from: Data(split))
+                guard let loudness = ChunkLoudness(bytes: loudness), loudness.lengths.count == data.pairs.count else {
+                    throw DatasetError("rank 0's loudness map of the targets arrived damaged")
+                }
+                trainer = try Trainer(dataset: data, plan: plan, settings: settings, resumeFrom: checkpoint, exchange: ranks.communicator,
+                                      files: try ChunkFiles(dataset: data, checks: checks), loudness: loudness)
+            }
         }
         if let ranks {
             trainer.network.reduction = BatchReduction(rawValue: reduction)!
@@ -258,11 +274,22 @@ struct TrainCommand: ParsableCommand {
         // it would pile up into one enormous line.
         let terminal = isatty(STDERR_FILENO) == 1
         ranks?.reportFailedRanksOnTermination(checkpointPath: checkpointPath)
+        let watchdog = ranks?.startWatchdog(checkpointPath: checkpointPath)
+        if ranks != nil, watchdog == nil {
+            say("warning: this MPI gives no thread support for a watchdog: a rank that stops answering will stall the job")
+        }
+        var stepStarted = Watchdog.now()
         ranks?.inLockstep = true
         let (stepsBefore, bytesBefore) = (trainer.step, ranks?.communicator.receivedBytes ?? 0)
         let secondsBefore = ranks?.communicator.exchangeSeconds ?? 0
         let reason = try trainer.run(limits: limits, checkpointPath: leader ? checkpointPath : nil, checkpointSeconds: checkpointMinutes * 60,
                                      shouldStop: { interruptRequested != 0 }) { line in
+            if let watchdog {
+                let now = Watchdog.now()
+                watchdog.noteStep(seconds: now - stepStarted)
+                stepStarted = now
+                if let step = trainer.lastCheckpointStep { watchdog.noteCheckpoint(step: step) }
+            }
             guard leader else { return }
             // A fresh line after each validation keeps a record; otherwise overwrite in place.
             let newline = trainer.history.count != lastValidations
@@ -283,6 +310,14 @@ struct TrainCommand: ParsableCommand {
             say("\(ranks.size) processes: rank 0 received \(perStep) bytes per step from the others and spent "
                 + String(format: "%.1f ms per step in exchanges (moving them, and waiting for the others)", waited * 1000))
         }
+        if let ranks {
+            // Rank 0 decoded the whole dataset; the others only their items' chunks.
+            let frames = ranks.communicator.gatherMessages("\(DecodedFrames.count)")
+            say("audio frames decoded: " + frames.enumerated().map { "rank \($0) \($1)" }.joined(separator: ", ")
+                + " (rank 0 the whole dataset, the others their share of each batch)")
+        }
+        // The ranks no longer step together: rank 0 may take long over the test report.
+        watchdog?.stop()
         // The other ranks are done: the result is rank 0's to write.
         guard leader else { return }
         if terminal { FileHandle.standardError.write("\n".data(using: .utf8)!) }

@@ -186,6 +186,64 @@ final class FXTrainMPITests: XCTestCase {
         return try XCTUnwrap(line.split(separator: " ").compactMap { Int($0) }.last, String(line))
     }
 
+    /// A longer dataset that the checks must change before training: every
+    /// target lags its input by 5 samples, the middle pair's is inverted, and
+    /// a level knob scales the targets (the trainer divides that gain out).
+    func writeShiftedDataset(_ folder: String, seconds: Int) throws -> Int {
+        var entries: [String] = []
+        var frames = 0
+        for (i, (drive, level)) in [(0.0, 1.0), (0.5, 0.5), (1.0, 0.25)].enumerated() {
+            var rng = SplitMix64(seed: UInt64(i + 11))
+            let x: [Float] = (0..<(seconds * 8000)).map { t in
+                0.5 * Float.sin(Float(t) * 0.05) * (0.3 + 0.7 * Float(t % 4000) / 4000) + 0.05 * rng.nextFloat(in: -1...1)
+            }
+            let g = Float(1 + 4 * drive), gain = Float.pow(10, Float(-12 + 12 * level) / 20), sign: Float = i == 1 ? -1 : 1
+            let y = [Float](repeating: 0, count: 5) + x.dropLast(5).map { sign * gain * Float.tanh(g * $0) / g }
+            try write(x, folder + "/in\(i).wav")
+            try write(y, folder + "/out\(i).wav")
+            frames += x.count + y.count
+            entries.append(#"{"input":"in\#(i).wav","target":"out\#(i).wav","knobs":{"drive":\#(drive),"level":\#(level)}}"#)
+        }
+        let knobs = #"[{"name":"drive","min":0,"max":1,"default":0,"input":0},"#
+            + #"{"name":"level","min":0,"max":1,"default":1,"output_gain_db":[-12,0]}]"#
+        try Data(#"{"sample_rate":8000,"knobs":\#(knobs),"pairs":[\#(entries.joined(separator: ","))]}"#.utf8)
+            .write(to: URL(fileURLWithPath: folder + "/manifest.json"))
+        return frames
+    }
+
+    func testRanksOtherThanZeroDecodeOnlyTheirShareAndTrainTheSameModel() throws {
+        let data = directory + "/long"
+        try FileManager.default.createDirectory(atPath: data, withIntermediateDirectories: true)
+        let datasetFrames = try writeShiftedDataset(data, seconds: 40)
+        let steps = 8, batch = 4, chunk = 1024
+        let args = ["--steps", "\(steps)", "--arch", "utcn-100-c", "--channels", "8", "--batch", "\(batch)", "--chunk", "\(chunk)",
+                    "--val-every", "4", "--eval-seconds", "1", "--threads", "1"]
+        let one = try fxtrain([data, "--out", directory + "/one.safetensors"] + args, tag: "one")
+        XCTAssertEqual(one.status, 0, one.error)
+        // The checks found what the dataset was made with.
+        XCTAssertTrue(one.output.contains("latency removed: 5 5 5 samples"), one.output)
+        XCTAssertTrue(one.output.contains("polarity is inverted"), one.output)
+        let two = try mpi(2, [data, "--out", directory + "/two.safetensors"] + args, tag: "two")
+        XCTAssertEqual(two.status, 0, two.output + two.error)
+        // Rank 1 read its chunks from the files, shifted, flipped and scaled
+        // as rank 0's samples in memory: the same model, bit for bit.
+        try assertSameTraining(directory + "/one", directory + "/two")
+        let line = try XCTUnwrap(two.output.split(separator: "\n").first { $0.hasPrefix("audio frames decoded: ") }, two.output)
+        let counts = line.components(separatedBy: "rank ").dropFirst().compactMap { Int($0.split(separator: " ")[1].filter(\.isNumber)) }
+        XCTAssertEqual(counts.count, 2, String(line))
+        let modelLine = try XCTUnwrap(two.output.split(separator: "\n").first { $0.hasPrefix("model: ") }, two.output)
+        let receptive = try XCTUnwrap(modelLine.components(separatedBy: "receptive field ").last?.prefix { $0.isNumber }).flatMap { Int($0) }
+        let field = try XCTUnwrap(receptive, String(modelLine))
+        // Rank 0 validates, so it decodes the whole dataset; rank 1 decodes
+        // its 2 items of each step: each a chunk of target and the chunk of
+        // input with the receptive field before it (less at a pair's start).
+        XCTAssertEqual(counts.first, datasetFrames, String(line))
+        let share = batch / 2
+        XCTAssertLessThanOrEqual(counts.last ?? .max, share * steps * (2 * chunk + field - 1), String(line))
+        XCTAssertGreaterThanOrEqual(counts.last ?? 0, share * steps * 2 * chunk, String(line))
+        XCTAssertLessThan(Double(counts.last ?? .max), 0.1 * Double(datasetFrames), String(line))
+    }
+
     func testSummingAllReduceStaysWithinRoundingOfOneProcess() throws {
         let data = directory + "/data"
         let steps = ["--steps", "40"] + tiny
@@ -258,11 +316,7 @@ final class FXTrainMPITests: XCTestCase {
         while !FileManager.default.fileExists(atPath: checkpoint) && p.isRunning && Date().timeIntervalSince(started) < 30 { usleep(50_000) }
         XCTAssertTrue(FileManager.default.fileExists(atPath: checkpoint), "no checkpoint within 30 s")
         usleep(300_000)
-        // mpirun's children are the ranks; each knows its rank from the environment.
-        let rankOne = try XCTUnwrap(children(of: p.processIdentifier).first { pid in
-            let environ = (try? Data(contentsOf: URL(fileURLWithPath: "/proc/\(pid)/environ"))) ?? Data()
-            return environ.split(separator: 0).contains { String(decoding: $0, as: UTF8.self) == "OMPI_COMM_WORLD_RANK=1" }
-        }, "rank 1 not found among mpirun's children")
+        let rankOne = try rankProcess(1, of: p)
         kill(rankOne, SIGKILL)
         let r = try finish(p, tag: "killed", timeout: 15)
         XCTAssertLessThan(r.seconds, 10, "the job took \(r.seconds) s to end")
@@ -278,6 +332,76 @@ final class FXTrainMPITests: XCTestCase {
         XCTAssertEqual(resumed.status, 0, resumed.error)
         XCTAssertTrue(resumed.output.contains("resuming at step"), resumed.output)
         XCTAssertNoThrow(try ModelFile.load(path: directory + "/m.safetensors"))
+    }
+
+    /// mpirun's children are the ranks; each knows its rank from the environment.
+    func rankProcess(_ rank: Int, of mpirun: Process) throws -> pid_t {
+        try XCTUnwrap(children(of: mpirun.processIdentifier).first { pid in
+            let environ = (try? Data(contentsOf: URL(fileURLWithPath: "/proc/\(pid)/environ"))) ?? Data()
+            return environ.split(separator: 0).contains { String(decoding: $0, as: UTF8.self) == "OMPI_COMM_WORLD_RANK=\(rank)" }
+        }, "rank \(rank) not found among mpirun's children")
+    }
+
+    /// A machine lost (powered off, frozen, its network gone) leaves its rank's
+    /// process alive but silent, as SIGSTOP does: the others would wait in
+    /// the next exchange forever. The watchdog ends the job within seconds,
+    /// with one line naming the rank, whether it is rank 1 (rank 0 speaks)
+    /// or rank 0 (rank 1 speaks), and the checkpoint continues.
+    func testStoppedRankEndsTheJobWithinSecondsNamingItAndTheCheckpointContinues() throws {
+        let data = directory + "/data"
+        for stopped in [1, 0] {
+            let base = "\(directory)/m\(stopped)", checkpoint = base + ".checkpoint"
+            let p = try start(try mpirun, ["-q", "--allow-run-as-root", "--oversubscribe", "-np", "2", executable, "train", data,
+                                           "--out", base + ".safetensors", "--steps", "1000000", "--checkpoint-minutes", "0.002"] + tiny,
+                              tag: "stopped\(stopped)")
+            let started = Date()
+            while !FileManager.default.fileExists(atPath: checkpoint) && p.isRunning && Date().timeIntervalSince(started) < 30 { usleep(50_000) }
+            XCTAssertTrue(FileManager.default.fileExists(atPath: checkpoint), "no checkpoint within 30 s")
+            usleep(300_000)
+            let pid = try rankProcess(stopped, of: p)
+            kill(pid, SIGSTOP)
+            // Whatever happens, the stopped process does not outlive the test.
+            defer { kill(pid, SIGKILL) }
+            let r = try finish(p, tag: "stopped\(stopped)", timeout: 60)
+            XCTAssertLessThan(r.seconds, 30, "the job took \(r.seconds) s to end after rank \(stopped) stopped")
+            XCTAssertNotEqual(r.status, 0)
+            let lines = r.error.split(separator: "\n").filter { $0.contains("fxtrain") || $0.contains("rank") }
+            XCTAssertEqual(lines.count, 1, r.error)
+            let line = String(lines.first ?? "")
+            XCTAssertTrue(line.hasPrefix("fxtrain: error: rank \(stopped) (process \(pid) ") && line.contains("stopped answering"), r.error)
+            XCTAssertTrue(line.contains("continue with --resume \(checkpoint)"), r.error)
+            XCTAssertFalse(FileManager.default.fileExists(atPath: base + ".safetensors"))
+            let resumed = try fxtrain([data, "--resume", checkpoint, "--steps", "100000", "--minutes", "0.001"], tag: "resumed\(stopped)")
+            XCTAssertEqual(resumed.status, 0, resumed.error)
+            XCTAssertTrue(resumed.output.contains("resuming at step"), resumed.output)
+            XCTAssertNoThrow(try ModelFile.load(path: base + ".safetensors"))
+        }
+    }
+
+    /// Rank 1 reads its chunks from its own copy of the dataset while it
+    /// trains; when that copy is cut short mid-run, rank 1 says so in the
+    /// job's one line (rank 0, told, adds none of its own).
+    func testDatasetCutShortOnOneRankMidRunIsOneLine() throws {
+        let copy = directory + "/copy"
+        try FileManager.default.createDirectory(atPath: copy, withIntermediateDirectories: true)
+        try writeClipperDataset(copy)
+        let checkpoint = directory + "/m.checkpoint"
+        let args = { (data: String) in ["-np", "1", self.executable, "train", data, "--out", self.directory + "/m.safetensors",
+                                        "--steps", "1000000", "--checkpoint-minutes", "0.002"] + self.tiny }
+        let p = try start(try mpirun, ["-q", "--allow-run-as-root", "--oversubscribe"] + args(directory + "/data") + [":"] + args(copy),
+                          tag: "cut")
+        let started = Date()
+        while !FileManager.default.fileExists(atPath: checkpoint) && p.isRunning && Date().timeIntervalSince(started) < 30 { usleep(50_000) }
+        XCTAssertTrue(FileManager.default.fileExists(atPath: checkpoint), "no checkpoint within 30 s")
+        for i in 0..<3 {
+            for file in ["in\(i).wav", "out\(i).wav"] { XCTAssertEqual(truncate(copy + "/" + file, 100), 0) }
+        }
+        let r = try finish(p, tag: "cut", timeout: 30)
+        XCTAssertNotEqual(r.status, 0)
+        let lines = r.error.split(separator: "\n").filter { $0.contains("fxtrain") || $0.contains("rank") }
+        XCTAssertEqual(lines.count, 1, r.error)
+        XCTAssertTrue(lines.first?.hasPrefix("fxtrain: error: rank 1: '\(copy)/") ?? false, r.error)
+        XCTAssertTrue(lines.first?.hasSuffix("did it change during training?") ?? false, r.error)
     }
 
     func children(of parent: pid_t) -> [pid_t] {
