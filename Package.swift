@@ -121,10 +121,20 @@ let package = Package(
         .testTarget(name: "NeuralFXEvaluationTests",
                     dependencies: ["NeuralFXEvaluation", "NeuralFXDevices", "NeuralFXDatasets", "NeuralFXTraining", "NeuralFXCore",
                                    "NeuralFXModelFiles"]),
+        // Capturing real gear (issue 20): the capture signal, calibration checks, knob plans,
+        // session state and the dataset folder; pure, no audio I/O (NeuralFXHost plays and records).
+        .target(name: "NeuralFXCapture",
+                dependencies: ["NeuralFXDatasets", "NeuralFXTraining", "NeuralFXAudio", "NeuralFXCore"]),
         .executableTarget(name: "fxtrain",
                           dependencies: ["NeuralFXDatasets", "NeuralFXDevices", "NeuralFXTraining", "NeuralFXModelFiles",
                                          "NeuralFXEvaluation", "NeuralFXAudio", "NeuralFXCore", "NeuralFXDistributed",
+                                         "NeuralFXCapture", "NeuralFXHost",
                                          .product(name: "ArgumentParser", package: "swift-argument-parser")]),
+        // fxtrain capture against real servers and devices: jackd -d dummy with the la2a
+        // simulation standing in for the gear, ALSA's file plugin, the bad cases.
+        .testTarget(name: "CaptureTests",
+                    dependencies: ["fxtrain", "NeuralFXCapture", "NeuralFXHost", "NeuralFXDevices", "NeuralFXDatasets",
+                                   "NeuralFXTraining", "NeuralFXAudio", "NeuralFXCore"]),
         .testTarget(name: "NeuralFXDevicesTests",
                     dependencies: ["NeuralFXDevices", "NeuralFXCore", "CAllocationCounter", "NeuralFXModelFiles"]),
         .testTarget(name: "NeuralFXDatasetsTests",
