@@ -150,9 +150,15 @@ struct CaptureCommand: ParsableCommand {
             let stop = StopSignal()
             installInterruptHandler()
             var meter = ProgressDisplay(terminal: terminal, label: label)
-            let result = try device.playAndRecord(signal.samples, recordFrames: recordFrames, ceiling: signal.ceiling, stop: stop) { p in
-                if interruptRequested != 0 { stop.raise("interrupted") }
-                meter.show(p)
+            let result: PlayRecordResult?
+            do {
+                result = try device.playAndRecord(signal.samples, recordFrames: recordFrames, ceiling: signal.ceiling, stop: stop) { p in
+                    if interruptRequested != 0 { stop.raise("interrupted") }
+                    meter.show(p)
+                }
+            } catch let e as HostError {
+                meter.finish()
+                throw CaptureError("\(e.description) at \(label): it is not kept; \(keptLine(session)) reconnect and run the same command again to capture the rest")
             }
             signal_default()
             meter.finish()
