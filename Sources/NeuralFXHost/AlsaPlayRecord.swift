@@ -1,4 +1,5 @@
 import CALSA
+import CAllocationCounter
 import Foundation
 import Glibc
 import Synchronization
@@ -84,7 +85,7 @@ public final class AlsaPlayRecord: PlayRecordDevice {
         if let failure = run.failure.withLock({ $0 }) { throw HostError.alsa(failure) }
         if run.recorded.load(ordering: .acquiring) < recordFrames { return nil }
         return PlayRecordResult(recording: Array(UnsafeBufferPointer(start: recording, count: recordFrames)),
-                                xruns: run.xruns.load(ordering: .relaxed))
+                                xruns: run.xruns.load(ordering: .relaxed), callbackAllocations: run.allocations.load(ordering: .relaxed))
     }
 }
 
@@ -102,6 +103,8 @@ final class AlsaRun: @unchecked Sendable {
     let stop: StopSignal
     let recorded = Atomic<Int>(0)
     let xruns = Atomic<Int>(0)
+    /// Heap allocations counted while exchanging periods (the real-time tests want 0).
+    let allocations = Atomic<Int>(0)
     let sendMeter = PeakMeter()
     let returnMeter = PeakMeter()
     let failure = Mutex<String?>(nil)
@@ -151,6 +154,7 @@ final class AlsaRun: @unchecked Sendable {
         while done < total {
             if stop.isRaised { break }
             guard transfer(capture, capture: true) else { break }
+            nfx_allocation_counting_begin()
             capture.format.read(captureRaw, frames: frames, channels: channels, into: channelBuffers)
             let input = channelBuffers[0]
             var peak: Float = 0
@@ -172,6 +176,7 @@ final class AlsaRun: @unchecked Sendable {
             sendMeter.raise(peak)
             played += frames
             playback.format.write(channelBuffers, frames: frames, channels: channels, to: playbackRaw)
+            allocations.add(Int(nfx_allocation_counting_end()), ordering: .relaxed)
             guard transfer(playback, capture: false) else { break }
         }
         snd_pcm_drop(playback.handle)

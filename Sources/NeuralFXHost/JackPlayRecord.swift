@@ -1,3 +1,4 @@
+import CAllocationCounter
 import Foundation
 import Synchronization
 
@@ -84,6 +85,7 @@ public final class JackPlayRecord: PlayRecordDevice {
         returnEngine.recorded.store(0, ordering: .relaxed)
         sendEngine.startFrame.store(-1, ordering: .relaxed)
         let xrunsBefore = sendEngine.xruns.load(ordering: .relaxed)
+        let allocationsBefore = sendEngine.allocations.load(ordering: .relaxed) + returnEngine.allocations.load(ordering: .relaxed)
         _ = sendEngine.meter.take(); _ = returnEngine.meter.take()
         sendEngine.armed.store(true, ordering: .releasing)
         defer { disarm() }
@@ -111,7 +113,9 @@ public final class JackPlayRecord: PlayRecordDevice {
             }
         }
         let recording = Array(UnsafeBufferPointer(start: returnEngine.recording, count: recordFrames))
-        return PlayRecordResult(recording: recording, xruns: sendEngine.xruns.load(ordering: .relaxed) - xrunsBefore)
+        let allocations = sendEngine.allocations.load(ordering: .relaxed) + returnEngine.allocations.load(ordering: .relaxed) - allocationsBefore
+        return PlayRecordResult(recording: recording, xruns: sendEngine.xruns.load(ordering: .relaxed) - xrunsBefore,
+                                callbackAllocations: allocations)
     }
 
     /// Lowers `armed` and waits until both callbacks have run a cycle since
@@ -141,6 +145,8 @@ final class SendEngine: JackClientDelegate, @unchecked Sendable {
     let startFrame = Atomic<Int>(-1)
     let cycles = Atomic<Int>(0)
     let xruns = Atomic<Int>(0)
+    /// Heap allocations counted in the callback (the real-time tests want 0).
+    let allocations = Atomic<Int>(0)
     let meter = PeakMeter()
     let failure = Mutex<String?>(nil)
 
@@ -155,9 +161,13 @@ final class SendEngine: JackClientDelegate, @unchecked Sendable {
     deinit { signal.deallocate() }
 
     func jackProcess(frames: Int) {
+        nfx_allocation_counting_begin()
+        defer {
+            allocations.add(Int(nfx_allocation_counting_end()), ordering: .relaxed)
+            cycles.add(1, ordering: .releasing)
+        }
         let out = port.audioBuffer(frames: frames)
         out.update(repeating: 0, count: frames)
-        defer { cycles.add(1, ordering: .releasing) }
         guard armed.load(ordering: .acquiring) else { return }
         let now = client.lastFrameTime
         var start = startFrame.load(ordering: .acquiring)
@@ -198,6 +208,7 @@ final class ReturnEngine: JackClientDelegate, @unchecked Sendable {
     /// Samples recorded so far (the highest index written, plus one).
     let recorded = Atomic<Int>(0)
     let cycles = Atomic<Int>(0)
+    let allocations = Atomic<Int>(0)
     let meter = PeakMeter()
     let failure = Mutex<String?>(nil)
     unowned let send: SendEngine
@@ -214,7 +225,11 @@ final class ReturnEngine: JackClientDelegate, @unchecked Sendable {
     deinit { recording.deallocate() }
 
     func jackProcess(frames: Int) {
-        defer { cycles.add(1, ordering: .releasing) }
+        nfx_allocation_counting_begin()
+        defer {
+            allocations.add(Int(nfx_allocation_counting_end()), ordering: .relaxed)
+            cycles.add(1, ordering: .releasing)
+        }
         guard send.armed.load(ordering: .acquiring) else { return }
         let start = send.startFrame.load(ordering: .acquiring)
         guard start >= 0 else { return }

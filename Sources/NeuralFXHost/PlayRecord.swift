@@ -18,6 +18,8 @@ public struct PlayRecordResult: Sendable {
     public var recording: [Float]
     /// Deadlines the audio path missed while the run was on (audio dropped).
     public var xruns: Int
+    /// Heap allocations made by the audio callbacks during the run (0: real-time safe).
+    public var callbackAllocations: Int
 }
 
 /// Plays a signal out of an interface and records what comes back, sample

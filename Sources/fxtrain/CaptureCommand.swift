@@ -47,6 +47,7 @@ struct CaptureCommand: ParsableCommand {
     @Option(help: "With --train: architecture.") var arch = "utcn-100-c"
     @Option(help: "With --train: worker threads.") var threads = 2
     @Flag(help: "With --train: replace an existing model and its checkpoint.") var overwrite = false
+    @Flag(help: "Print a JSON summary at the end: settings captured, xruns, heap allocations in the audio callbacks.") var stats = false
 
     func validate() throws {
         if jack == alsa { throw ValidationError("give --jack or --alsa (one of them)") }
@@ -117,10 +118,13 @@ struct CaptureCommand: ParsableCommand {
         let terminal = isatty(STDOUT_FILENO) == 1
         var position = 0
         var lastKept: Int?
+        // A setting that failed its checks is played again without asking for the knobs again.
+        var redoing = false
+        var xruns = 0, allocations = 0
         while position < queue.count {
             let index = queue[position]
             let label = "setting \(index + 1)/\(total)"
-            if interactive {
+            if interactive && !redoing {
                 say("\(label): set \(plan.describe(setting: index)), then press Enter"
                     + " (r: redo the previous setting, q: stop here)")
                 guard let answer = readLine() else {
@@ -140,7 +144,7 @@ struct CaptureCommand: ParsableCommand {
                     }
                     continue
                 }
-            } else if let command = plan.command {
+            } else if !interactive, let command = plan.command {
                 try runPlanCommand(command, environment: plan.environment(setting: index), label: label)
                 if plan.settleSeconds > 0 { usleep(UInt32(plan.settleSeconds * 1_000_000)) }
             }
@@ -169,6 +173,9 @@ struct CaptureCommand: ParsableCommand {
             var calibration = Calibration.analyse(sent: signal.samples, returned: result.recording, layout: signal.layout,
                                                   sampleRate: sampleRate, maxLatency: maxLatency,
                                                   expectedLatency: session.captured.contains(where: { $0.setting != index }) ? session.latency : nil)
+            xruns += result.xruns
+            allocations += result.callbackAllocations
+            redoing = false
             if result.xruns > 0 {
                 calibration.problems.append("\(result.xruns) xrun\(result.xruns == 1 ? "" : "s") while recording: audio was dropped; close other audio programs or raise the period, and redo this setting")
             }
@@ -180,6 +187,7 @@ struct CaptureCommand: ParsableCommand {
                     guard let answer = readLine(), answer.trimmingCharacters(in: .whitespaces).lowercased() != "q" else {
                         throw CaptureError("\(label) not kept; \(keptLine(session)) run the same command again to capture the rest")
                     }
+                    redoing = true
                     continue
                 }
                 throw CaptureError("\(label) failed its checks and is not kept; \(keptLine(session)) fix it and run the same command again to capture the rest")
@@ -193,6 +201,9 @@ struct CaptureCommand: ParsableCommand {
         }
         say("captured \(session.captured.count) of \(total) settings into \(out)"
             + (plan.heldOut.isEmpty ? "" : "; held out for testing: setting \(plan.heldOut.sorted().map { "\($0 + 1)" }.joined(separator: ", "))"))
+        if stats {
+            say("{\"settings_captured\": \(session.captured.count), \"settings\": \(total), \"xruns\": \(xruns), \"callback_allocations\": \(allocations)}")
+        }
         if train {
             guard session.remaining.isEmpty else {
                 throw CaptureError("not training: \(session.remaining.count) settings are still missing")
@@ -217,6 +228,10 @@ struct CaptureCommand: ParsableCommand {
     }
 
     private func report(_ c: CalibrationResult, sampleRate: Int) {
+        if c.returnPeakDBFS < Calibration.silentDBFS {
+            say("  return: silent")
+            return
+        }
         let ms = Double(c.latency) / Double(sampleRate) * 1000
         say(String(format: "  latency %d samples (%.2f ms), polarity %@, return peak %.1f dBFS, RMS %.1f dBFS, drift %d samples (%.0f ppm)",
                    c.latency, ms, c.polarityInverted ? "inverted" : "normal", c.returnPeakDBFS, c.returnRMSDBFS, c.driftSamples, c.driftPPM))

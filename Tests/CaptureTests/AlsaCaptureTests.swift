@@ -28,7 +28,7 @@ final class AlsaCaptureTests: XCTestCase {
         let spec = try CaptureSignalSpec(sampleRate: rate, seconds: seconds, levelDBFS: -12)
         let data = dir + "/data"
         let capture = try Tool(fxtrainPath, ["capture", "--alsa", "--device", "fxcapture", "--rate", "\(rate)", "--knobs", "peak=0.3,0.8",
-                                             "--out", data, "--seconds", "\(Int(seconds))", "--no-examples"],
+                                             "--out", data, "--seconds", "\(Int(seconds))", "--no-examples", "--stats"],
                                environment: ["ALSA_CONFIG_PATH": "/usr/share/alsa/alsa.conf:" + config])
         var lastSignal: CaptureSignal?
         for (setting, peak) in [(1, 0.3), (2, 0.8)] {
@@ -44,6 +44,9 @@ final class AlsaCaptureTests: XCTestCase {
         }
         XCTAssertEqual(capture.wait(60), 0, capture.transcript)
 
+        let stats = try statistics(capture.standardOutput)
+        XCTAssertEqual(stats["callback_allocations"] as? Int, 0)
+        XCTAssertEqual(stats["xruns"] as? Int, 0)
         let found = try calibrations(data)
         XCTAssertEqual(found.map { $0["latency"] as? Int }, [Self.delay, Self.delay], capture.transcript)
         XCTAssertEqual(found.map { $0["polarity_inverted"] as? Bool }, [true, true])

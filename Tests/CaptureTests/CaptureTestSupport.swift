@@ -307,3 +307,9 @@ func writePlan(_ dir: String, settings: [(peak: Double, mode: String)]) throws -
     try text.write(toFile: path, atomically: true, encoding: .utf8)
     return (path, settingFile, try KnobPlan.load(path: path))
 }
+
+/// The JSON summary `--stats` prints (the output's last line starting with `{`).
+func statistics(_ output: String) throws -> [String: Any] {
+    let line = try XCTUnwrap(output.split(separator: "\n").last { $0.hasPrefix("{") }, output)
+    return try XCTUnwrap(try JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any])
+}

@@ -28,10 +28,14 @@ final class JackCaptureTests: XCTestCase {
         let data = dir + "/data"
         let capture = try Tool(fxtrainPath, ["capture", "--jack", "--server", server.name, "--send", gear.inName, "--return", gear.outName,
                                              "--plan", planPath, "--out", data, "--seconds", "20", "--no-examples",
-                                             "--train", "--minutes", "1", "--threads", "2"])
+                                             "--train", "--minutes", "1", "--threads", "2", "--stats"])
         // Capturing is quick in freewheel; training takes its minute at real speed.
         XCTAssertEqual(capture.wait(240), 0, capture.transcript)
 
+        // The callbacks allocated nothing in 40 s of audio.
+        let stats = try statistics(capture.standardOutput)
+        XCTAssertEqual(stats["callback_allocations"] as? Int, 0)
+        XCTAssertEqual(stats["settings_captured"] as? Int, 2)
         let found = try calibrations(data)
         XCTAssertEqual(found.map { $0["latency"] as? Int }, [Self.delay, Self.delay], capture.transcript)
         XCTAssertEqual(found.map { $0["polarity_inverted"] as? Bool }, [true, true])
