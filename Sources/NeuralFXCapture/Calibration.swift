@@ -83,13 +83,24 @@ public enum Calibration {
         result.polarityInverted = correlation < 0
 
         // Each click alone, searched near that latency: they must agree.
-        result.clickLatencies = layout.startClicks.map { clickLatency(at: $0, sent: sent, returned: returned, around: lag) }
-        let endLatencies = layout.endClicks.map { clickLatency(at: $0, sent: sent, returned: returned, around: lag) }.sorted()
+        result.clickLatencies = layout.startClicks.map { clickLatency(at: $0, sent: sent, returned: returned, around: lag, search: 256) }
+        // The end clicks may have moved far: interfaces on separate clocks
+        // differ by tens to hundreds of ppm (100 ppm is 800 samples over
+        // three minutes). They are searched up to 500 ppm of the distance,
+        // within half their spacing.
+        let distance = Double((layout.endClicks.first ?? 0) - (layout.startClicks.first ?? 0))
+        let endSearch = min(4096, max(256, Int(distance * 500e-6)))
+        let endLatencies = layout.endClicks.map {
+            clickLatency(at: $0, sent: sent, returned: returned, around: lag, search: endSearch)
+        }.sorted()
         result.endLatency = endLatencies.isEmpty ? lag : endLatencies[endLatencies.count / 2]
         let startSorted = result.clickLatencies.sorted()
         let startLatency = startSorted.isEmpty ? lag : startSorted[startSorted.count / 2]
         result.driftSamples = result.endLatency - startLatency
-        let span = Double((layout.endClicks.first ?? 0) - (layout.startClicks.first ?? 0))
+        // Medians of lags over the middle clicks' distance: a steady drift
+        // puts each median at its group's middle click.
+        let middle = { (clicks: [Int]) in clicks.isEmpty ? 0 : clicks[clicks.count / 2] }
+        let span = Double(middle(layout.endClicks) - middle(layout.startClicks))
         result.driftPPM = span > 0 ? Double(result.driftSamples) / span * 1e6 : 0
 
         if abs(correlation) < 0.1 {
@@ -123,9 +134,9 @@ public enum Calibration {
         return result
     }
 
-    /// The latency of one click, searched within 256 samples of `around`.
-    static func clickLatency(at position: Int, sent: [Float], returned: [Float], around lag: Int) -> Int {
-        let half = 2048
+    /// The latency of one click, searched within `search` samples of `around`.
+    static func clickLatency(at position: Int, sent: [Float], returned: [Float], around lag: Int, search: Int) -> Int {
+        let half = 2048 + search
         let start = max(0, position - half), end = min(sent.count, position + half)
         let input = Array(sent[start..<end])
         var target = [Float](repeating: 0, count: end - start)
@@ -133,7 +144,7 @@ public enum Calibration {
             let j = start + i + lag
             if j >= 0 && j < returned.count { target[i] = returned[j] }
         }
-        return lag + DataChecks.estimateLatency(input: input, target: target, maxLag: 256).lag
+        return lag + DataChecks.estimateLatency(input: input, target: target, maxLag: search).lag
     }
 
     /// The return lined up with the send: `count` samples from `latency` on,

@@ -31,8 +31,16 @@ final class AlsaCaptureTests: XCTestCase {
                                              "--out", data, "--seconds", "\(Int(seconds))", "--no-examples", "--stats"],
                                environment: ["ALSA_CONFIG_PATH": "/usr/share/alsa/alsa.conf:" + config])
         var lastSignal: CaptureSignal?
-        for (setting, peak) in [(1, 0.3), (2, 0.8)] {
-            XCTAssertTrue(capture.waitFor("setting \(setting)/2: set PEAK to \(peak), then press Enter", seconds: 60), capture.transcript)
+        // Setting 1, then "r" at setting 2's prompt (the knob was bumped): setting 1 again, then 2.
+        var prompts: [String: Int] = [:]
+        for (setting, peak, answer) in [(1, 0.3, ""), (2, 0.8, "r"), (1, 0.3, ""), (2, 0.8, "")] {
+            let prompt = "setting \(setting)/2: set PEAK to \(peak), then press Enter"
+            prompts[prompt, default: 0] += 1
+            XCTAssertTrue(capture.waitFor(prompt, count: prompts[prompt]!, seconds: 60), capture.transcript)
+            if answer == "r" {
+                capture.send("r")
+                continue
+            }
             // The gear's return for this setting's signal, as the interface would record it.
             let signal = CaptureSignal.make(spec, setting: setting - 1)
             let rendered = deviceRender(signal.samples, knobs: ["peak": peak])
@@ -43,6 +51,7 @@ final class AlsaCaptureTests: XCTestCase {
             lastSignal = signal
         }
         XCTAssertEqual(capture.wait(60), 0, capture.transcript)
+        XCTAssertEqual(capture.standardOutput.components(separatedBy: "setting 1/2 kept").count - 1, 2, capture.transcript)
 
         let stats = try statistics(capture.standardOutput)
         XCTAssertEqual(stats["callback_allocations"] as? Int, 0)

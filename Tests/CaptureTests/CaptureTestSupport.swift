@@ -49,12 +49,13 @@ final class Tool {
 
     func send(_ line: String) { try? input.fileHandleForWriting.write(contentsOf: Data((line + "\n").utf8)) }
 
-    /// Waits for `text` in the output; false after `seconds` or when the tool ended without it.
-    func waitFor(_ text: String, seconds: Double) -> Bool {
+    /// Waits for the `count`th `text` in the output; false after `seconds` or when the tool ended without it.
+    func waitFor(_ text: String, count: Int = 1, seconds: Double) -> Bool {
         let deadline = Date().addingTimeInterval(seconds)
+        let seen = { self.standardOutput.components(separatedBy: text).count - 1 >= count }
         while Date() < deadline {
-            if standardOutput.contains(text) { return true }
-            if !process.isRunning { usleep(100_000); return standardOutput.contains(text) }
+            if seen() { return true }
+            if !process.isRunning { usleep(100_000); return seen() }
             usleep(20_000)
         }
         return false

@@ -62,6 +62,24 @@ final class CaptureUnitTests: XCTestCase {
         XCTAssertEqual(analyse(clean).driftSamples, 0)
     }
 
+    /// Two interfaces 400 ppm apart over a minute: the end clicks come back
+    /// about a thousand samples later than the start clicks, and the figure says so.
+    func testLargeDriftIsMeasured() throws {
+        let spec = try CaptureSignalSpec(sampleRate: Self.rate, seconds: 60, levelDBFS: -12)
+        let signal = CaptureSignal.make(spec, setting: 0)
+        let ratio = 1.0 - 400e-6, delay = 150.0
+        let drifted = (0..<(signal.samples.count + 8192)).map { i -> Float in
+            let x = Double(i) * ratio - delay, j = Int(x.rounded(.down)), f = Float(x - Double(j))
+            return j >= 0 && j + 1 < signal.samples.count ? signal.samples[j] * (1 - f) + signal.samples[j + 1] * f : 0
+        }
+        let c = Calibration.analyse(sent: signal.samples, returned: drifted, layout: signal.layout, sampleRate: Self.rate,
+                                    maxLatency: 8192, expectedLatency: nil)
+        let span = Double(signal.layout.endClicks[2] - signal.layout.startClicks[4])
+        XCTAssertEqual(Double(c.driftSamples), span * 400e-6, accuracy: 3, "\(c)")
+        XCTAssertEqual(c.driftPPM, 400, accuracy: 10)
+        XCTAssertTrue(c.problems.contains { $0.contains("drifts") && $0.contains("different clocks") }, "\(c.problems)")
+    }
+
     func testSilentReturn() {
         let c = analyse([Float](repeating: 0, count: Self.signal.samples.count + 8192))
         XCTAssertEqual(c.problems.count, 1)
