@@ -142,6 +142,29 @@ final class JackCaptureTests: XCTestCase {
         XCTAssertLessThanOrEqual(try largestDifferenceFromTheDevice(data).error, 1e-5)
     }
 
+    /// Ctrl-C in the middle of setting 2 (real time): status 130, setting 1 kept.
+    func testInterruptKeepsWhatWasCaptured() throws {
+        let dir = try temporaryDirectory()
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let server = try JackServer()
+        defer { server.stop() }
+        let (planPath, settingFile, plan) = try writePlan(dir, settings: [(0.2, "compress"), (0.7, "compress")])
+        let gear = try GearStandIn(server: server.name, plan: plan, settingFile: settingFile, delays: [64, 64],
+                                   freewheel: [0], framesPerSetting: frames(seconds: 12))
+        defer { gear.close() }
+        let data = dir + "/data"
+        let capture = try Tool(fxtrainPath, ["capture", "--jack", "--server", server.name, "--send", gear.inName, "--return", gear.outName,
+                                             "--plan", planPath, "--out", data, "--seconds", "12", "--no-examples"])
+        XCTAssertTrue(capture.waitFor("setting 2/2: peak 0.7, mode compress: playing", seconds: 60), capture.transcript)
+        sleep(1)
+        kill(capture.process.processIdentifier, SIGINT)
+        XCTAssertEqual(capture.wait(30), 130, capture.transcript)
+        XCTAssertTrue(capture.standardOutput.contains("interrupted at setting 2/2: it is not kept; the 1 setting captured before is kept"),
+                      capture.transcript)
+        XCTAssertEqual(try calibrations(data).map { $0["latency"] as? Int }, [64])
+        XCTAssertLessThanOrEqual(try largestDifferenceFromTheDevice(data).error, 1e-5)
+    }
+
     /// The JACK server itself stops in the middle of setting 2 (real time).
     func testServerStoppingMidSession() throws {
         let dir = try temporaryDirectory()
