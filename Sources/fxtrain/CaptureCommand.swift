@@ -31,7 +31,7 @@ struct CaptureCommand: ParsableCommand {
     @Option(help: "ALSA period in frames.") var period = 256
     @Option(help: "Knob settings to capture as a grid: NAME=V1,V2,... per knob, numbers or switch positions, e.g. \"peak=0,0.5,1 mode=compress,limit\".")
     var knobs: String?
-    @Option(help: "Plan file (JSON) listing the knobs and settings, and a command that sets the gear; no prompts (docs/capture.md).")
+    @Option(help: "Plan file (JSON) listing the knobs and settings, and a command that sets the gear (then there are no prompts; docs/capture.md).")
     var plan: String?
     @Option(help: "The dataset folder to write (or to resume).") var out: String
     @Option(help: "Seconds of signal per knob setting.") var seconds = 180.0
@@ -81,7 +81,9 @@ struct CaptureCommand: ParsableCommand {
 
     func capture() throws {
         let plan = try self.plan.map { try KnobPlan.load(path: $0) } ?? KnobPlan.parseGrid(knobs!)
-        let interactive = self.plan == nil
+        // A plan with a command drives the gear; without one (a hand-picked
+        // list of settings, with labels) the user is asked as with --knobs.
+        let interactive = plan.command == nil
         // The rate comes from the interface (JACK's server) or the option (ALSA).
         let capacityFor = { (rate: Int) in Int((seconds * Double(rate)).rounded()) + 2 * rate + maxLatency }
         let device: PlayRecordDevice
@@ -144,7 +146,7 @@ struct CaptureCommand: ParsableCommand {
                     }
                     continue
                 }
-            } else if !interactive, let command = plan.command {
+            } else if let command = plan.command {
                 try runPlanCommand(command, environment: plan.environment(setting: index), label: label)
                 if plan.settleSeconds > 0 { usleep(UInt32(plan.settleSeconds * 1_000_000)) }
             }
@@ -172,7 +174,7 @@ struct CaptureCommand: ParsableCommand {
             }
             var calibration = Calibration.analyse(sent: signal.samples, returned: result.recording, layout: signal.layout,
                                                   sampleRate: sampleRate, maxLatency: maxLatency,
-                                                  expectedLatency: session.captured.contains(where: { $0.setting != index }) ? session.latency : nil)
+                                                  expectedLatency: session.captured.first { $0.setting != index }?.calibration.latency)
             xruns += result.xruns
             allocations += result.callbackAllocations
             redoing = false
