@@ -59,9 +59,14 @@ public struct KnobPlan: Codable, Equatable, Sendable {
     /// Seconds to wait after `command` before playing (relays, motors, presets loading).
     public var settleSeconds: Double
 
+    /// More settings than a session can sensibly capture (1000 of the default
+    /// 3 minutes is two days); a grid is counted before it is made, so a
+    /// typo of ten knobs with ten values each is refused, not built.
+    public static let maximumSettings = 1000
+
     public init(knobs: [Knob], settings: [[Double]]? = nil, command: String? = nil, settleSeconds: Double = 1) throws {
         self.knobs = knobs
-        self.settings = settings ?? Self.grid(knobs)
+        self.settings = try settings ?? Self.checkedGrid(knobs)
         self.command = command
         self.settleSeconds = settleSeconds
         try check()
@@ -101,9 +106,20 @@ public struct KnobPlan: Codable, Equatable, Sendable {
                 }
             }
         } else {
-            settings = Self.grid(knobs)
+            settings = try Self.checkedGrid(knobs)
         }
         try check()
+    }
+
+    static func checkedGrid(_ knobs: [Knob]) throws -> [[Double]] {
+        var count = 1
+        for k in knobs {
+            count = count.multipliedReportingOverflow(by: max(k.isSwitch ? k.positions.count : k.values.count, 1)).partialValue
+            if count > maximumSettings || count <= 0 {
+                throw CaptureError("the knobs make a grid of more than \(maximumSettings) settings; capture fewer values per knob")
+            }
+        }
+        return grid(knobs)
     }
 
     public func encode(to encoder: Encoder) throws {
@@ -161,6 +177,11 @@ public struct KnobPlan: Codable, Equatable, Sendable {
     /// Reads a plan file; every problem is one line naming the file.
     public static func load(path: String) throws -> KnobPlan {
         guard let data = FileManager.default.contents(atPath: path) else { throw CaptureError("cannot read the plan file '\(path)'") }
+        return try decode(data, path: path)
+    }
+
+    /// A plan from the bytes of a plan file; `path` names it in errors.
+    public static func decode(_ data: Data, path: String) throws -> KnobPlan {
         do { return try JSONDecoder().decode(KnobPlan.self, from: data) } catch let e as CaptureError {
             throw CaptureError("plan '\(path)': \(e.description)")
         } catch {
@@ -209,6 +230,9 @@ public struct KnobPlan: Codable, Equatable, Sendable {
             }
         }
         guard !settings.isEmpty else { throw CaptureError("the plan has no settings") }
+        guard settings.count <= Self.maximumSettings else {
+            throw CaptureError("the plan has \(settings.count) settings, more than \(Self.maximumSettings)")
+        }
         for (i, s) in settings.enumerated() {
             guard s.count == knobs.count else { throw CaptureError("setting \(i + 1) gives \(s.count) values for \(knobs.count) knobs") }
         }

@@ -139,7 +139,8 @@ final class CaptureUnitTests: XCTestCase {
         XCTAssertEqual(plan.schema.knobs.map(\.name), ["peak", "mode"])
         XCTAssertNil(plan.schema.inconsistency(conditioningSize: 2))
         for (text, why) in [("peak", "NAME=VALUE"), ("peak=0,x", "mixes"), ("peak=1", "two different"), ("peak=0,1 peak=0,1", "twice"),
-                            ("", "at least one knob"), ("mode=a,a", "twice"), ("peak=0,,1", "empty value")] {
+                            ("", "at least one knob"), ("mode=a,a", "twice"), ("peak=0,,1", "empty value"),
+                            ("a=0,1,2,3,4,5,6,7,8,9 b=0,1,2,3,4,5,6,7,8,9 c=0,1,2,3,4,5,6,7,8,9 d=0,1", "more than 1000 settings")] {
             XCTAssertThrowsError(try KnobPlan.parseGrid(text), text) { XCTAssertTrue("\($0)".contains(why), "\(text): \($0)") }
         }
     }
