@@ -36,7 +36,7 @@ let staticRuntime = ["-static-stdlib", "-Xlinker", "--exclude-libs=ALL"] + (sani
                      "-lBlocksRuntime", "-lswiftSynchronization", "-lstdc++", "-lm"]
 
 /// The fuzzed readers; `make fuzz` builds and runs `fuzz-<name>` for each.
-let fuzzTargets = ["safetensors", "nam", "preset", "dataset-manifest", "native-manifest", "midi"]
+let fuzzTargets = ["safetensors", "nam", "preset", "dataset-manifest", "native-manifest", "midi", "capture-plan"]
 
 let package = Package(
     name: "NeuralFX",
@@ -189,7 +189,7 @@ let package = Package(
         // normal build), and the test that replays the seed and regression corpora.
         .target(name: "NeuralFXFuzzing",
                 dependencies: ["NeuralFXCore", "NeuralFXModelFiles", "NeuralFXTools", "NeuralFXDatasets",
-                               "NeuralFXTraining", "NeuralFXHost"]),
+                               "NeuralFXTraining", "NeuralFXHost", "NeuralFXCapture"]),
     ] + fuzzTargets.map { .executableTarget(name: "fuzz-\($0)", dependencies: ["NeuralFXFuzzing"]) } + [
         .testTarget(name: "FuzzReplayTests", dependencies: ["NeuralFXFuzzing"]),
     ],

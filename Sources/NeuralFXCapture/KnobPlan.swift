@@ -76,13 +76,19 @@ public struct KnobPlan: Codable, Equatable, Sendable {
 
     public init(from decoder: Decoder) throws {
         let c = try decoder.container(keyedBy: CodingKeys.self)
-        let knobs = try c.decode([Knob].self, forKey: .knobs)
-        self.knobs = knobs
+        var knobs = try c.decode([Knob].self, forKey: .knobs)
         command = try c.decodeIfPresent(String.self, forKey: .command)
         settleSeconds = try c.decodeIfPresent(Double.self, forKey: .settleSeconds) ?? 1
         // Settings name their knobs; a switch is set by position name (or index).
         if let given = try c.decodeIfPresent([[String: KnobValue]].self, forKey: .settings) {
-            settings = try given.enumerated().map { i, setting in
+            // A continuous knob listed without values takes the values its settings give it.
+            for k in knobs.indices where !knobs[k].isSwitch && knobs[k].values.isEmpty {
+                var seen: [Double] = []
+                for setting in given { if case let .number(n)? = setting[knobs[k].name], !seen.contains(n) { seen.append(n) } }
+                knobs[k].values = seen
+            }
+            self.knobs = knobs
+            settings = try given.enumerated().map { [knobs] i, setting in
                 for name in setting.keys where !knobs.contains(where: { $0.name == name }) {
                     throw CaptureError("setting \(i + 1) names knob '\(name)', which the plan's knobs do not list")
                 }
@@ -106,6 +112,7 @@ public struct KnobPlan: Codable, Equatable, Sendable {
                 }
             }
         } else {
+            self.knobs = knobs
             settings = try Self.checkedGrid(knobs)
         }
         try check()
@@ -275,7 +282,9 @@ public struct KnobPlan: Codable, Equatable, Sendable {
             if k.isSwitch {
                 return KnobSpec.switchKnob(k.name, label: k.label, positions: k.positions, default: 0, conditioningIndex: i)
             }
-            let lo = k.values.min()!, hi = k.values.max()!
+            // Over the values listed and the settings' values (a plan's settings may go between or beyond them).
+            let used = k.values + settings.map { $0[i] }
+            let lo = used.min()!, hi = used.max()!
             return KnobSpec.continuous(k.name, label: k.label, range: lo...hi, default: k.values[0], conditioningIndex: i)
         })
     }

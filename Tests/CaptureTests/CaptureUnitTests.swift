@@ -158,6 +158,22 @@ final class CaptureUnitTests: XCTestCase {
         XCTAssertEqual(plan.describe(setting: 0), "DRIVE to 0.5, TONE to bright")
         XCTAssertEqual(plan.command, "true")
         XCTAssertEqual(plan.settleSeconds, 0.5)
+        // The schema spans every value a setting uses.
+        XCTAssertEqual(plan.schema.knobs[0].minimum, 0)
+        XCTAssertEqual(plan.schema.knobs[0].maximum, 1)
+        // A knob without values takes them from the settings.
+        try #"{ "knobs": [ { "name": "gain" } ], "settings": [ { "gain": 2 }, { "gain": 7 }, { "gain": 2.5 } ] }"#
+            .write(toFile: path, atomically: true, encoding: .utf8)
+        let listed = try KnobPlan.load(path: path)
+        XCTAssertEqual(listed.knobs[0].values, [2, 7, 2.5])
+        XCTAssertEqual(listed.schema.knobs[0].minimum, 2)
+        XCTAssertEqual(listed.schema.knobs[0].maximum, 7)
+        XCTAssertEqual(try JSONDecoder().decode(KnobPlan.self, from: JSONEncoder().encode(listed)), listed)
+        try #"""
+        { "knobs": [ { "name": "drive", "label": "Drive", "values": [0, 1] }, { "name": "tone", "positions": ["dark", "bright"] } ],
+          "settings": [ { "drive": 0.5, "tone": "bright" }, { "drive": 1, "tone": 0 } ],
+          "command": "true", "settle_seconds": 0.5 }
+        """#.write(toFile: path, atomically: true, encoding: .utf8)
         // Encoded and read back, a plan is the same plan (the session stores it).
         XCTAssertEqual(try JSONDecoder().decode(KnobPlan.self, from: JSONEncoder().encode(plan)), plan)
         for (text, why) in [(#"{"knobs":[{"name":"t","positions":["a","b"]}],"settings":[{"t":"c"}]}"#, "not a position"),
