@@ -91,20 +91,23 @@ let package = Package(
                     dependencies: ["NeuralFXModelFiles", "NeuralFXCore", "NeuralFXTraining"],
                     resources: [.copy("Fixtures")]),
 
-        // Audio files (libsndfile), resampling (libsamplerate), loudness. C enters here only.
-        .systemLibrary(name: "CSndFile", pkgConfig: "sndfile", providers: [.apt(["libsndfile1-dev"])]),
+        // Sample-rate conversion (libsamplerate), one converter for offline renders and live
+        // streams alike, so both give the same samples. C enters here only.
         .systemLibrary(name: "CSampleRate", pkgConfig: "samplerate", providers: [.apt(["libsamplerate0-dev"])]),
-        .target(name: "NeuralFXAudio", dependencies: ["CSndFile", "CSampleRate"], swiftSettings: hotSwift),
-        .testTarget(name: "NeuralFXAudioTests", dependencies: ["NeuralFXAudio"]),
+        .target(name: "NeuralFXResampling", dependencies: ["CSampleRate"], swiftSettings: hotSwift),
+        // Audio files (libsndfile), loudness. C enters here only.
+        .systemLibrary(name: "CSndFile", pkgConfig: "sndfile", providers: [.apt(["libsndfile1-dev"])]),
+        .target(name: "NeuralFXAudio", dependencies: ["CSndFile"], swiftSettings: hotSwift),
+        .testTarget(name: "NeuralFXAudioTests", dependencies: ["NeuralFXAudio", "NeuralFXResampling", "CAllocationCounter"]),
 
         // Model/preset catalog and the offline render pipeline shared by the executables.
-        .target(name: "NeuralFXTools", dependencies: ["NeuralFXCore", "NeuralFXModelFiles", "NeuralFXAudio"]),
+        .target(name: "NeuralFXTools", dependencies: ["NeuralFXCore", "NeuralFXModelFiles", "NeuralFXAudio", "NeuralFXResampling"]),
         .executableTarget(name: "fxrender",
                           dependencies: ["NeuralFXTools", "NeuralFXModelFiles", .product(name: "ArgumentParser", package: "swift-argument-parser")]),
-        .testTarget(name: "NeuralFXToolsTests", dependencies: ["NeuralFXTools", "NeuralFXAudio", "NeuralFXCore"]),
+        .testTarget(name: "NeuralFXToolsTests", dependencies: ["NeuralFXTools", "NeuralFXAudio", "NeuralFXResampling", "NeuralFXCore"]),
         // Runs the built fxrender (a dependency so that `swift test` builds it).
         .testTarget(name: "FXRenderTests",
-                    dependencies: ["fxrender", "NeuralFXTools", "NeuralFXModelFiles", "NeuralFXAudio", "NeuralFXCore"]),
+                    dependencies: ["fxrender", "NeuralFXTools", "NeuralFXModelFiles", "NeuralFXAudio", "NeuralFXResampling", "NeuralFXCore"]),
 
         // Reference devices (optical compressor, overdrive) and the paired
         // datasets rendered from them.
@@ -112,7 +115,7 @@ let package = Package(
                 dependencies: ["NeuralFXCore", .product(name: "RealModule", package: "swift-numerics")],
                 swiftSettings: hotSwift),
         .target(name: "NeuralFXDatasets",
-                dependencies: ["NeuralFXCore", "NeuralFXDevices", "NeuralFXAudio",
+                dependencies: ["NeuralFXCore", "NeuralFXDevices", "NeuralFXAudio", "NeuralFXResampling",
                                .product(name: "RealModule", package: "swift-numerics")],
                 swiftSettings: hotSwift),
         // A model against its reference device: per-knob error tables and plots.
@@ -145,7 +148,7 @@ let package = Package(
                                    "NeuralFXTraining"]),
         // What runs live, host-neutral: engine sets with resampling, the crossfading
         // processor, lock-free rings. fxhost and the LV2 plugin share it.
-        .target(name: "NeuralFXLive", dependencies: ["NeuralFXCore"], swiftSettings: hotSwift),
+        .target(name: "NeuralFXLive", dependencies: ["NeuralFXCore", "NeuralFXResampling"], swiftSettings: hotSwift),
         // The LV2 plugin: C enters through CLV2 (header-only); the Swift runtime is
         // linked in statically, and only lv2_descriptor is exported, so the .so loads
         // in any host without a Swift toolchain.

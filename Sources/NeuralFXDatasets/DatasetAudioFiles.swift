@@ -1,5 +1,6 @@
 import Foundation
 import NeuralFXAudio
+import NeuralFXResampling
 
 /// Dataset files through libsndfile: mono 32-bit float WAV.
 public struct DatasetFileWriter: MonoFloatWAVWriting {

@@ -67,9 +67,10 @@ final class MidiRig {
     }
 
     static func make() -> MidiRig {
-        let set = EngineSet(model: model, channels: 1, streamRate: rate, maxBlockSize: period, knobValues: [:],
+        // The model runs at the stream's rate: nothing to convert, nothing to fail.
+        guard let set = try? EngineSet(model: model, channels: 1, streamRate: rate, maxBlockSize: period, knobValues: [:],
                             inputGainDecibels: 0, outputGainDecibels: 0,
-                            midiMap: MidiMap([1: "peak", 7: "mode"]))
+                            midiMap: MidiMap([1: "peak", 7: "mode"])) else { preconditionFailure("no rate conversion to fail") }
         return MidiRig(processor: LiveProcessor(initial: set, sampleRate: Double(rate)))
     }
 

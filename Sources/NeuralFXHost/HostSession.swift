@@ -68,7 +68,7 @@ public final class HostSession {
         dcBlocker = s.dcBlocker
         knobValues = effect.values
         streamRate = Int(sampleRate.rounded())
-        let set = EngineSet(model: model, channels: channels, streamRate: streamRate, maxBlockSize: maxBlockSize,
+        let set = try EngineSet(model: model, channels: channels, streamRate: streamRate, maxBlockSize: maxBlockSize,
                             knobValues: Dictionary(uniqueKeysWithValues: zip(model.knobs.names, knobValues)),
                             inputGainDecibels: inputGainDecibels, outputGainDecibels: outputGainDecibels, midiMap: midiMap)
         latencyFrames = set.latencyFrames
@@ -127,7 +127,7 @@ public final class HostSession {
     public func load(_ spec: String) {
         let values = Dictionary(uniqueKeysWithValues: zip(model.knobs.names, knobValues))
         startLoading(spec) { build in
-            Loaded(set: build(try ModelSource.model(spec), values, nil), what: "model", gains: nil, keepTurnedKnobs: true)
+            Loaded(set: try build(try ModelSource.model(spec), values, nil), what: "model", gains: nil, keepTurnedKnobs: true)
         }
     }
 
@@ -143,7 +143,7 @@ public final class HostSession {
                 for (i, v) in try preset.settings(for: m.knobs, source: path) { merged[m.knobs.knobs[i].name] = v }
             } catch { throw HostError.model("\(error)") }
             let gains = (preset.inputGainDB, preset.outputGainDB)
-            return Loaded(set: build(m, merged, gains),
+            return Loaded(set: try build(m, merged, gains),
                           what: "preset", gains: gains, keepTurnedKnobs: false)
         }
     }
@@ -151,7 +151,7 @@ public final class HostSession {
     /// Runs `make` on the loader queue with a function that builds an engine
     /// set like the current one (channels, rate, gains, MIDI map).
     private func startLoading(_ what: String,
-                              _ make: @escaping (_ build: (EffectModel, [String: Double], (Double, Double)?) -> EngineSet) throws -> Loaded) {
+                              _ make: @escaping (_ build: (EffectModel, [String: Double], (Double, Double)?) throws -> EngineSet) throws -> Loaded) {
         loading = what
         let (channels, rate, maxBlockSize, inDB, outDB, map) = (self.channels, streamRate, self.maxBlockSize,
                                                                  inputGainDecibels, outputGainDecibels, midiMap)
@@ -159,7 +159,7 @@ public final class HostSession {
             let result: Result<Loaded, HostError>
             do {
                 result = .success(try make { model, values, gains in
-                    EngineSet(model: model, channels: channels, streamRate: rate, maxBlockSize: maxBlockSize,
+                    try EngineSet(model: model, channels: channels, streamRate: rate, maxBlockSize: maxBlockSize,
                               knobValues: values, inputGainDecibels: gains?.0 ?? inDB, outputGainDecibels: gains?.1 ?? outDB,
                               midiMap: map)
                 })

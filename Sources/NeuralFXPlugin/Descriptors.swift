@@ -45,14 +45,14 @@ private let instantiate: @convention(c) (UnsafePointer<LV2_Descriptor>?, Double,
             defaults = model.knobs.defaults
             var controls = ControlSnapshot()
             for (i, v) in defaults.prefix(ControlSnapshot.knobCapacity).enumerated() { controls[i] = v }
-            initial = loader.engineSet(for: model, controls: controls)
+            initial = try loader.engineSet(for: model, controls: controls)
         } catch {
             host.report("\(kind.name) cannot load its bundled model: \(error)")
             return nil
         }
     case .loader:
         defaults = Array(repeating: 0.5, count: PluginKind.loaderKnobCount)
-        initial = loader.engineSet(for: ModelLoader.passthrough(sampleRate: sampleRate), controls: ControlSnapshot())
+        initial = loader.passthroughSet(controls: ControlSnapshot())
         if host.schedule == nil {
             host.report("\(kind.name): this host offers no worker, so a model file can only come from saved state", error: false)
         }

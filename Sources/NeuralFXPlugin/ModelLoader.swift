@@ -54,7 +54,7 @@ final class ModelLoader: @unchecked Sendable {
 
     /// The engine set for `model` at the controls' values: the loader's knob
     /// ports are normalized, the bundled plugins' are in the knobs' units.
-    func engineSet(for model: EffectModel, controls: ControlSnapshot) -> EngineSet {
+    func engineSet(for model: EffectModel, controls: ControlSnapshot) throws -> EngineSet {
         var values: [String: Double] = [:]
         for (i, k) in model.knobs.knobs.prefix(kind.isLoader ? PluginKind.loaderKnobCount : ControlSnapshot.knobCapacity).enumerated() {
             let v = controls[i]
@@ -62,7 +62,7 @@ final class ModelLoader: @unchecked Sendable {
             let x = min(max(v, 0), 1)
             values[k.name] = k.isSwitch ? (x * Double(k.positions.count - 1)).rounded() : k.minimum + x * (k.maximum - k.minimum)
         }
-        return EngineSet(model: model, channels: kind.channels, streamRate: sampleRate, maxBlockSize: PluginInstance.engineBlock,
+        return try EngineSet(model: model, channels: kind.channels, streamRate: sampleRate, maxBlockSize: PluginInstance.engineBlock,
                          knobValues: values, inputGainDecibels: controls.inputGain, outputGainDecibels: controls.outputGain,
                          midiMap: MidiMap())
     }
@@ -73,6 +73,16 @@ final class ModelLoader: @unchecked Sendable {
                     sampleRate: Double(sampleRate), knobs: .empty)
     }
 
+    /// The pass-through's engine set. It runs at the host's rate, so there is
+    /// no rate conversion that could fail.
+    func passthroughSet(controls: ControlSnapshot) -> EngineSet {
+        do {
+            return try engineSet(for: Self.passthrough(sampleRate: sampleRate), controls: controls)
+        } catch {
+            preconditionFailure("the pass-through needs no rate conversion: \(error)")
+        }
+    }
+
     /// Reads `file`, builds its engine set and installs it; on failure
     /// installs the pass-through and reports why. Not on the audio thread.
     @discardableResult
@@ -81,11 +91,11 @@ final class ModelLoader: @unchecked Sendable {
         collectRetired()
         do {
             let model = try Self.readModel(file)
-            install(engineSet(for: model, controls: controls))
+            install(try engineSet(for: model, controls: controls))
             return true
         } catch {
             host.report("\(kind.name): cannot load the model: \(error); passing audio through")
-            install(engineSet(for: Self.passthrough(sampleRate: sampleRate), controls: controls))
+            install(passthroughSet(controls: controls))
             return false
         }
     }

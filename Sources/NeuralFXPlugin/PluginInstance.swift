@@ -104,7 +104,8 @@ final class PluginInstance {
         guard ran else { return }
         ran = false
         let model = processor.latestEngineSet.model
-        processor.replaceWhileStopped(with: loader.engineSet(for: model, controls: controlSnapshot()))
+        // It played at this rate before, so its rate conversion is possible.
+        if let set = try? loader.engineSet(for: model, controls: controlSnapshot()) { processor.replaceWhileStopped(with: set) }
         latestSet = nil
     }
 

@@ -1,5 +1,6 @@
 import Foundation
 import NeuralFXAudio
+import NeuralFXResampling
 import NeuralFXCore
 
 /// How far a render has got, for a progress bar.

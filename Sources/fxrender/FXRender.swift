@@ -13,7 +13,7 @@ struct FXRender: ParsableCommand {
             Models and presets named without a path are looked up in $NEURALFX_PATH, \
             $XDG_DATA_HOME/neuralfx, the installed share/neuralfx and the source tree. \
             Without --model the bundled '\(ModelCatalog.defaultModelName)' compressor is used. \
-            Files at another sample rate than the model's are resampled (libsamplerate, best quality) \
+            Files at another sample rate than the model's are resampled (libsamplerate's medium sinc, as fxhost and the LV2 plugin do) \
             to it and back. NaN/Inf samples in the input are rendered as silence and counted in the summary.
             """)
 

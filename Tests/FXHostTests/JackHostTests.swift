@@ -59,10 +59,20 @@ final class JackHostTests: XCTestCase {
 
     /// In real time at a 64-frame period (1.45 ms) for 30 s (or
     /// NEURALFX_SOAK_SECONDS): fxhost misses no more deadlines than JACK's
-    /// own trivial client on a second bare dummy server run beside it at the
-    /// same time and period (plus one), so the figure measures fxhost, not
-    /// the machine; nothing allocates in the callback, and the output still
-    /// equals the offline render.
+    /// own example clients (plus one), run at the same time and period on a
+    /// second, bare dummy server in a graph of the same shape: there the
+    /// trivial client's sine feeds the pass-through client, here the test's
+    /// player feeds fxhost. Nothing allocates in fxhost's callback, and its
+    /// output still equals the offline render.
+    ///
+    /// JACK's log says why each deadline was missed: the dummy driver's
+    /// timer woke late, or a client had not finished, either because it was
+    /// never started in time (state Triggered: its thread, or the client
+    /// before it, was not scheduled) or because it was still running (it
+    /// overran). Only the last is the client's doing; on this VM the others
+    /// strike two identical graphs side by side independently (10 to 16 each
+    /// in 30 s, differing by up to 4), so a margin of one on them would test
+    /// the VM. The assertion is on overruns; all counts are printed.
     func testRealTimeSoakXrunsNoMoreThanJACKsTrivialClient() throws {
         let seconds = Double(ProcessInfo.processInfo.environment["NEURALFX_SOAK_SECONDS"] ?? "") ?? 30
         let server = try DummyJackServer(period: 64)
@@ -74,16 +84,39 @@ final class JackHostTests: XCTestCase {
         let player = try PlayerRecorder(server: server.name, signal: signal, extra: 1024)
         let host = try startHost(server, player, extra: ["--no-midi"])
         defer { host.kill() }
-        let trivial = try ChildProcess("/usr/bin/jack_simple_client", [], environment: ["JACK_DEFAULT_SERVER": reference.name])
+        // libjack serves one server per process: the reference graph is made
+        // of other processes, and wired with JACK's own tools.
+        let jackEnvironment = ["JACK_DEFAULT_SERVER": reference.name, "JACK_NO_START_SERVER": "1"]
+        let trivial = try ChildProcess("/usr/bin/jack_simple_client", [], environment: jackEnvironment)
         defer { trivial.kill() }
-        let (hostBefore, trivialBefore) = (server.xruns(of: "fx"), reference.xruns(of: "jack_simple_client"))
-        try play(player, freewheel: false, seconds: seconds + 15)
-        let (hostXruns, trivialXruns) = (server.xruns(of: "fx") - hostBefore, reference.xruns(of: "jack_simple_client") - trivialBefore)
-        XCTAssertTrue(trivial.process.isRunning, "the trivial client stopped: \(trivial.standardError)")
+        // One sample of delay: the pass-through client divides by it.
+        let passThrough = try ChildProcess("/usr/bin/jack_latent_client", ["1"], environment: jackEnvironment)
+        defer { passThrough.kill() }
+        // The pass-through client wires its own output to the playback port.
+        var connected: (status: Int32?, output: String) = (nil, "")
+        let wired = eventually(10) {
+            connected = (try? runWithDeadline("/usr/bin/jack_connect", ["-s", reference.name, "jack_simple_client:output1", "latent:input"],
+                                              seconds: 10)) ?? (nil, "")
+            return connected.status == 0
+        }
+        XCTAssertTrue(wired, "JACK's example clients: \(connected.output) \(trivial.standardError) \(passThrough.standardError)")
+        let hostBefore = server.missedDeadlines(of: "fx")
+        let trivialBefore = reference.missedDeadlines(of: "latent")
+        // A loaded VM's dummy driver falls behind the wall clock.
+        try play(player, freewheel: false, seconds: 2 * seconds + 15)
+        let hostAfter = server.missedDeadlines(of: "fx")
+        let trivialAfter = reference.missedDeadlines(of: "latent")
+        XCTAssertTrue(trivial.process.isRunning && passThrough.process.isRunning,
+                      "JACK's clients stopped: \(trivial.standardError) \(passThrough.standardError)")
         let stats = try finish(host)
-        print("soak \(seconds) s: fxhost's server \(hostXruns) xruns (fxhost counted \(stats["xruns"] ?? "?")), "
-              + "the trivial client's \(trivialXruns)")
-        XCTAssertLessThanOrEqual(hostXruns, trivialXruns + 1, "fxhost missed more deadlines than JACK's trivial client")
+        let hostMisses = (late: hostAfter.lateWakeUps - hostBefore.lateWakeUps, notStarted: hostAfter.notStarted - hostBefore.notStarted,
+                    overran: hostAfter.overran - hostBefore.overran)
+        let referenceMisses = (late: trivialAfter.lateWakeUps - trivialBefore.lateWakeUps,
+                       notStarted: trivialAfter.notStarted - trivialBefore.notStarted, overran: trivialAfter.overran - trivialBefore.overran)
+        print("soak \(seconds) s at period 64: overran \(hostMisses.overran) (fxhost), \(referenceMisses.overran) (JACK's pass-through client); "
+              + "not started in time \(hostMisses.notStarted), \(referenceMisses.notStarted); late driver wake-ups \(hostMisses.late), \(referenceMisses.late); "
+              + "fxhost counted \(stats["xruns"] ?? "?") xruns, DSP load mean \(stats["mean_dsp_load"] ?? "?"), max \(stats["max_dsp_load"] ?? "?")")
+        XCTAssertLessThanOrEqual(hostMisses.overran, referenceMisses.overran + 1, "fxhost overran more cycles than JACK's pass-through client")
         XCTAssertEqual(stats["callback_allocations"] as? Int, 0)
         XCTAssertGreaterThanOrEqual(stats["callbacks"] as? Int ?? 0, signal.count / server.period)
         // A missed deadline drops a period on the way in or out; only a clean
@@ -261,7 +294,7 @@ final class JackHostTests: XCTestCase {
             let engine = EffectEngine(model: model, maxBlockSize: 60)
             for text in knobs { let (i, v) = try model.knobs.setting(text); engine.setKnob(i, to: v, immediately: true) }
             engine.reset()
-            let chain = RateConversion(engine: engine, streamRate: server.sampleRate, modelRate: 44100, maxBlockSize: 64)
+            let chain = try RateConversion(engine: engine, streamRate: server.sampleRate, modelRate: 44100, maxBlockSize: 64)
             XCTAssertEqual(chain.latencyFrames, latency)
             let x = [Float](repeating: 0, count: leadIn) + input
             var y = [Float](repeating: 0, count: x.count)

@@ -11,8 +11,8 @@ final class LiveProcessorTests: XCTestCase {
     let rate = 44100.0
     let period = 64
 
-    func makeProcessor(_ model: EffectModel, knobs: [String: Double] = [:]) -> LiveProcessor {
-        let set = EngineSet(model: model, channels: 1, streamRate: Int(rate), maxBlockSize: period, knobValues: knobs,
+    func makeProcessor(_ model: EffectModel, knobs: [String: Double] = [:]) throws -> LiveProcessor {
+        let set = try EngineSet(model: model, channels: 1, streamRate: Int(rate), maxBlockSize: period, knobValues: knobs,
                             inputGainDecibels: 0, outputGainDecibels: 0, midiMap: MidiMap())
         return LiveProcessor(initial: set, sampleRate: rate)
     }
@@ -51,7 +51,7 @@ final class LiveProcessorTests: XCTestCase {
     func testKnobAndGainCommandsRampLikeTheEngine() throws {
         let model = try TestModels.model(TestModels.a)
         let input = testSignal(count: Int(rate), sampleRate: rate)
-        let processor = makeProcessor(model)
+        let processor = try makeProcessor(model)
         let output = run(processor, input) { p in
             if p == 100 {
                 processor.setKnob(0, to: 0.9)
@@ -72,7 +72,7 @@ final class LiveProcessorTests: XCTestCase {
     func testBypassFadesToTheDryInputAndBack() throws {
         let model = try TestModels.model(TestModels.a)
         let input = testSignal(count: Int(rate), sampleRate: rate)
-        let processor = makeProcessor(model)
+        let processor = try makeProcessor(model)
         let output = run(processor, input) { p in
             if p == 100 { processor.setBypass(true) }
             if p == 400 { processor.setBypass(false) }
@@ -94,8 +94,8 @@ final class LiveProcessorTests: XCTestCase {
     func testDCBlockerRemovesTheOutputOffset() throws {
         let model = try TestModels.model(TestModels.a)
         let input = testSignal(count: Int(2 * rate), sampleRate: rate)
-        let plain = run(makeProcessor(model), input)
-        let processor = makeProcessor(model)
+        let plain = run(try makeProcessor(model), input)
+        let processor = try makeProcessor(model)
         processor.setDCBlocker(true)
         let blocked = run(processor, input)
         let tail = Int(rate)...
@@ -108,7 +108,7 @@ final class LiveProcessorTests: XCTestCase {
     /// collects it: the audio thread never drops the last reference.
     func testReplacedModelIsFreedOnlyByTheControlSide() throws {
         func makeSet(_ name: String) throws -> EngineSet {
-            EngineSet(model: try TestModels.model(name), channels: 1, streamRate: Int(rate), maxBlockSize: period,
+            try EngineSet(model: try TestModels.model(name), channels: 1, streamRate: Int(rate), maxBlockSize: period,
                       knobValues: [:], inputGainDecibels: 0, outputGainDecibels: 0, midiMap: MidiMap())
         }
         var first: EngineSet? = try makeSet(TestModels.a)
@@ -140,7 +140,7 @@ final class LiveProcessorTests: XCTestCase {
     /// starts at its knob values from the first sample.
     func testAStartingModelPlaysAtItsKnobValuesFromTheFirstSample() throws {
         let (model, input, expected) = try knobFixture()
-        let output = run(makeProcessor(model, knobs: ["mode": 1, "peak": 0.35]), input)
+        let output = run(try makeProcessor(model, knobs: ["mode": 1, "peak": 0.35]), input)
         XCTAssertLessThan(zip(output, expected).map { abs($0 - $1) }.max()!, 1e-5)
     }
 
@@ -151,13 +151,13 @@ final class LiveProcessorTests: XCTestCase {
         let (model, fixtureInput, expected) = try knobFixture()
         let lead = 10 * period
         let input = testSignal(count: lead, sampleRate: rate) + fixtureInput
-        let processor = makeProcessor(model)  // at the defaults
+        let processor = try makeProcessor(model)  // at the defaults
         let old = engineRun(model, input, at: 0) { _ in }
+        let set = try EngineSet(model: model, channels: 1, streamRate: Int(rate), maxBlockSize: period,
+                                knobValues: ["mode": 1, "peak": 0.35], inputGainDecibels: 0, outputGainDecibels: 0,
+                                midiMap: MidiMap())
         let output = run(processor, input) { p in
             if p == lead / self.period {
-                let set = EngineSet(model: model, channels: 1, streamRate: Int(self.rate), maxBlockSize: self.period,
-                                    knobValues: ["mode": 1, "peak": 0.35], inputGainDecibels: 0, outputGainDecibels: 0,
-                                    midiMap: MidiMap())
                 XCTAssertTrue(processor.install(set))
             }
         }

@@ -15,11 +15,11 @@ final class LiveProcessorThreadTests: XCTestCase {
     func testControlAndAudioThreadsRunTogether() throws {
         let models = [try TestModels.model(TestModels.a), try TestModels.model(TestModels.b)]
         let map = MidiMap([1: "peak"])
-        func engines(_ i: Int) -> EngineSet {
-            EngineSet(model: models[i % 2], channels: 1, streamRate: rate, maxBlockSize: period,
+        func engines(_ i: Int) throws -> EngineSet {
+            try EngineSet(model: models[i % 2], channels: 1, streamRate: rate, maxBlockSize: period,
                       knobValues: ["peak": 0.4], inputGainDecibels: 0, outputGainDecibels: 0, midiMap: map)
         }
-        let processor = LiveProcessor(initial: engines(0), sampleRate: Double(rate))
+        let processor = LiveProcessor(initial: try engines(0), sampleRate: Double(rate))
         let periods = 4000
         let installs = 6
         let audioDone = DispatchSemaphore(value: 0)
@@ -53,7 +53,7 @@ final class LiveProcessorThreadTests: XCTestCase {
             running = audioDone.wait(timeout: .now() + .milliseconds(2)) == .timedOut
             processor.setKnob(1, to: Double(moves % 2))
             processor.setBypass(moves % 7 == 3)
-            if installed < installs, moves % 20 == 0, processor.install(engines(installed + 1)) { installed += 1 }
+            if installed < installs, moves % 20 == 0, processor.install(try engines(installed + 1)) { installed += 1 }
             processor.collectRetired()
             moves += processor.takeKnobMoves().count
             program = processor.takeProgramChange() ?? program

@@ -132,13 +132,17 @@ final class DummyJackServer {
 
     var isRunning: Bool { child.process.isRunning }
 
-    /// Deadlines missed so far, as the server logs them: its own late
-    /// wake-ups, and the cycles `client` had not finished in time.
-    func xruns(of client: String) -> Int {
-        let log = child.standardError + child.standardOutput
-        return log.split(whereSeparator: \.isNewline).filter {
-            $0.contains("JackTimedDriver::Process XRun") || $0.contains("client = \(client) was not finished")
-        }.count
+    /// Deadlines missed so far, as the server logs them, by cause: the
+    /// dummy driver's own late wake-ups (the VM's timer), the cycles in which
+    /// `client` had not even been started (its thread, or the client before
+    /// it, was not scheduled in time: the VM again), and the cycles it had
+    /// started but not finished (it overran: its own doing).
+    func missedDeadlines(of client: String) -> (lateWakeUps: Int, notStarted: Int, overran: Int) {
+        let lines = (child.standardError + child.standardOutput).split(whereSeparator: \.isNewline)
+        let unfinished = lines.filter { $0.contains("client = \(client) was not finished") }
+        return (lines.filter { $0.contains("JackTimedDriver::Process XRun") }.count,
+                unfinished.filter { $0.hasSuffix("state = Triggered") }.count,
+                unfinished.filter { !$0.hasSuffix("state = Triggered") }.count)
     }
 
     /// A JACK server that dies without shutting down (SIGKILL, a crash) keeps

@@ -1,5 +1,6 @@
 import Foundation
 import NeuralFXAudio
+import NeuralFXResampling
 import NeuralFXCore
 import NeuralFXModelFiles
 import NeuralFXTools

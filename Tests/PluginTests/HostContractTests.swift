@@ -93,7 +93,7 @@ final class HostContractTests: XCTestCase {
             let input = signal(Double(rate), seconds: 0.2)
             let output = host.process([input], blockSize: 512)[0]
             let engine = EffectEngine(model: model, maxBlockSize: 1024 * 44100 / rate + 2)
-            let conversion = RateConversion(engine: engine, streamRate: rate, modelRate: 44100, maxBlockSize: 1024)
+            let conversion = try RateConversion(engine: engine, streamRate: rate, modelRate: 44100, maxBlockSize: 1024)
             engine.setKnob(model.knobs.index(of: "peak")!, to: 0.4)
             var expected = [Float](repeating: 0, count: input.count)
             var done = 0

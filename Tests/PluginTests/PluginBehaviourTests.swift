@@ -21,7 +21,7 @@ final class PluginBehaviourTests: XCTestCase {
         plugin += host.process([Array(input[8000...])], blockSize: 500)[0]
 
         let model = try ModelFile.load(path: modelsDirectory + "/la2a.safetensors")
-        let set = EngineSet(model: model, channels: 1, streamRate: 44100, maxBlockSize: 1024, knobValues: ["peak": 0.2],
+        let set = try EngineSet(model: model, channels: 1, streamRate: 44100, maxBlockSize: 1024, knobValues: ["peak": 0.2],
                             inputGainDecibels: 0, outputGainDecibels: 0, midiMap: MidiMap())
         let live = LiveProcessor(initial: set, sampleRate: 44100)
         var reference = [Float](repeating: 0, count: input.count)
