@@ -8,7 +8,7 @@ public struct CalibrationResult: Codable, Equatable, Sendable {
     /// interface buffers, converters, the gear).
     public var latency: Int
     public var polarityInverted: Bool
-    /// Band-limited correlation of send and return at that latency.
+    /// Correlation of the signal sent with its return at that latency (1: a wire; negative: inverted).
     public var correlation: Double
     /// Latency read from each start click alone, and the median of the end clicks.
     public var clickLatencies: [Int]
@@ -77,10 +77,22 @@ public enum Calibration {
         let a = layout.calibration.lowerBound, b = layout.calibration.upperBound
         let sentPart = Array(sent[a..<b])
         let returnPart = Array(returned[min(a, returned.count)..<min(b + maxLatency, returned.count)])
-        let (lag, correlation) = DataChecks.estimateLatency(input: sentPart, target: returnPart, maxLag: maxLatency)
+        let (lag, bandCorrelation) = DataChecks.estimateLatency(input: sentPart, target: returnPart, maxLag: maxLatency)
         result.latency = lag
+        // Polarity from the band the lag was read from (as fxtrain train's
+        // checks read it); the figure reported is the plain correlation of
+        // the whole signal with its return at that lag: 1 for a wire.
+        result.polarityInverted = bandCorrelation < 0
+        var cross = 0.0, sentEnergy = 0.0, returnEnergy = 0.0
+        for i in sent.indices {
+            let j = i + lag
+            guard j >= 0 && j < returned.count else { continue }
+            cross += Double(sent[i]) * Double(returned[j])
+            sentEnergy += Double(sent[i]) * Double(sent[i])
+            returnEnergy += Double(returned[j]) * Double(returned[j])
+        }
+        let correlation = sentEnergy > 0 && returnEnergy > 0 ? cross / (sentEnergy * returnEnergy).squareRoot() : 0
         result.correlation = correlation
-        result.polarityInverted = correlation < 0
 
         // Each click alone, searched near that latency: they must agree.
         result.clickLatencies = layout.startClicks.map { clickLatency(at: $0, sent: sent, returned: returned, around: lag, search: 256) }

@@ -289,19 +289,21 @@ public struct KnobPlan: Codable, Equatable, Sendable {
         })
     }
 
-    /// Settings held out whole for testing: about one in five, at least one
-    /// when there are two or more, spread through the plan and away from its
-    /// ends where possible, so the held-out figures measure how the model
-    /// does between the settings it learned.
+    /// Settings held out whole for testing: about one in five of a plan of
+    /// five or more, spread through the plan and away from its ends, so the
+    /// held-out figures measure how the model does between the settings it
+    /// learned. A smaller plan keeps every setting for training (one knob
+    /// value left is nothing to learn a knob from): `fxtrain train` then
+    /// holds out a stretch of each setting's program material instead.
+    public static let wholeSettingHoldoutMinimum = 5
+
     public var heldOut: Set<Int> {
         let n = settings.count
-        guard n >= 2 else { return [] }
+        guard n >= Self.wholeSettingHoldoutMinimum else { return [] }
         let k = max(1, n / 5)
         var chosen = Set<Int>()
         for j in 0..<k {
-            var i = Int((Double(j) + 0.5) * Double(n) / Double(k))
-            i = min(max(i, n > 2 ? 1 : 0), n > 2 ? n - 2 : n - 1)
-            chosen.insert(i)
+            chosen.insert(min(max(Int((Double(j) + 0.5) * Double(n) / Double(k)), 1), n - 2))
         }
         return chosen
     }

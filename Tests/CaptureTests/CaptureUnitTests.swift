@@ -38,7 +38,18 @@ final class CaptureUnitTests: XCTestCase {
             XCTAssertEqual(c.driftSamples, 0)
             XCTAssertEqual(c.problems, [], "delay \(delay)")
             XCTAssertEqual(inverted, c.notes.contains { $0.contains("polarity is inverted") })
+            // The la2a at peak 0.5 is far from a wire but its return follows the send closely.
+            XCTAssertGreaterThan(abs(c.correlation), 0.8)
+            XCTAssertEqual(c.correlation < 0, inverted)
         }
+    }
+
+    func testAWireCorrelatesFully() {
+        let s = Self.signal.samples
+        let c = analyse(s + [Float](repeating: 0, count: 8192))
+        XCTAssertEqual(c.latency, 0)
+        XCTAssertEqual(c.correlation, 1, accuracy: 1e-9)
+        XCTAssertEqual(c.problems, [])
     }
 
     func testAlignedReturnIsTheRender() {
@@ -135,7 +146,8 @@ final class CaptureUnitTests: XCTestCase {
         XCTAssertEqual(plan.knobValues(setting: 4), ["peak": 0.5, "mode": 1])
         XCTAssertEqual(plan.environment(setting: 4)["NFX_KNOB_MODE"], "limit")
         XCTAssertEqual(plan.heldOut, [3])
-        XCTAssertEqual(try KnobPlan.parseGrid("a=1,2").heldOut, [1])
+        XCTAssertEqual(try KnobPlan.parseGrid("a=1,2,3,4").heldOut, [])
+        XCTAssertEqual(try KnobPlan.parseGrid("a=0,1,2,3,4,5,6,7,8,9,10").heldOut, [2, 8])
         XCTAssertEqual(plan.schema.knobs.map(\.name), ["peak", "mode"])
         XCTAssertNil(plan.schema.inconsistency(conditioningSize: 2))
         for (text, why) in [("peak", "NAME=VALUE"), ("peak=0,x", "mixes"), ("peak=1", "two different"), ("peak=0,1 peak=0,1", "twice"),
@@ -189,16 +201,16 @@ final class CaptureUnitTests: XCTestCase {
 
     func testSessionResumesAndWritesANativeDataset() throws {
         let dir = try temporaryDirectory() + "/data"
-        let plan = try KnobPlan.parseGrid("peak=0,1 mode=compress,limit")
+        let plan = try KnobPlan.parseGrid("peak=0,0.5,1 mode=compress,limit")
         var session = try CaptureSession.open(directory: dir, plan: plan, signal: Self.spec, interface: "test")
-        XCTAssertEqual(session.remaining, [0, 1, 2, 3])
+        XCTAssertEqual(session.remaining, [0, 1, 2, 3, 4, 5])
         let c = analyse(returned(delay: 300, inverted: true))
-        try session.record(setting: 2, input: Self.signal.samples, target: Self.rendered, calibration: c)
+        try session.record(setting: 3, input: Self.signal.samples, target: Self.rendered, calibration: c)
         try session.record(setting: 0, input: Self.signal.samples, target: Self.rendered, calibration: c)
 
         // Resumed: only the rest is asked for, and the latency is the session's.
         let resumed = try CaptureSession.open(directory: dir, plan: plan, signal: Self.spec, interface: "test")
-        XCTAssertEqual(resumed.remaining, [1, 3])
+        XCTAssertEqual(resumed.remaining, [1, 2, 4, 5])
         XCTAssertEqual(resumed.latency, 300)
         XCTAssertEqual(resumed.captured.map(\.calibration), [c, c])
 
@@ -207,11 +219,12 @@ final class CaptureUnitTests: XCTestCase {
         XCTAssertEqual(contents.sampleRate, Self.rate)
         XCTAssertEqual(contents.knobNames, ["peak", "mode"])
         XCTAssertEqual(contents.pairs.map(\.knobValues), [[0, 0], [1, 1]])
+        XCTAssertEqual(plan.heldOut, [3])
         XCTAssertEqual(contents.pairs.map(\.split), [.train, .test])
         XCTAssertEqual(try readMono(dir + "/" + contents.pairs[1].target), Self.rendered)
 
         // Another plan or signal does not resume this folder.
-        XCTAssertThrowsError(try CaptureSession.open(directory: dir, plan: try KnobPlan.parseGrid("peak=0,1"), signal: Self.spec, interface: "t")) {
+        XCTAssertThrowsError(try CaptureSession.open(directory: dir, plan: try KnobPlan.parseGrid("peak=0,0.5,1"), signal: Self.spec, interface: "t")) {
             XCTAssertTrue("\($0)".contains("other knob settings"), "\($0)")
         }
         let other = try CaptureSignalSpec(sampleRate: Self.rate, seconds: 13, levelDBFS: -12)
@@ -219,9 +232,9 @@ final class CaptureUnitTests: XCTestCase {
             XCTAssertTrue("\($0)".contains("--seconds 12"), "\($0)")
         }
         // A setting whose file went missing is captured again.
-        try FileManager.default.removeItem(atPath: dir + "/target/003.wav")
+        try FileManager.default.removeItem(atPath: dir + "/target/004.wav")
         let damaged = try CaptureSession.open(directory: dir, plan: plan, signal: Self.spec, interface: "test")
-        XCTAssertEqual(damaged.remaining, [1, 2, 3])
+        XCTAssertEqual(damaged.remaining, [1, 2, 3, 4, 5])
         XCTAssertEqual(damaged.notes.count, 1)
         // A folder that is not a session is left alone.
         let foreign = try temporaryDirectory()
