@@ -164,6 +164,9 @@ final class GearStandIn: JackClientDelegate, @unchecked Sendable {
     private var write = 0
     private var active = -1
     let requested = Atomic<Int>(-1)
+    /// The loudest sample the gear was sent, as a Float's bits (non-negative floats order as their bits).
+    private let inputPeakBits = Atomic<UInt32>(0)
+    var inputPeak: Float { Float(bitPattern: inputPeakBits.load(ordering: .acquiring)) }
     /// Frames since the current setting's signal arrived (-1: not yet).
     private let sinceSignal = Atomic<Int>(-1)
     private var counting = -1
@@ -243,6 +246,9 @@ final class GearStandIn: JackClientDelegate, @unchecked Sendable {
         if counting < 0 {
             for i in 0..<frames where x[i] != 0 { counting = 0; break }
         }
+        var peak: Float = 0
+        for i in 0..<frames { peak = max(peak, abs(x[i])) }
+        if peak.bitPattern > inputPeakBits.load(ordering: .relaxed) { inputPeakBits.store(peak.bitPattern, ordering: .releasing) }
         if counting >= 0 {
             counting += frames
             sinceSignal.store(counting, ordering: .releasing)

@@ -32,6 +32,10 @@ final class JackCaptureTests: XCTestCase {
         // Capturing is quick in freewheel; training takes its minute at real speed.
         XCTAssertEqual(capture.wait(240), 0, capture.transcript)
 
+        // What reached the gear never went above the level (-12 dBFS), and got there.
+        let ceiling = Float(pow(10, -12.0 / 20))
+        XCTAssertLessThanOrEqual(gear.inputPeak, ceiling)
+        XCTAssertGreaterThan(gear.inputPeak, ceiling * 0.99)
         // The callbacks allocated nothing in 40 s of audio.
         let stats = try statistics(capture.standardOutput)
         XCTAssertEqual(stats["callback_allocations"] as? Int, 0)
