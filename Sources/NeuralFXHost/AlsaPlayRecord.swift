@@ -54,6 +54,10 @@ public final class AlsaPlayRecord: PlayRecordDevice {
         recording.deallocate()
     }
 
+    /// The silence primed into the playback buffer before the signal (the
+    /// last run's; known once a run has opened the device).
+    public private(set) var bufferLatency: Int?
+
     public func playAndRecord(_ samples: [Float], recordFrames: Int, ceiling: Float, stop: StopSignal,
                               progress: (PlayRecordProgress) -> Void) throws -> PlayRecordResult? {
         guard samples.count <= capacity, recordFrames <= capacity else {
@@ -64,6 +68,7 @@ public final class AlsaPlayRecord: PlayRecordDevice {
         guard capture.periodFrames == playback.periodFrames else {
             throw HostError.alsa("ALSA device '\(device)' gives different capture and playback periods")
         }
+        bufferLatency = playback.bufferFrames
         samples.withUnsafeBufferPointer { signal.update(from: $0.baseAddress!, count: samples.count) }
         recording.update(repeating: 0, count: recordFrames)
         let run = AlsaRun(capture: capture, playback: playback, channels: channels, signal: signal, count: samples.count,

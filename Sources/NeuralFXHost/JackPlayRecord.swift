@@ -65,6 +65,15 @@ public final class JackPlayRecord: PlayRecordDevice {
         returnClient.close()
     }
 
+    /// JACK's own figure for the route: the playback latency of the port sent
+    /// to plus the capture latency of the port recorded from (0 for ports of
+    /// other clients, which report none).
+    public var bufferLatency: Int? {
+        guard let out = sendClient.latencyRange(ofPort: sendTarget, capture: false),
+              let back = sendClient.latencyRange(ofPort: returnSource, capture: true) else { return nil }
+        return out.upperBound + back.upperBound
+    }
+
     public func close() {
         sendClient.close()
         returnClient.close()

@@ -28,6 +28,10 @@ public protocol PlayRecordDevice: AnyObject {
     var sampleRate: Int { get }
     /// Which ports or device, for the user and the dataset manifest.
     var route: String { get }
+    /// The part of the round trip the audio system itself accounts for (JACK's
+    /// port latencies, ALSA's primed playback buffer), if known: the rest of a
+    /// measured latency is the converters, the cables and the gear.
+    var bufferLatency: Int? { get }
     /// Plays `signal`, every sample clamped to ±`ceiling` on its way out (the
     /// last guard on the level sent), records `recordFrames` samples, and
     /// calls `progress` on the calling thread a few times a second. Returns

@@ -181,7 +181,7 @@ struct CaptureCommand: ParsableCommand {
             if result.xruns > 0 {
                 calibration.problems.append("\(result.xruns) xrun\(result.xruns == 1 ? "" : "s") while recording: audio was dropped; close other audio programs or raise the period, and redo this setting")
             }
-            report(calibration, sampleRate: sampleRate)
+            report(calibration, sampleRate: sampleRate, buffers: device.bufferLatency)
             if !calibration.problems.isEmpty {
                 for p in calibration.problems { FileHandle.standardError.write(Data("problem: \(p)\n".utf8)) }
                 if interactive {
@@ -229,14 +229,16 @@ struct CaptureCommand: ParsableCommand {
             : "the \(session.captured.count) setting\(session.captured.count == 1 ? "" : "s") captured before \(session.captured.count == 1 ? "is" : "are") kept in \(out);"
     }
 
-    private func report(_ c: CalibrationResult, sampleRate: Int) {
+    private func report(_ c: CalibrationResult, sampleRate: Int, buffers: Int?) {
         if c.returnPeakDBFS < Calibration.silentDBFS {
             say("  return: silent")
             return
         }
         let ms = Double(c.latency) / Double(sampleRate) * 1000
-        say(String(format: "  latency %d samples (%.2f ms), polarity %@, return peak %.1f dBFS, RMS %.1f dBFS, drift %d samples (%.0f ppm)",
-                   c.latency, ms, c.polarityInverted ? "inverted" : "normal", c.returnPeakDBFS, c.returnRMSDBFS, c.driftSamples, c.driftPPM))
+        // What the audio system accounts for, when it says: the rest is converters, cables and the gear.
+        let split = buffers.map { $0 > 0 && $0 <= c.latency ? " (\($0) of them the audio system's buffers)" : "" } ?? ""
+        say(String(format: "  latency %d samples (%.2f ms)%@, polarity %@, return peak %.1f dBFS, RMS %.1f dBFS, drift %d samples (%.0f ppm)",
+                   c.latency, ms, split, c.polarityInverted ? "inverted" : "normal", c.returnPeakDBFS, c.returnRMSDBFS, c.driftSamples, c.driftPPM))
         for note in c.notes { say("  note: \(note)") }
     }
 
