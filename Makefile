@@ -36,7 +36,7 @@ REALTIME_SOAK := testRealTimeSoakXrunsNoMoreThanJACKsTrivialClient
 # -sanitize= flags in no fixed order, and swiftc keeps only the last: the
 # combined flag after them gives every module both coverage and ASan.
 FUZZ_SECONDS ?= 60
-FUZZ_TARGETS := safetensors nam preset dataset-manifest native-manifest midi
+FUZZ_TARGETS := safetensors nam preset dataset-manifest native-manifest midi capture-plan
 FUZZ_BUILD := NEURALFX_CHECKED=1 $(SWIFT) build -c release --scratch-path .build-fuzz \
 	--sanitize=fuzzer --sanitize=address -Xswiftc -sanitize=fuzzer,address \
 	-Xswiftc -DNFX_FUZZING -Xswiftc -parse-as-library

@@ -49,7 +49,7 @@ let staticRuntime = ["-static-stdlib", "-Xlinker", "--exclude-libs=ALL"] + (sani
                      "-lBlocksRuntime", "-lswiftSynchronization", "-lstdc++", "-lm"]
 
 /// The fuzzed readers; `make fuzz` builds and runs `fuzz-<name>` for each.
-let fuzzTargets = ["safetensors", "nam", "preset", "dataset-manifest", "native-manifest", "midi"]
+let fuzzTargets = ["safetensors", "nam", "preset", "dataset-manifest", "native-manifest", "midi", "capture-plan"]
 
 let package = Package(
     name: "NeuralFX",
@@ -137,10 +137,20 @@ let package = Package(
         .testTarget(name: "NeuralFXEvaluationTests",
                     dependencies: ["NeuralFXEvaluation", "NeuralFXDevices", "NeuralFXDatasets", "NeuralFXTraining", "NeuralFXCore",
                                    "NeuralFXModelFiles"]),
+        // Capturing real gear (issue 20): the capture signal, calibration checks, knob plans,
+        // session state and the dataset folder; pure, no audio I/O (NeuralFXHost plays and records).
+        .target(name: "NeuralFXCapture",
+                dependencies: ["NeuralFXDatasets", "NeuralFXTraining", "NeuralFXAudio", "NeuralFXCore"]),
         .executableTarget(name: "fxtrain",
                           dependencies: ["NeuralFXDatasets", "NeuralFXDevices", "NeuralFXTraining", "NeuralFXModelFiles",
                                          "NeuralFXEvaluation", "NeuralFXAudio", "NeuralFXCore", "NeuralFXDistributed",
+                                         "NeuralFXCapture", "NeuralFXHost",
                                          .product(name: "ArgumentParser", package: "swift-argument-parser")]),
+        // fxtrain capture against real servers and devices: jackd -d dummy with the la2a
+        // simulation standing in for the gear, ALSA's file plugin, the bad cases.
+        .testTarget(name: "CaptureTests",
+                    dependencies: ["fxtrain", "NeuralFXCapture", "NeuralFXHost", "NeuralFXDevices", "NeuralFXDatasets",
+                                   "NeuralFXTraining", "NeuralFXAudio", "NeuralFXCore"]),
         .testTarget(name: "NeuralFXDevicesTests",
                     dependencies: ["NeuralFXDevices", "NeuralFXCore", "CAllocationCounter", "NeuralFXModelFiles"]),
         .testTarget(name: "NeuralFXDatasetsTests",
@@ -195,7 +205,7 @@ let package = Package(
         // normal build), and the test that replays the seed and regression corpora.
         .target(name: "NeuralFXFuzzing",
                 dependencies: ["NeuralFXCore", "NeuralFXModelFiles", "NeuralFXTools", "NeuralFXDatasets",
-                               "NeuralFXTraining", "NeuralFXHost"]),
+                               "NeuralFXTraining", "NeuralFXHost", "NeuralFXCapture"]),
     ] + fuzzTargets.map { .executableTarget(name: "fuzz-\($0)", dependencies: ["NeuralFXFuzzing"]) } + [
         .testTarget(name: "FuzzReplayTests", dependencies: ["NeuralFXFuzzing"]),
     ],

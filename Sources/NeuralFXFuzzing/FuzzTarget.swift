@@ -12,7 +12,7 @@ public struct FuzzTarget: Sendable {
     public let name: String
     public let run: @Sendable (Data) -> Outcome
 
-    public static let all: [FuzzTarget] = [safetensors, nam, preset, datasetManifest, nativeManifest, midi]
+    public static let all: [FuzzTarget] = [safetensors, nam, preset, datasetManifest, nativeManifest, midi, capturePlan]
 
     public static func named(_ name: String) -> FuzzTarget? { all.first { $0.name == name } }
 
