@@ -66,13 +66,18 @@ final class JackHostTests: XCTestCase {
     /// output still equals the offline render.
     ///
     /// JACK's log says why each deadline was missed: the dummy driver's
-    /// timer woke late, or a client had not finished, either because it was
-    /// never started in time (state Triggered: its thread, or the client
-    /// before it, was not scheduled) or because it was still running (it
-    /// overran). Only the last is the client's doing; on this VM the others
-    /// strike two identical graphs side by side independently (10 to 16 each
-    /// in 30 s, differing by up to 4), so a margin of one on them would test
-    /// the VM. The assertion is on overruns; all counts are printed.
+    /// timer woke late (the VM's doing, counted for neither), or a client had
+    /// not finished its cycle, either never started in time (state
+    /// Triggered: its thread, or the client before it, was not scheduled) or
+    /// still running. Those are each client's misses. On this VM they come
+    /// mostly from vCPU stalls, which strike the two graphs independently, like
+    /// counts of rare events: two identical graphs side by side differ by
+    /// about the square root of twice their count (measured 1 to 40 misses in
+    /// 30 s each, differing by up to 6), and a client with more work in its
+    /// cycle is caught running by a stall more often. So the margin is one
+    /// plus three such deviations; a fxhost that really missed its deadlines
+    /// (a cycle's work over the period misses every cycle: thousands in 30 s)
+    /// is far beyond it. All counts are printed.
     func testRealTimeSoakXrunsNoMoreThanJACKsTrivialClient() throws {
         let seconds = Double(ProcessInfo.processInfo.environment["NEURALFX_SOAK_SECONDS"] ?? "") ?? 30
         let server = try DummyJackServer(period: 64)
@@ -116,7 +121,11 @@ final class JackHostTests: XCTestCase {
         print("soak \(seconds) s at period 64: overran \(hostMisses.overran) (fxhost), \(referenceMisses.overran) (JACK's pass-through client); "
               + "not started in time \(hostMisses.notStarted), \(referenceMisses.notStarted); late driver wake-ups \(hostMisses.late), \(referenceMisses.late); "
               + "fxhost counted \(stats["xruns"] ?? "?") xruns, DSP load mean \(stats["mean_dsp_load"] ?? "?"), max \(stats["max_dsp_load"] ?? "?")")
-        XCTAssertLessThanOrEqual(hostMisses.overran, referenceMisses.overran + 1, "fxhost overran more cycles than JACK's pass-through client")
+        let hostMissed = hostMisses.notStarted + hostMisses.overran
+        let referenceMissed = referenceMisses.notStarted + referenceMisses.overran
+        let margin = 1 + 3 * (2 * Double(referenceMissed + 1)).squareRoot()
+        XCTAssertLessThanOrEqual(Double(hostMissed), Double(referenceMissed) + margin,
+                                 "fxhost missed more cycles than JACK's pass-through client beyond the VM's noise")
         XCTAssertEqual(stats["callback_allocations"] as? Int, 0)
         XCTAssertGreaterThanOrEqual(stats["callbacks"] as? Int ?? 0, signal.count / server.period)
         // A missed deadline drops a period on the way in or out; only a clean
