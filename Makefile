@@ -3,7 +3,7 @@
 #   make test      set up, build, and run the whole default test suite
 #   make test-real the second suite, on the recordings in ../shared/data (not on a fresh machine)
 #   make test-realtime  the real-time soak (30 s in make test) for 10 minutes: fxhost at period 64 on
-#                  jackd -d dummy overruns no more cycles than JACK's example clients beside it
+#                  jackd -d dummy misses no more cycles than JACK's example clients beside it
 #   make install   PREFIX=/usr/local: commands, models, presets and the LV2 bundle (lib/lv2/neuralfx.lv2)
 #   make fuzz      each fuzz target for FUZZ_SECONDS (60) under libFuzzer and ASan; a crash, a hang
 #                  over 1 s or 512 MB saves its input to Tests/FuzzRegressions/<target> and fails
