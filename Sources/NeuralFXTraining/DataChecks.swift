@@ -153,17 +153,6 @@ public enum DataChecks {
         return checks
     }
 
-    /// Applies checks made elsewhere (on rank 0 of a run across processes)
-    /// to the same dataset, as `run` changed it there.
-    public static func apply(_ checks: [PairCheck], to dataset: inout TrainingDataset) throws {
-        guard checks.count == dataset.pairs.count else {
-            throw DatasetError("the dataset has \(dataset.pairs.count) pairs here but \(checks.count) where it was checked")
-        }
-        for (i, check) in checks.enumerated() {
-            _ = align(&dataset.pairs[i], latency: check.latency, polarityInverted: check.polarityInverted)
-        }
-    }
-
     /// Removes the latency, flips an inverted target and trims to the
     /// common length; returns what it did.
     static func align(_ pair: inout TrainingPair, latency lag: Int, polarityInverted inverted: Bool) -> [String] {
