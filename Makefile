@@ -135,7 +135,7 @@ fuzz: fuzz-build
 # runtime treats as fatal. The lock-free paths between the control and audio
 # threads are exercised in-process (LiveProcessorThreadTests) and in fxhost on ALSA.
 ASAN_TESTS := '^(NeuralFXCoreTests|NeuralFXModelFilesTests|NeuralFXTrainingTests|FXHostTests)\.'
-TSAN_TESTS := '^FXHostTests\.(LiveProcessorTests|LiveProcessorThreadTests|AlsaHostTests|ResamplerTests|BadInputTests)/'
+TSAN_TESTS := '^FXHostTests\.(LiveProcessorTests|LiveProcessorThreadTests|AlsaHostTests|BadInputTests)/'
 
 test-sanitize: test-asan test-tsan
 
