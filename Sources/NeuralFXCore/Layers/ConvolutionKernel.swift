@@ -56,8 +56,8 @@ enum ConvolutionKernel {
         #if NEURALFX_VECTOR256
         var column = 0
         while column < cout {
-            columns256(at: column, into: output, start: start, windows: windows, taps: taps, weights: weights,
-                       frames: frames, inChannels: inChannels, outChannels: cout)
+            columns(.narrow256, at: column, into: output, start: start, windows: windows, taps: taps,
+                    weights: weights, frames: frames, inChannels: inChannels, outChannels: cout)
             column += 16
         }
         #else
@@ -75,13 +75,22 @@ enum ConvolutionKernel {
         #endif
     }
 
-    /// The two tilings of a group of output channels: 32 channels in tiles
-    /// of 12 frames, or 16 channels in tiles of 24 (both 24 accumulators).
+    /// The tilings of a group of output channels: 32 channels in tiles of
+    /// 12 frames, or 16 channels in tiles of 24 (both 24 accumulators); with
+    /// 256-bit vectors (AVX2: sixteen registers of eight floats) those would
+    /// spill, so 16 channels in tiles of 6 (12 eight-float accumulators, two
+    /// weight registers, one broadcast).
     enum Tiling {
-        case wide, narrow
+        case wide, narrow, narrow256
 
         var channels: Int { self == .wide ? 32 : 16 }
-        var tileFrames: Int { self == .wide ? 12 : 24 }
+        var tileFrames: Int {
+            switch self {
+            case .wide: 12
+            case .narrow: 24
+            case .narrow256: 6
+            }
+        }
     }
 
     /// One group of output channels starting at `column`, over all frames.
@@ -113,38 +122,9 @@ enum ConvolutionKernel {
                 case (.narrow, 1): frame16(o, s, x, xt, n, w, inChannels, cout)
                 case (.narrow, 4): tile4x16(o, s, x, xt, n, w, inChannels, cout)
                 case (.narrow, _): tile24x16(o, s, x, xt, n, w, inChannels, cout)
-                }
-                t += step
-            }
-            firstTap += n
-        }
-    }
-
-    /// With 256-bit vectors (AVX2: sixteen registers of eight floats), the
-    /// tilings above keep 48 registers' worth of accumulators and spill. Here
-    /// each group of 16 output channels goes in tiles of 6 frames: 12
-    /// eight-float accumulators, two weight registers and one broadcast. The
-    /// summation order is the others', so the results are too.
-    @inline(__always)
-    static func columns256(at column: Int, into output: UnsafeMutablePointer<Float>, start: Start, windows: Windows,
-                           taps: Int, weights: UnsafePointer<Float>, frames: Int, inChannels: Int, outChannels cout: Int) {
-        let tile = 6
-        let passes = frames >= 2 * tile ? (taps * inChannels * 16 * 4 + l1WeightBytes - 1) / l1WeightBytes : 1
-        let tapsPerPass = (taps + passes - 1) / passes
-        var firstTap = 0
-        while firstTap < taps {
-            let n = min(tapsPerPass, taps - firstTap)
-            let x = windows + firstTap, w = weights + firstTap * inChannels * cout + column
-            let s = firstTap == 0 ? start.offset(column) : .existing
-            var t = 0
-            while t < frames {
-                let left = frames - t
-                let step = left >= tile ? tile : left >= 4 ? 4 : 1
-                let o = output + t * cout + column, xt = t * inChannels
-                switch step {
-                case 1: frame16(o, s, x, xt, n, w, inChannels, cout)
-                case 4: tile4x16(o, s, x, xt, n, w, inChannels, cout)
-                default: tile6x16(o, s, x, xt, n, w, inChannels, cout)
+                case (.narrow256, 1): frame16(o, s, x, xt, n, w, inChannels, cout)
+                case (.narrow256, 4): tile4x16(o, s, x, xt, n, w, inChannels, cout)
+                case (.narrow256, _): tile6x16(o, s, x, xt, n, w, inChannels, cout)
                 }
                 t += step
             }
