@@ -55,6 +55,11 @@ struct TrainCommand: ParsableCommand {
     var reduction = "ordered"
     @Option(help: "What the model is and what it was trained on, for its metadata (default: the architecture and dataset folder).")
     var description: String?
+    @Option(name: .customLong("data-source"), help: "Where the recordings come from, for the model's provenance (with --resume: give it again).")
+    var dataSource: String?
+    @Option(name: .customLong("data-license"), help: "The recordings' license, for the model's provenance (with --resume: give it again).")
+    var dataLicense: String?
+    @Option(help: "A work to cite when using the model (repeatable; with --resume: give them again).") var cite: [String] = []
     @Flag(help: "Replace an existing model file.") var overwrite = false
 
     func validate() throws {
@@ -358,7 +363,11 @@ struct TrainCommand: ParsableCommand {
         p["trained_on"] = trainer.dataset.referenceDevice.map {
             "pairs rendered by fxtrain dataset from NeuralFX's '\($0)' reference device (a digital simulation, not hardware)"
         } ?? "the paired recordings in \(trainer.runRecord?.dataset ?? "")"
-
+        // Recordings carry their maker's terms; a model learned from them
+        // says where they came from so its users can credit them.
+        if let dataSource { p["data_source"] = dataSource }
+        if let dataLicense { p["data_license"] = dataLicense }
+        if !cite.isEmpty { p["cite"] = cite }
         return p
     }
 

@@ -126,7 +126,8 @@ final class FXTrainCommandTests: XCTestCase {
         let model = directory + "/model.safetensors"
         let r = try run([directory, "--arch", "utcn-100-c", "--out", model, "--steps", "6", "--batch", "2", "--chunk", "1024",
                          "--val-every", "3", "--eval-seconds", "1", "--activation", "snake", "--channels", "8",
-                         "--description", "a test clipper"])
+                         "--description", "a test clipper", "--data-source", "recorded by the test",
+                         "--data-license", "CC0-1.0", "--cite", "Paper A", "--cite", "Paper B"])
         XCTAssertEqual(r.status, 0, r.output + r.error)
         XCTAssertTrue(r.output.contains("test metrics"), r.output)
         XCTAssertTrue(r.output.contains("best gain per knob setting"), r.output)
@@ -152,6 +153,9 @@ final class FXTrainCommandTests: XCTestCase {
                        ["3", "6"], r.error)
         XCTAssertEqual(loaded.info.first { $0.key == "description" }?.value, "a test clipper")
         XCTAssertEqual(loaded.info.first { $0.key == "trained_on" }?.value, "the paired recordings in \(directory)")
+        XCTAssertEqual(loaded.info.first { $0.key == "data_source" }?.value, "recorded by the test")
+        XCTAssertEqual(loaded.info.first { $0.key == "data_license" }?.value, "CC0-1.0")
+        XCTAssertEqual(loaded.info.first { $0.key == "cite" }?.value, #"["Paper A","Paper B"]"#)
         XCTAssertTrue(loaded.info.first { $0.key == "command" }?.value.hasPrefix("fxtrain ") ?? false, "\(loaded.info)")
         // Provenance entries show up in the model's info.
         let test = try XCTUnwrap(loaded.info.first { $0.key == "test_overall" }?.value, "\(loaded.info)")
@@ -176,7 +180,7 @@ final class FXTrainCommandTests: XCTestCase {
         // The resumed model names both sessions: the first as its command, the resume after it.
         let info = try ModelFile.load(path: directory + "/model2.safetensors").info
         let command = try XCTUnwrap(info.first { $0.key == "command" }?.value, "\(info)")
-        XCTAssertTrue(command.contains("--steps 6") && command.hasSuffix("--description a test clipper"), command)
+        XCTAssertTrue(command.contains("--steps 6") && command.hasSuffix("--cite Paper A --cite Paper B"), command)
         let resumedWith = try XCTUnwrap(info.first { $0.key == "resumed_with" }?.value, "\(info)")
         XCTAssertTrue(resumedWith.contains("--resume") && resumedWith.hasSuffix("--steps 9"), resumedWith)
     }
