@@ -15,6 +15,15 @@ enum ActivationLayer {
             }
             return
         }
+        if kind == .prelu, let p {
+            // The blocks' default, spelled out so the loop vectorizes (a
+            // switch per element does not); the same values as `apply`.
+            for t in 0..<frames {
+                let src = u + t * channels, dst = a + t * channels
+                for c in 0..<channels { let x = src[c]; dst[c] = x >= 0 ? x : p[c] * x }
+            }
+            return
+        }
         for t in 0..<frames {
             let src = u + t * channels, dst = a + t * channels
             for c in 0..<channels { dst[c] = Activation.apply(kind, src[c], parameter: p?[c] ?? 0) }

@@ -259,7 +259,12 @@ public final class TrainingNetwork<T: TrainingScalar> {
         let residualFrame = convs[n].span - c.residualDelay, ratio = cout / cin
         for t in 0..<len {
             let dst = y + t * cout, src = x + (t + residualFrame) * cin
-            for ch in 0..<cout { dst[ch] += r[ch] * src[ch / ratio] }
+            // Without the division the loop vectorizes; same values either way.
+            if ratio == 1 {
+                for ch in 0..<cout { dst[ch] += r[ch] * src[ch] }
+            } else {
+                for ch in 0..<cout { dst[ch] += r[ch] * src[ch / ratio] }
+            }
         }
     }
 
@@ -413,10 +418,13 @@ public final class TrainingNetwork<T: TrainingScalar> {
         if n > 0 { dx.update(repeating: 0, count: frames[n] * cin) }
         for t in 0..<len {
             let g = dy + t * cout, src = x + (t + residualFrame) * cin
-            for ch in 0..<cout { dr[ch] += g[ch] * src[ch / ratio] }
-            if n > 0 {
-                let dst = dx + (t + residualFrame) * cin
-                for ch in 0..<cout { dst[ch / ratio] += r[ch] * g[ch] }
+            let dst = dx + (t + residualFrame) * cin
+            if ratio == 1 {
+                for ch in 0..<cout { dr[ch] += g[ch] * src[ch] }
+                if n > 0 { for ch in 0..<cout { dst[ch] += r[ch] * g[ch] } }
+            } else {
+                for ch in 0..<cout { dr[ch] += g[ch] * src[ch / ratio] }
+                if n > 0 { for ch in 0..<cout { dst[ch / ratio] += r[ch] * g[ch] } }
             }
         }
         // Activation, recomputing its input from the normalized values.
