@@ -4,7 +4,7 @@ import NeuralFXCore
 /// (two layer arrays, kernel 3, tanh, not gated, head scale 0.02), under
 /// the names `fxtrain --arch` takes. `knobs` extra condition channels carry
 /// knob values beside the audio (NAM's `condition_size`, 1 for audio alone).
-public enum WaveNetPreset: String, CaseIterable, Sendable {
+public enum WaveNetPreset: String, CaseIterable, Codable, Sendable {
     case standard = "nam-standard"
     case lite = "nam-lite"
     case feather = "nam-feather"
