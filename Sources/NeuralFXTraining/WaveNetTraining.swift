@@ -193,6 +193,18 @@ public final class WaveNetTrainingNetwork<T: TrainingScalar> {
                 let src = u + t * 2 * c, dst = z + t * c
                 for o in 0..<c { dst[o] = act.value(src[o]) * Activation.sigmoid(src[c + o]) }
             }
+        } else if act == .tanh && T.self == Float.self {
+            // The engine's FastTanh (what the written model plays with, by
+            // default): libm's tanhf took most of the training time.
+            let n = frames * c, src = UnsafeRawPointer(u).assumingMemoryBound(to: Float.self)
+            let dst = UnsafeMutableRawPointer(z).assumingMemoryBound(to: Float.self)
+            var i = 0
+            while i + 16 <= n {
+                let v = FastTanh.tanh(UnsafeRawPointer(src + i).loadUnaligned(as: FastTanh.Lanes.self))
+                UnsafeMutableRawPointer(dst + i).storeBytes(of: v, as: FastTanh.Lanes.self)
+                i += 16
+            }
+            while i < n { dst[i] = FastTanh.tanh(src[i]); i += 1 }
         } else {
             for i in 0..<(frames * c) { z[i] = act.value(u[i]) }
         }
@@ -262,7 +274,7 @@ public final class WaveNetTrainingNetwork<T: TrainingScalar> {
                 let du = item.preActivationGradient.pointer
                 activationBackward(a.config, u, z, frames: f, outputGradient: dz, into: du)
                 mixBackward(l, a.config, du, frames: f, audio: item.input.pointer + (inputLength - f),
-                            knobs: item.knobs.pointer, gradient: grad)
+                            knobs: item.knobs.pointer, scratch: item.weightScratch.pointer, gradient: grad)
                 l.conv.backward(x, frames: f, outputGradient: du, scratch: item.weightScratch.pointer, gradient: grad,
                                 inputGradient: spare)
                 swap(&gx, &spare)
@@ -307,19 +319,24 @@ public final class WaveNetTrainingNetwork<T: TrainingScalar> {
 
     /// Gradients of the convolution bias and the mixer (audio and knob columns).
     private func mixBackward(_ l: WaveNetLayerPlan<T>, _ a: NAMWaveNetLayerArrayConfig, _ du: UnsafePointer<T>, frames: Int,
-                             audio: UnsafePointer<T>, knobs: UnsafePointer<T>, gradient grad: UnsafeMutablePointer<T>) {
+                             audio: UnsafePointer<T>, knobs: UnsafePointer<T>, scratch: UnsafeMutablePointer<T>,
+                             gradient grad: UnsafeMutablePointer<T>) {
         let cc = a.convChannels, cond = a.conditionSize
         let db = grad + l.convBias, dm = grad + l.mixer
-        for o in 0..<cc {
-            var sum: T = 0, audioSum: T = 0
-            for t in 0..<frames {
-                let g = du[t * cc + o]
-                sum += g
-                audioSum += g * audio[t]
+        // Frame by frame, so the gradient is read once, in order.
+        let sums = scratch, audioSums = scratch + cc
+        sums.update(repeating: 0, count: 2 * cc)
+        for t in 0..<frames {
+            let g = du + t * cc, s = audio[t]
+            for o in 0..<cc {
+                sums[o] += g[o]
+                audioSums[o] += g[o] * s
             }
-            db[o] += sum
-            dm[o * cond] += audioSum
-            for k in 1..<cond { dm[o * cond + k] += sum * knobs[k - 1] }
+        }
+        for o in 0..<cc {
+            db[o] += sums[o]
+            dm[o * cond] += audioSums[o]
+            for k in 1..<cond { dm[o * cond + k] += sums[o] * knobs[k - 1] }
         }
     }
 }
@@ -343,18 +360,57 @@ struct WaveNetConvolution<T: TrainingScalar> {
 
     func pack(_ p: UnsafePointer<T>) { shape.pack(p + offset, into: packed.pointer, transposed: transposed.pointer) }
 
+    /// The vector width the kernels take for `channels`: 16 or, for NAM's
+    /// 8-channel layers, 8; nil where plain loops remain.
+    static func lanes(_ channels: Int) -> Int? { channels % 16 == 0 ? 16 : channels % 8 == 0 ? 8 : nil }
+
     func forward(_ x: UnsafePointer<T>, frames: Int, into z: UnsafeMutablePointer<T>) {
-        shape.forward(x, frames: frames, weights: packed.pointer, into: z)
+        let s = shape
+        switch Self.lanes(s.outChannels) {
+        case 8?:
+            ConvolutionKernels.forward(x, frames: frames, inChannels: s.inChannels, outChannels: s.outChannels, kernelSize: s.kernelSize,
+                                       dilation: s.dilation, weights: packed.pointer, into: z, vector: SIMD8<T>.self)
+        default: s.forward(x, frames: frames, weights: packed.pointer, into: z)
+        }
     }
 
     /// Adds the weight gradient (through `scratch`, tap-major) into
     /// `gradient` at `offset` and the input gradient into `inputGradient`.
     func backward(_ x: UnsafePointer<T>, frames: Int, outputGradient dz: UnsafePointer<T>, scratch: UnsafeMutablePointer<T>,
                   gradient: UnsafeMutablePointer<T>, inputGradient dx: UnsafeMutablePointer<T>?) {
-        scratch.update(repeating: 0, count: shape.weightCount)
-        shape.backward(x, frames: frames, outputGradient: dz, weights: packed.pointer, transposed: transposed.pointer,
+        let s = shape
+        scratch.update(repeating: 0, count: s.weightCount)
+        let outputLanes = Self.lanes(s.outChannels), inputLanes = Self.lanes(s.inChannels)
+        if let outputLanes, s.inChannels % 4 == 0, dx == nil || inputLanes != nil {
+            if outputLanes == 16 {
+                weightGradient(x, frames: frames, outputGradient: dz, into: scratch, vector: SIMD16<T>.self)
+            } else {
+                weightGradient(x, frames: frames, outputGradient: dz, into: scratch, vector: SIMD8<T>.self)
+            }
+            if let dx, inputLanes == 16 {
+                inputGradient(dz, frames: frames, into: dx, vector: SIMD16<T>.self)
+            } else if let dx {
+                inputGradient(dz, frames: frames, into: dx, vector: SIMD8<T>.self)
+            }
+        } else {
+            s.backward(x, frames: frames, outputGradient: dz, weights: packed.pointer, transposed: transposed.pointer,
                        weightGradient: scratch, inputGradient: dx)
-        shape.unpackAdding(scratch, into: gradient + offset)
+        }
+        s.unpackAdding(scratch, into: gradient + offset)
+    }
+
+    private func weightGradient<V: SIMD>(_ x: UnsafePointer<T>, frames: Int, outputGradient dz: UnsafePointer<T>,
+                                         into dw: UnsafeMutablePointer<T>, vector: V.Type) where V.Scalar == T {
+        ConvolutionKernels.weightGradient(x, frames: frames, inChannels: shape.inChannels, outChannels: shape.outChannels,
+                                          kernelSize: shape.kernelSize, dilation: shape.dilation, outputGradient: dz, into: dw,
+                                          vector: vector)
+    }
+
+    private func inputGradient<V: SIMD>(_ dz: UnsafePointer<T>, frames: Int, into dx: UnsafeMutablePointer<T>,
+                                        vector: V.Type) where V.Scalar == T {
+        ConvolutionKernels.inputGradient(dz, frames: frames, inChannels: shape.inChannels, outChannels: shape.outChannels,
+                                         kernelSize: shape.kernelSize, dilation: shape.dilation, transposed: transposed.pointer,
+                                         into: dx, vector: vector)
     }
 }
 
@@ -430,7 +486,7 @@ final class WaveNetItem<T: TrainingScalar> {
         activatedGradient = Storage(widest)
         preActivationGradient = Storage(arrays.map { $0.inputFrames * $0.config.convChannels }.max()!)
         weightScratch = Storage(arrays.flatMap { a in
-            [a.rechannel.shape.weightCount, a.head.shape.weightCount] + a.layers.map { $0.conv.shape.weightCount }
+            [a.rechannel.shape.weightCount, a.head.shape.weightCount, 2 * a.config.convChannels] + a.layers.map { $0.conv.shape.weightCount }
         }.max()!)
         conditionShift = Storage(arrays.map(\.config.convChannels).max()!)
     }

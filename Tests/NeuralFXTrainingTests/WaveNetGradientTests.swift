@@ -6,7 +6,7 @@ import NeuralFXTraining
 /// double precision, every weight of small networks that together use every
 /// part: two chained arrays, head bias or not, gated and every activation,
 /// knob channels in the condition, kernel sizes 1 to 3, and 16 channels
-/// (the vector kernels).
+/// (the vector kernels) and 8 (the narrow ones).
 final class WaveNetGradientTests: XCTestCase {
     static let step = 1e-6
     static let absoluteTolerance = 1e-8
@@ -88,6 +88,8 @@ final class WaveNetGradientTests: XCTestCase {
     }
     func testKnobChannelsInTheCondition() { check(Self.tiny(knobs: 2)) }
     func testSixteenChannelsUseTheVectorKernels() { check(Self.tiny(channels: (16, 16), kernel: 3)) }
+    /// As the standard preset: a 16-channel array, then an 8-channel one (8-lane kernels).
+    func testEightChannelsUseTheNarrowVectorKernels() { check(Self.tiny(channels: (16, 8), kernel: 3)) }
 
     func testHeadScaleHeldFixedByDefault() {
         let net = Self.network(Self.tiny(), seed: 3)
