@@ -195,7 +195,8 @@ let package = Package(
                                .product(name: "RealModule", package: "swift-numerics")],
                 swiftSettings: hotSwift),
         .testTarget(name: "NeuralFXTrainingTests",
-                    dependencies: ["NeuralFXTraining", "NeuralFXCore", "NeuralFXAudio", "NeuralFXDevices", "NeuralFXDatasets"]),
+                    dependencies: ["NeuralFXTraining", "NeuralFXCore", "NeuralFXAudio", "NeuralFXDevices", "NeuralFXDatasets",
+                                   "NeuralFXModelFiles"]),
         // Training across processes (issue 18): Open MPI through one system-library target, wrapped once.
         .systemLibrary(name: "CMPI", pkgConfig: "ompi-c", providers: [.apt(["libopenmpi-dev"])]),
         .target(name: "NeuralFXDistributed", dependencies: ["CMPI"]),

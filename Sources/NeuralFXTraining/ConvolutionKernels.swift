@@ -1,5 +1,6 @@
 /// Register-blocked kernels for the dense dilated convolution (the bulk of
-/// training time). Accumulators are `lanes`-wide vectors held in registers
+/// training time). Accumulators are vectors `V` (`lanes` wide for micro-tcn;
+/// WaveNet's 8-channel layers take 8-lane vectors) held in registers
 /// across the whole reduction and stored once, instead of one load and store
 /// of the output per multiply-add. Used when channel counts divide evenly;
 /// `DilatedConvolution` keeps plain loops for the rest. The finite-difference
@@ -7,37 +8,35 @@
 let lanes = 16
 
 enum ConvolutionKernels {
-    typealias Vector<T: TrainingScalar> = SIMD16<T>
-
     @inline(__always)
-    static func load<T: TrainingScalar>(_ p: UnsafePointer<T>) -> Vector<T> {
-        UnsafeRawPointer(p).loadUnaligned(as: Vector<T>.self)
+    static func load<V: SIMD>(_ p: UnsafePointer<V.Scalar>) -> V {
+        UnsafeRawPointer(p).loadUnaligned(as: V.self)
     }
 
     @inline(__always)
-    static func store<T: TrainingScalar>(_ v: Vector<T>, _ p: UnsafeMutablePointer<T>) {
-        UnsafeMutableRawPointer(p).storeBytes(of: v, as: Vector<T>.self)
+    static func store<V: SIMD>(_ v: V, _ p: UnsafeMutablePointer<V.Scalar>) {
+        UnsafeMutableRawPointer(p).storeBytes(of: v, as: V.self)
     }
 
     /// `z[t][o] = sum_j sum_i w[j][i][o] x[t + j d][i]`, four frames at a
     /// time: four independent accumulators, so the multiply-adds do not wait
     /// on each other (each still sums in tap, then input order).
-    static func forward<T: TrainingScalar>(_ x: UnsafePointer<T>, frames: Int, inChannels cin: Int, outChannels cout: Int,
+    static func forward<T: TrainingScalar, V: SIMD>(_ x: UnsafePointer<T>, frames: Int, inChannels cin: Int, outChannels cout: Int,
                                            kernelSize k: Int, dilation d: Int, weights w: UnsafePointer<T>,
-                                           into z: UnsafeMutablePointer<T>) {
+                                           into z: UnsafeMutablePointer<T>, vector _: V.Type) where V.Scalar == T {
         var t = 0
         while t + 4 <= frames {
-            for ob in stride(from: 0, to: cout, by: lanes) {
-                var a0 = Vector<T>(), a1 = Vector<T>(), a2 = Vector<T>(), a3 = Vector<T>()
+            for ob in stride(from: 0, to: cout, by: V.scalarCount) {
+                var a0 = V(), a1 = V(), a2 = V(), a3 = V()
                 for j in 0..<k {
                     let x0 = x + (t + j * d) * cin, x1 = x0 + cin, x2 = x1 + cin, x3 = x2 + cin
                     let wj = w + j * cin * cout + ob
                     for i in 0..<cin {
-                        let wv = load(wj + i * cout)
-                        a0 = a0.addingProduct(wv, Vector<T>(repeating: x0[i]))
-                        a1 = a1.addingProduct(wv, Vector<T>(repeating: x1[i]))
-                        a2 = a2.addingProduct(wv, Vector<T>(repeating: x2[i]))
-                        a3 = a3.addingProduct(wv, Vector<T>(repeating: x3[i]))
+                        let wv: V = load(wj + i * cout)
+                        a0 = a0.addingProduct(wv, V(repeating: x0[i]))
+                        a1 = a1.addingProduct(wv, V(repeating: x1[i]))
+                        a2 = a2.addingProduct(wv, V(repeating: x2[i]))
+                        a3 = a3.addingProduct(wv, V(repeating: x3[i]))
                     }
                 }
                 let zt = z + t * cout + ob
@@ -49,11 +48,11 @@ enum ConvolutionKernels {
             t += 4
         }
         while t < frames {
-            for ob in stride(from: 0, to: cout, by: lanes) {
-                var a = Vector<T>()
+            for ob in stride(from: 0, to: cout, by: V.scalarCount) {
+                var a = V()
                 for j in 0..<k {
                     let x0 = x + (t + j * d) * cin, wj = w + j * cin * cout + ob
-                    for i in 0..<cin { a = a.addingProduct(load(wj + i * cout), Vector<T>(repeating: x0[i])) }
+                    for i in 0..<cin { a = a.addingProduct(load(wj + i * cout), V(repeating: x0[i])) }
                 }
                 store(a, z + t * cout + ob)
             }
@@ -64,9 +63,9 @@ enum ConvolutionKernels {
     /// `dw[j][i][o] += sum_t x[t + j d][i] dz[t][o]`, over tiles of frames
     /// that stay in cache, eight input channels at a time where they divide
     /// (four with 256-bit vectors, where eight would not fit in registers).
-    static func weightGradient<T: TrainingScalar>(_ x: UnsafePointer<T>, frames: Int, inChannels cin: Int, outChannels cout: Int,
+    static func weightGradient<T: TrainingScalar, V: SIMD>(_ x: UnsafePointer<T>, frames: Int, inChannels cin: Int, outChannels cout: Int,
                                                   kernelSize k: Int, dilation d: Int, outputGradient dz: UnsafePointer<T>,
-                                                  into dw: UnsafeMutablePointer<T>) {
+                                                  into dw: UnsafeMutablePointer<T>, vector _: V.Type) where V.Scalar == T {
         let tile = 128
         #if NEURALFX_VECTOR256
         let wide = false
@@ -78,23 +77,23 @@ enum ConvolutionKernels {
             for j in 0..<k {
                 var i = 0
                 while i < cin {
-                    for ob in stride(from: 0, to: cout, by: lanes) {
+                    for ob in stride(from: 0, to: cout, by: V.scalarCount) {
                         let base = dw + (j * cin + i) * cout + ob
                         if wide {
-                            var a0 = load(base), a1 = load(base + cout), a2 = load(base + 2 * cout), a3 = load(base + 3 * cout)
-                            var a4 = load(base + 4 * cout), a5 = load(base + 5 * cout), a6 = load(base + 6 * cout)
-                            var a7 = load(base + 7 * cout)
+                            var a0: V = load(base), a1: V = load(base + cout), a2: V = load(base + 2 * cout), a3: V = load(base + 3 * cout)
+                            var a4: V = load(base + 4 * cout), a5: V = load(base + 5 * cout), a6: V = load(base + 6 * cout)
+                            var a7: V = load(base + 7 * cout)
                             for t in t0..<t1 {
-                                let g = load(dz + t * cout + ob)
+                                let g: V = load(dz + t * cout + ob)
                                 let xr = x + (t + j * d) * cin + i
-                                a0 = a0.addingProduct(g, Vector<T>(repeating: xr[0]))
-                                a1 = a1.addingProduct(g, Vector<T>(repeating: xr[1]))
-                                a2 = a2.addingProduct(g, Vector<T>(repeating: xr[2]))
-                                a3 = a3.addingProduct(g, Vector<T>(repeating: xr[3]))
-                                a4 = a4.addingProduct(g, Vector<T>(repeating: xr[4]))
-                                a5 = a5.addingProduct(g, Vector<T>(repeating: xr[5]))
-                                a6 = a6.addingProduct(g, Vector<T>(repeating: xr[6]))
-                                a7 = a7.addingProduct(g, Vector<T>(repeating: xr[7]))
+                                a0 = a0.addingProduct(g, V(repeating: xr[0]))
+                                a1 = a1.addingProduct(g, V(repeating: xr[1]))
+                                a2 = a2.addingProduct(g, V(repeating: xr[2]))
+                                a3 = a3.addingProduct(g, V(repeating: xr[3]))
+                                a4 = a4.addingProduct(g, V(repeating: xr[4]))
+                                a5 = a5.addingProduct(g, V(repeating: xr[5]))
+                                a6 = a6.addingProduct(g, V(repeating: xr[6]))
+                                a7 = a7.addingProduct(g, V(repeating: xr[7]))
                             }
                             store(a0, base)
                             store(a1, base + cout)
@@ -105,14 +104,14 @@ enum ConvolutionKernels {
                             store(a6, base + 6 * cout)
                             store(a7, base + 7 * cout)
                         } else {
-                            var a0 = load(base), a1 = load(base + cout), a2 = load(base + 2 * cout), a3 = load(base + 3 * cout)
+                            var a0: V = load(base), a1: V = load(base + cout), a2: V = load(base + 2 * cout), a3: V = load(base + 3 * cout)
                             for t in t0..<t1 {
-                                let g = load(dz + t * cout + ob)
+                                let g: V = load(dz + t * cout + ob)
                                 let xr = x + (t + j * d) * cin + i
-                                a0 = a0.addingProduct(g, Vector<T>(repeating: xr[0]))
-                                a1 = a1.addingProduct(g, Vector<T>(repeating: xr[1]))
-                                a2 = a2.addingProduct(g, Vector<T>(repeating: xr[2]))
-                                a3 = a3.addingProduct(g, Vector<T>(repeating: xr[3]))
+                                a0 = a0.addingProduct(g, V(repeating: xr[0]))
+                                a1 = a1.addingProduct(g, V(repeating: xr[1]))
+                                a2 = a2.addingProduct(g, V(repeating: xr[2]))
+                                a3 = a3.addingProduct(g, V(repeating: xr[3]))
                             }
                             store(a0, base)
                             store(a1, base + cout)
@@ -129,25 +128,25 @@ enum ConvolutionKernels {
     /// `dx[s][i] += sum_j sum_o wt[j][o][i] dz[s - j d][o]` over the taps
     /// that reach input frame `s`: four frames at a time where every tap
     /// reaches all four (the sums in the same order as one at a time).
-    static func inputGradient<T: TrainingScalar>(_ dz: UnsafePointer<T>, frames: Int, inChannels cin: Int, outChannels cout: Int,
+    static func inputGradient<T: TrainingScalar, V: SIMD>(_ dz: UnsafePointer<T>, frames: Int, inChannels cin: Int, outChannels cout: Int,
                                                  kernelSize k: Int, dilation d: Int, transposed wt: UnsafePointer<T>,
-                                                 into dx: UnsafeMutablePointer<T>) {
+                                                 into dx: UnsafeMutablePointer<T>, vector _: V.Type) where V.Scalar == T {
         let inputFrames = frames + (k - 1) * d
         var s = 0
         while s < inputFrames {
             if s >= (k - 1) * d && s + 4 <= frames {
-                for ib in stride(from: 0, to: cin, by: lanes) {
+                for ib in stride(from: 0, to: cin, by: V.scalarCount) {
                     let d0 = dx + s * cin + ib
-                    var a0 = load(d0), a1 = load(d0 + cin), a2 = load(d0 + 2 * cin), a3 = load(d0 + 3 * cin)
+                    var a0: V = load(d0), a1: V = load(d0 + cin), a2: V = load(d0 + 2 * cin), a3: V = load(d0 + 3 * cin)
                     for j in 0..<k {
                         let g0 = dz + (s - j * d) * cout, g1 = g0 + cout, g2 = g1 + cout, g3 = g2 + cout
                         let wtj = wt + j * cout * cin + ib
                         for o in 0..<cout {
-                            let wv = load(wtj + o * cin)
-                            a0 = a0.addingProduct(wv, Vector<T>(repeating: g0[o]))
-                            a1 = a1.addingProduct(wv, Vector<T>(repeating: g1[o]))
-                            a2 = a2.addingProduct(wv, Vector<T>(repeating: g2[o]))
-                            a3 = a3.addingProduct(wv, Vector<T>(repeating: g3[o]))
+                            let wv: V = load(wtj + o * cin)
+                            a0 = a0.addingProduct(wv, V(repeating: g0[o]))
+                            a1 = a1.addingProduct(wv, V(repeating: g1[o]))
+                            a2 = a2.addingProduct(wv, V(repeating: g2[o]))
+                            a3 = a3.addingProduct(wv, V(repeating: g3[o]))
                         }
                     }
                     store(a0, d0)
@@ -158,13 +157,13 @@ enum ConvolutionKernels {
                 s += 4
                 continue
             }
-            for ib in stride(from: 0, to: cin, by: lanes) {
-                var a = load(dx + s * cin + ib)
+            for ib in stride(from: 0, to: cin, by: V.scalarCount) {
+                var a: V = load(dx + s * cin + ib)
                 for j in 0..<k {
                     let t = s - j * d
                     guard t >= 0 && t < frames else { continue }
                     let g = dz + t * cout, wtj = wt + j * cout * cin + ib
-                    for o in 0..<cout { a = a.addingProduct(load(wtj + o * cin), Vector<T>(repeating: g[o])) }
+                    for o in 0..<cout { a = a.addingProduct(load(wtj + o * cin), V(repeating: g[o])) }
                 }
                 store(a, dx + s * cin + ib)
             }

@@ -49,7 +49,7 @@ struct DilatedConvolution {
         let cin = inChannels, cout = outChannels, ipg = inPerGroup, opg = outPerGroup
         if groups == 1 && cout % lanes == 0 {
             ConvolutionKernels.forward(x, frames: frames, inChannels: cin, outChannels: cout, kernelSize: kernelSize,
-                                       dilation: dilation, weights: w, into: z)
+                                       dilation: dilation, weights: w, into: z, vector: SIMD16<T>.self)
             return
         }
         z.update(repeating: 0, count: frames * cout)
@@ -83,10 +83,10 @@ struct DilatedConvolution {
         let cin = inChannels, cout = outChannels, ipg = inPerGroup, opg = outPerGroup
         if groups == 1 && cout % lanes == 0 && cin % 4 == 0 && (dx == nil || cin % lanes == 0) {
             ConvolutionKernels.weightGradient(x, frames: frames, inChannels: cin, outChannels: cout, kernelSize: kernelSize,
-                                              dilation: dilation, outputGradient: dz, into: dw)
+                                              dilation: dilation, outputGradient: dz, into: dw, vector: SIMD16<T>.self)
             if let dx, let wt {
                 ConvolutionKernels.inputGradient(dz, frames: frames, inChannels: cin, outChannels: cout, kernelSize: kernelSize,
-                                                 dilation: dilation, transposed: wt, into: dx)
+                                                 dilation: dilation, transposed: wt, into: dx, vector: SIMD16<T>.self)
             }
             return
         }

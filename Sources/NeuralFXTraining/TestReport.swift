@@ -79,7 +79,7 @@ public struct EnergySums: Sendable {
 extension Trainer {
     /// Scores the best weights on the test split.
     public func testReport() -> TestReport {
-        let scores = evaluate(bestWeights, on: plan.segments(.test))
+        let scores = evaluate(best, on: plan.segments(.test))
         let l1 = LossFunction([.l1]), stft = LossFunction([.stft(sizes: [1024])])
         let rate = Double(dataset.sampleRate)
         var bySetting: [String: [(TestMetrics, EnergySums)]] = [:]

@@ -20,13 +20,19 @@ public final class Trainer {
     public let dataset: TrainingDataset
     public let plan: DataSplitPlan
     public let loss: LossFunction
-    public let network: TrainingNetwork<Float>
+    /// micro-tcn's `TrainingNetwork` or NAM's `WaveNetTrainingNetwork`, as `settings` say.
+    public let network: any TrainableNetwork
     public private(set) var step = 0
     public private(set) var random: SplitMix64
     public internal(set) var adam: AdamOptimizer
     public private(set) var plateau: PlateauScheduler
     public private(set) var bestValidation = Double.greatestFiniteMagnitude
-    public private(set) var bestWeights: MicroTCNWeights
+    public private(set) var best: NetworkState
+    /// `best` as micro-tcn weights, in a micro-tcn run.
+    public var bestMicroTCNWeights: MicroTCNWeights? {
+        (network as? TrainingNetwork<Float>)?.layout.weights(parameters: best.parameters, runningMean: best.runningMean,
+                                                             runningVariance: best.runningVariance)
+    }
     public private(set) var history: [LogRow] = []
     /// The command lines that trained this run, one per session (the caller
     /// appends its own); kept in checkpoints so a resumed run's model names
@@ -63,23 +69,32 @@ public final class Trainer {
         // engine applies that gain (see `KnobSpec.outputGainDecibels`).
         let dataset = dataset.targetsBeforeKnobGain()
         if let problem = settings.problem { throw DatasetError(problem) }
-        guard settings.config.nparams == dataset.knobs.conditioningSize else {
-            throw DatasetError("the model takes \(settings.config.nparams) knob inputs but the dataset has \(dataset.knobs.conditioningSize)")
+        guard settings.knobInputs == dataset.knobs.conditioningSize else {
+            throw DatasetError(settings.waveNet != nil
+                ? "NAM's WaveNet takes no knobs but the dataset has \(dataset.knobs.conditioningSize); train knob datasets with micro-tcn"
+                : "the model takes \(settings.config.nparams) knob inputs but the dataset has \(dataset.knobs.conditioningSize)")
         }
         self.settings = settings
         self.dataset = dataset
         self.plan = plan
         loss = try LossFunction(parsing: settings.loss)
-        let config = settings.config
-        let initial = MicroTCNWeights.trainingStart(config, seed: settings.seed)
-        network = TrainingNetwork(config: config, batchSize: settings.batchSize, outputLength: settings.chunkLength,
-                                  threads: settings.threads, weights: initial, exchange: exchange)
-        network.normalization = settings.normalization
+        if let config = settings.waveNetConfig {
+            guard exchange == nil else { throw DatasetError("NAM's WaveNet trains in one process: start fxtrain without mpirun") }
+            network = WaveNetTrainingNetwork<Float>(config: config, batchSize: settings.batchSize, outputLength: settings.chunkLength,
+                                                    threads: settings.threads, weights: config.trainingStart(seed: settings.seed))
+        } else {
+            let config = settings.config
+            let initial = MicroTCNWeights.trainingStart(config, seed: settings.seed)
+            let microTCN = TrainingNetwork<Float>(config: config, batchSize: settings.batchSize, outputLength: settings.chunkLength,
+                                                  threads: settings.threads, weights: initial, exchange: exchange)
+            microTCN.normalization = settings.normalization
+            network = microTCN
+        }
         random = SplitMix64(seed: settings.seed &+ 0x7261_696E)
-        adam = AdamOptimizer(parameterCount: network.layout.count, learningRate: settings.learningRate, weightDecay: settings.weightDecay)
+        adam = AdamOptimizer(parameterCount: network.parameters.count, learningRate: settings.learningRate, weightDecay: settings.weightDecay)
         plateau = PlateauScheduler(patience: settings.plateauPatience)
-        bestWeights = initial
-        let pad = [Float](repeating: 0, count: config.receptiveField - 1)
+        best = network.state
+        let pad = [Float](repeating: 0, count: network.receptiveField - 1)
         paddedInputs = dataset.pairs.map { pad + $0.input }
         conditioning = dataset.pairs.map { dataset.conditioning($0) }
         self.files = files
@@ -137,7 +152,7 @@ public final class Trainer {
     /// One optimizer step on a freshly sampled batch; returns its loss.
     @discardableResult
     public func trainStep() throws -> Double {
-        let length = settings.chunkLength, receptive = settings.config.receptiveField
+        let length = settings.chunkLength, receptive = network.receptiveField
         let local = network.localItems
         for b in 0..<settings.batchSize {
             // Every rank draws every chunk, so the stream stays the same on all.
@@ -160,7 +175,7 @@ public final class Trainer {
                 targets[b].withUnsafeMutableBufferPointer { $0.baseAddress!.update(from: src.baseAddress! + start, count: length) }
             }
         }
-        network.forward()
+        network.trainingForward()
         let scale = 1 / Float(settings.batchSize)
         let loss = self.loss, net = self.network
         targets.withUnsafeBufferPointer { targets in
@@ -196,14 +211,14 @@ public final class Trainer {
     /// keeps the best weights and adjusts the learning rate.
     @discardableResult
     public func validate(seconds: Double, samplesPerSecond: Double) -> LogRow {
-        let weights = network.weights
-        let scores = evaluate(weights, on: plan.segments(.validation))
+        let state = network.state
+        let scores = evaluate(state, on: plan.segments(.validation))
         let validationLoss = scores.map(\.loss).reduce(0, +) / Double(scores.count)
         // Pooled over segments, so a near-silent segment cannot dominate.
         let esr = scores.reduce(0) { $0 + $1.errorEnergy } / max(scores.reduce(0) { $0 + $1.targetEnergy }, .leastNormalMagnitude)
         if validationLoss < bestValidation {
             bestValidation = validationLoss
-            bestWeights = weights
+            best = state
         }
         adam.learningRate = plateau.observe(validationLoss, learningRate: adam.learningRate)
         let row = LogRow(step: step, epoch: epoch, seconds: previousSeconds + seconds,
@@ -226,14 +241,14 @@ public final class Trainer {
         public var targetEnergy: Double { target.reduce(0) { $0 + Double($1) * Double($1) } }
     }
 
-    /// Runs `weights` as the streaming engine would (from silence, with
+    /// Runs `state` as the streaming engine would (from silence, with
     /// real input before the segment as context) and scores each segment's
     /// first `evaluationSeconds`.
-    public func evaluate(_ weights: MicroTCNWeights, on segments: [Segment]) -> [SegmentScore] {
-        let model = MicroTCN(weights)
+    public func evaluate(_ state: NetworkState, on segments: [Segment]) -> [SegmentScore] {
+        let model = network.streamingModel(state)
         let block = 4096
         model.prepare(maxBlockSize: block)
-        let receptive = settings.config.receptiveField
+        let receptive = network.receptiveField
         let limit = Int(settings.evaluationSeconds * Double(dataset.sampleRate))
         let esr = LossFunction([.esr(preEmphasis: nil)])
         return segments.map { segment in
@@ -255,10 +270,10 @@ public final class Trainer {
     // MARK: Checkpoints
 
     public func checkpoint(elapsedSeconds: Double) -> Checkpoint {
-        let best = network.layout.flatten(bestWeights, as: Float.self)
+        let current = network.state
         return Checkpoint(settings: settings, step: step, randomState: String(random.state),
-                          parameters: FloatBits(network.parameters),
-                          runningMean: network.runningMean.map(FloatBits.init), runningVariance: network.runningVariance.map(FloatBits.init),
+                          parameters: FloatBits(current.parameters),
+                          runningMean: current.runningMean.map(FloatBits.init), runningVariance: current.runningVariance.map(FloatBits.init),
                           adam: .init(learningRateBits: adam.learningRate.bitPattern, weightDecayBits: adam.weightDecay.bitPattern,
                                       step: adam.step, firstMoment: FloatBits(adam.firstMoment), secondMoment: FloatBits(adam.secondMoment)),
                           plateau: plateau, bestValidation: String(bestValidation.bitPattern),
@@ -268,16 +283,15 @@ public final class Trainer {
     }
 
     private func restore(_ c: Checkpoint) throws {
-        guard c.settings.config == settings.config else {
+        guard c.settings.config == settings.config && c.settings.waveNet == settings.waveNet else {
             throw DatasetError("the checkpoint is for a different architecture (\(c.settings.architecture))")
         }
-        guard c.parameters.values.count == network.layout.count, let state = UInt64(c.randomState),
+        guard c.parameters.values.count == network.parameters.count, let state = UInt64(c.randomState),
               let bestBits = UInt64(c.bestValidation) else { throw DatasetError("the checkpoint is damaged") }
         step = c.step
         random = SplitMix64(seed: state)
-        network.parameters = c.parameters.values
-        network.runningMean = c.runningMean.map(\.values)
-        network.runningVariance = c.runningVariance.map(\.values)
+        network.state = NetworkState(parameters: c.parameters.values, runningMean: c.runningMean.map(\.values),
+                                     runningVariance: c.runningVariance.map(\.values))
         adam.learningRate = Float(bitPattern: c.adam.learningRateBits)
         adam.weightDecay = Float(bitPattern: c.adam.weightDecayBits)
         adam.step = c.adam.step
@@ -285,8 +299,8 @@ public final class Trainer {
         adam.secondMoment = c.adam.secondMoment.values
         plateau = c.plateau
         bestValidation = Double(bitPattern: bestBits)
-        bestWeights = network.layout.weights(parameters: c.bestParameters.values, runningMean: c.bestRunningMean.map(\.values),
-                                             runningVariance: c.bestRunningVariance.map(\.values))
+        best = NetworkState(parameters: c.bestParameters.values, runningMean: c.bestRunningMean.map(\.values),
+                            runningVariance: c.bestRunningVariance.map(\.values))
         previousSeconds = c.elapsedSeconds
         history = c.history
         commands = c.commands ?? []

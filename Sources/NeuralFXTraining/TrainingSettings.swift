@@ -4,7 +4,11 @@ import NeuralFXCore
 /// provenance, so a run can be resumed and its result explained.
 public struct TrainingSettings: Codable, Equatable, Sendable {
     public var architecture: String
+    /// micro-tcn's configuration; not used when `waveNet` names the model.
     public var config: MicroTCNConfig
+    /// NAM's WaveNet preset this run trains instead of micro-tcn (absent in
+    /// checkpoints of micro-tcn runs).
+    public var waveNet: WaveNetPreset?
     public var learningRate: Float = 1e-3
     public var batchSize: Int = 8
     /// Output samples per chunk (the input chunk adds the receptive field).
@@ -32,6 +36,20 @@ public struct TrainingSettings: Codable, Equatable, Sendable {
         self.config = config
     }
 
+    /// A run training NAM's WaveNet `preset` (without knobs: a .nam file has none).
+    public init(waveNet preset: WaveNetPreset) {
+        self.init(architecture: preset.rawValue, config: MicroTCNConfig(nparams: 0, nblocks: 1, kernelSize: 2, dilationGrowth: 1, channelWidth: 1))
+        waveNet = preset
+    }
+
+    /// NAM's WaveNet config for `waveNet`, if the run trains one.
+    public var waveNetConfig: NAMWaveNetConfig? { waveNet?.config() }
+
+    /// Knob values the model takes.
+    public var knobInputs: Int { waveNet == nil ? config.nparams : 0 }
+
+    public var receptiveField: Int { waveNetConfig?.receptiveField ?? config.receptiveField }
+
     /// micro-tcn's named architecture for `nparams` knobs; nil if unknown.
     /// Trained models align the residual with the convolution (see
     /// `MicroTCNConfig.residualDelay`), so training can start from the identity,
@@ -48,8 +66,10 @@ public struct TrainingSettings: Codable, Equatable, Sendable {
 
     /// The reason these settings cannot train, if any.
     public var problem: String? {
-        if let reason = config.unsupportedReason { return reason }
-        if config.kernelSize < 1 + config.residualDelay { return "kernel_size must be at least 2 to train with micro-tcn's residual delay" }
+        if waveNet == nil {
+            if let reason = config.unsupportedReason { return reason }
+            if config.kernelSize < 1 + config.residualDelay { return "kernel_size must be at least 2 to train with micro-tcn's residual delay" }
+        }
         if !(learningRate > 0 && learningRate < 1) { return "learning rate \(learningRate) is outside (0, 1)" }
         if batchSize < 1 || batchSize > 256 { return "batch size \(batchSize) is outside 1...256" }
         if chunkLength < 64 || chunkLength > 1 << 20 { return "chunk length \(chunkLength) is outside 64...1048576 samples" }

@@ -8,12 +8,14 @@ import NeuralFXTraining
 struct TrainCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "train",
-        abstract: "Fit a micro-tcn model to a folder of paired recordings.",
+        abstract: "Fit a micro-tcn model or Neural Amp Modeler's WaveNet to a folder of paired recordings.",
         discussion: """
         DATASET_DIR holds a native dataset (manifest.json), SignalTrain's layout (Train/ Val/ Test/ with \
         input_<id>_.wav and target_<id>_<DEVICE>__<switch>__<peak>.wav), or one Input.wav with \
         target_at_A_re_R_ra_Q_th_T.wav files (Tube-Tech CL 1B captures). Before training, every pair is checked: \
         sample rates and lengths, latency (removed), polarity (flipped), silence, clipping and level. \
+        --arch nam-standard (or nam-lite, nam-feather, nam-nano) trains NAM's WaveNet preset of that name and writes \
+        a .nam file that NAM's plugin loads (datasets without knobs; one process). \
         The log (CSV), loss curve and test plot (SVG) and a checkpoint are written next to the model. \
         `fxtrain train --resume CHECKPOINT` alone continues a run with its dataset, output and stopping point; \
         any of them given again overrides the checkpoint's, and fxtrain says so. \
@@ -22,8 +24,9 @@ struct TrainCommand: ParsableCommand {
         """)
 
     @Argument(help: "Dataset folder (with --resume: the checkpoint's, unless given).") var dataset: String?
-    @Option(help: "Architecture: \(MicroTCNConfig.namedConfigurations.joined(separator: ", ")).") var arch = "utcn-300-c"
-    @Option(help: "Model file to write (.safetensors; with --resume: the checkpoint's, unless given).") var out: String?
+    @Option(help: "Architecture: micro-tcn's \(MicroTCNConfig.namedConfigurations.joined(separator: ", ")), or Neural Amp Modeler's WaveNet \(WaveNetPreset.names.joined(separator: ", ")).")
+    var arch = "utcn-300-c"
+    @Option(help: "Model file to write (.safetensors, or .nam for a WaveNet; with --resume: the checkpoint's, unless given).") var out: String?
     @Option(help: "Stop after this many minutes of training (counted across resumed sessions).") var minutes: Double?
     @Option(help: "Stop after this many passes over the training audio.") var epochs: Double?
     @Option(help: "Stop after this many optimizer steps.") var steps: Int?
@@ -35,7 +38,7 @@ struct TrainCommand: ParsableCommand {
     var channels: Int?
     @Option(help: "Normalization while training: batch (BatchNorm with batch statistics, as micro-tcn) or fixed (the running statistics held at mean 0, variance 1).")
     var normalization = "batch"
-    @Option(name: .customLong("lr"), help: "Learning rate.") var learningRate: Float = 1e-3
+    @Option(name: .customLong("lr"), help: "Learning rate (default 0.001, for NAM's WaveNet 0.004 as NAM's trainer).") var learningRate: Float?
     @Option(name: .customLong("batch"), help: "Chunks per batch.") var batchSize = 8
     @Option(name: .customLong("chunk"), help: "Output samples per chunk.") var chunkLength = 8192
     @Option(help: "Loss: terms l1, mse, esr, esr-pre[=A], stft, mrstft joined by '+'. MSE is the default: it learned both bundled devices best (docs/training.md).")
@@ -145,7 +148,7 @@ struct TrainCommand: ParsableCommand {
             say("resuming \(run.dataset) into \(run.out), until \(run.stopDescription)")
             for o in overrides { say("given again, overriding the checkpoint: \(o)") }
         }
-        let base = out.hasSuffix(".safetensors") ? String(out.dropLast(".safetensors".count)) : out
+        let base = [".safetensors", ".nam"].first { out.hasSuffix($0) }.map { String(out.dropLast($0.count)) } ?? out
         let checkpointPath = base + ".checkpoint"
         var loaded: TrainingDataset?
         try stage(ranks) {
@@ -196,10 +199,17 @@ struct TrainCommand: ParsableCommand {
                 guard let norm = Normalization(rawValue: normalization.lowercased()) else {
                     throw DatasetError("unknown normalization '\(normalization)'; use batch or fixed")
                 }
-                guard var s = TrainingSettings.named(arch, nparams: data.knobs.conditioningSize, activation: kind) else {
-                    throw DatasetError("unknown architecture '\(arch)'; use one of \(MicroTCNConfig.namedConfigurations.joined(separator: ", "))")
+                let preset = WaveNetPreset(rawValue: arch.lowercased())
+                guard var s = preset.map(TrainingSettings.init(waveNet:))
+                        ?? TrainingSettings.named(arch, nparams: data.knobs.conditioningSize, activation: kind) else {
+                    throw DatasetError("unknown architecture '\(arch)'; use one of "
+                                       + (MicroTCNConfig.namedConfigurations + WaveNetPreset.names).joined(separator: ", "))
                 }
-                s.learningRate = learningRate
+                if preset != nil {
+                    if channels != nil { throw DatasetError("--channels sets micro-tcn's width; NAM's presets have their own") }
+                    if !out.hasSuffix(".nam") { throw DatasetError("NAM's WaveNet is written as a .nam file: give --out NAME.nam") }
+                }
+                s.learningRate = learningRate ?? (preset != nil ? 4e-3 : 1e-3)
                 s.batchSize = batchSize
                 s.chunkLength = chunkLength
                 s.loss = loss
@@ -261,13 +271,13 @@ struct TrainCommand: ParsableCommand {
             }
         }
         if let ranks {
-            trainer.network.reduction = BatchReduction(rawValue: reduction)!
+            (trainer.network as? TrainingNetwork<Float>)?.reduction = BatchReduction(rawValue: reduction)!
             say("training on \(ranks.size) processes (mpirun), \(settings.threads) thread\(settings.threads == 1 ? "" : "s") each; "
                 + "gradients combined \(reduction == "sum" ? "by MPI_Allreduce sums" : "in item order")")
         }
         trainer.commands.append((["fxtrain"] + CommandLine.arguments.dropFirst()).joined(separator: " "))
         trainer.runRecord = run
-        say("model: \(settings.architecture), \(trainer.network.layout.count) parameters, receptive field \(settings.config.receptiveField); "
+        say("model: \(settings.architecture), \(trainer.network.parameters.count) parameters, receptive field \(settings.receptiveField); "
             + "loss \(settings.loss), batch \(settings.batchSize) x \(settings.chunkLength), lr \(settings.learningRate), "
             + "\(trainer.stepsPerEpoch) steps per epoch")
         var limits = TrainingLimits(steps: steps, seconds: minutes.map { $0 * 60 })
@@ -341,10 +351,21 @@ struct TrainCommand: ParsableCommand {
         say("  " + report.overall.line)
         say(String(format: "  baseline: best gain per knob setting, ESR %.4f", report.perSettingGainESR))
         let name = (base as NSString).lastPathComponent
-        try ModelFile.save(trainer.bestWeights, to: out, name: name,
-                           description: description ?? "micro-tcn \(settings.architecture) trained by fxtrain on \(dataset)",
-                           sampleRate: Double(data.sampleRate), knobs: data.knobs,
-                           provenance: provenance(trainer, report: report, checks: checks), overwrite: overwrite || resume != nil)
+        var facts = provenance(trainer, report: report, checks: checks)
+        if let config = settings.waveNetConfig {
+            facts["description"] = description ?? "NAM WaveNet \(settings.architecture) trained by fxtrain on \(dataset)"
+            // NAM's plugin shows `validation_esr` from its trainer's `training` entry.
+            let bestRow = trainer.history.min { $0.validationLoss < $1.validationLoss }
+            let esr = bestRow.map(\.validationESR).flatMap { $0.isFinite ? $0 : nil }
+            let metadata: [String: Any] = ["name": name, "training": ["validation_esr": esr.map { $0 as Any } ?? NSNull(), "fxtrain": facts]]
+            try NAMFileWriter.write(config: config, weights: trainer.best.parameters, sampleRate: Double(data.sampleRate),
+                                    metadata: metadata, to: out, overwrite: overwrite || resume != nil)
+        } else {
+            try ModelFile.save(trainer.bestMicroTCNWeights!, to: out, name: name,
+                               description: description ?? "micro-tcn \(settings.architecture) trained by fxtrain on \(dataset)",
+                               sampleRate: Double(data.sampleRate), knobs: data.knobs,
+                               provenance: facts, overwrite: overwrite || resume != nil)
+        }
         writeLog(trainer, base: base)
         if let example = report.example {
             let svg = SVGPlot.waveforms(target: example.target, prediction: example.prediction, sampleRate: data.sampleRate,

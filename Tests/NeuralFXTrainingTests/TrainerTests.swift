@@ -27,13 +27,12 @@ final class TrainerTests: XCTestCase {
 
         XCTAssertEqual(resumed.step, straight.step)
         XCTAssertEqual(resumed.network.parameters, straight.network.parameters)
-        XCTAssertEqual(resumed.network.runningMean, straight.network.runningMean)
-        XCTAssertEqual(resumed.network.runningVariance, straight.network.runningVariance)
+        XCTAssertEqual(resumed.network.state, straight.network.state, "parameters and running statistics")
         XCTAssertEqual(resumed.adam, straight.adam)
         XCTAssertEqual(resumed.random, straight.random)
         XCTAssertEqual(resumed.plateau, straight.plateau)
         XCTAssertEqual(resumed.bestValidation, straight.bestValidation)
-        XCTAssertEqual(resumed.bestWeights, straight.bestWeights)
+        XCTAssertEqual(resumed.best, straight.best)
         XCTAssertEqual(resumed.history.map(\.validationLoss), straight.history.map(\.validationLoss))
         XCTAssertNotEqual(straight.network.parameters, try trainer(settings).network.parameters, "training changed nothing")
     }

@@ -1,0 +1,96 @@
+import Foundation
+import XCTest
+import NeuralFXAudio
+import NeuralFXCore
+import NeuralFXModelFiles
+
+/// `fxtrain train --arch nam-*` end to end: a tiny WaveNet trained for a few
+/// steps on overdrive pairs from `fxtrain dataset` (one knob setting, so no
+/// knobs) writes a .nam file that loads as NAM's WaveNet and renders with
+/// fxrender; knob datasets and wrong outputs get one-line refusals.
+final class FXTrainWaveNetTests: XCTestCase {
+    var directory = ""
+
+    override func setUpWithError() throws {
+        directory = NSTemporaryDirectory() + "fxtrain-wavenet-\(getpid())-\(name.filter { $0.isLetter })"
+        try? FileManager.default.removeItem(atPath: directory)
+        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+    }
+
+    override func tearDown() { try? FileManager.default.removeItem(atPath: directory) }
+
+    func tool(_ name: String) -> String {
+        // The test bundle sits in the build products folder that also holds the executables.
+        let candidates = [Bundle.main.bundleURL, Bundle.main.bundleURL.deletingLastPathComponent()]
+            .map { $0.appendingPathComponent(name).path }
+        return candidates.first { FileManager.default.isExecutableFile(atPath: $0) } ?? candidates[0]
+    }
+
+    func run(_ name: String, _ arguments: [String]) throws -> (status: Int32, output: String, error: String) {
+        let p = Process()
+        p.executableURL = URL(fileURLWithPath: tool(name))
+        p.arguments = arguments
+        let out = Pipe(), err = Pipe()
+        p.standardOutput = out
+        p.standardError = err
+        try p.run()
+        let o = out.fileHandleForReading.readDataToEndOfFile(), e = err.fileHandleForReading.readDataToEndOfFile()
+        p.waitUntilExit()
+        return (p.terminationStatus, String(decoding: o, as: UTF8.self), String(decoding: e, as: UTF8.self))
+    }
+
+    /// The overdrive dataset, and beside it a knob-free manifest of its first pair.
+    func overdrivePair() throws -> (knobs: String, single: String) {
+        let made = try run("fxtrain", ["dataset", "--device", "overdrive", "--minutes", "0.2", "--out", directory + "/od"])
+        XCTAssertEqual(made.status, 0, made.error)
+        try FileManager.default.createDirectory(atPath: directory + "/single", withIntermediateDirectories: true)
+        let manifest = #"{"sample_rate":44100,"pairs":[{"input":"../od/train/001-input.wav","target":"../od/train/001-target.wav","knobs":{}}]}"#
+        try Data(manifest.utf8).write(to: URL(fileURLWithPath: directory + "/single/manifest.json"))
+        return (directory + "/od", directory + "/single")
+    }
+
+    func testTrainsAWaveNetIntoANAMFileThatRenders() throws {
+        let data = try overdrivePair()
+        let model = directory + "/drive.nam"
+        let r = try run("fxtrain", ["train", data.single, "--arch", "nam-nano", "--out", model, "--steps", "4", "--batch", "2",
+                                    "--chunk", "1024", "--val-every", "2", "--eval-seconds", "1"])
+        XCTAssertEqual(r.status, 0, r.output + r.error)
+        XCTAssertTrue(r.output.contains("model: nam-nano, 842 parameters, receptive field 4093"), r.output)
+        XCTAssertTrue(r.output.contains("lr 0.004"), "NAM's learning rate by default: \(r.output)")
+        let loaded = try ModelFile.load(path: model)
+        let blueprint = try XCTUnwrap(loaded.blueprint as? NAMWaveNetBlueprint)
+        XCTAssertEqual(blueprint.config.layerArrays.map(\.channels), [4, 2])
+        XCTAssertEqual(blueprint.headScale, 0.02, "NAM holds head_scale fixed")
+        XCTAssertEqual(loaded.sampleRate, 44100)
+        XCTAssertTrue(loaded.info.contains { $0.key == "training ESR" }, "\(loaded.info)")
+        // Trained: not the training start any more.
+        let fresh = try XCTUnwrap(loaded.blueprint as? NAMWaveNetBlueprint).config.trainingStart(seed: 1)
+        XCTAssertNotEqual(blueprint.weights, fresh)
+        let rendered = directory + "/rendered.wav"
+        let render = try run("fxrender", [data.knobs + "/train/002-input.wav", rendered, "--model", model])
+        XCTAssertEqual(render.status, 0, render.error)
+        let reader = try AudioFileReader(path: rendered)
+        XCTAssertEqual(reader.sampleRate, 44100)
+        XCTAssertGreaterThan(reader.frames, 44100)
+    }
+
+    func testRefusesKnobsAndOtherOutputs() throws {
+        let data = try overdrivePair()
+        for (arguments, text) in [
+            ([data.knobs, "--out", directory + "/x.nam"], "NAM's WaveNet takes no knobs but the dataset has 2"),
+            ([data.single, "--out", directory + "/x.safetensors"], "give --out NAME.nam"),
+            ([data.single, "--out", directory + "/x.nam", "--channels", "4"], "--channels sets micro-tcn's width"),
+        ] {
+            let r = try run("fxtrain", ["train"] + arguments + ["--arch", "nam-nano", "--steps", "1"])
+            XCTAssertNotEqual(r.status, 0)
+            XCTAssertEqual(r.error.split(separator: "\n").count, 1, r.error)
+            XCTAssertTrue(r.error.contains(text), r.error)
+            XCTAssertFalse(FileManager.default.fileExists(atPath: directory + "/x.nam"))
+        }
+    }
+
+    func testHelpListsNAMArchitectures() throws {
+        let r = try run("fxtrain", ["train", "--help"])
+        for name in ["nam-standard", "nam-lite", "nam-feather", "nam-nano"] { XCTAssertTrue(r.output.contains(name), name) }
+    }
+}

@@ -1,0 +1,41 @@
+"""NAM's WaveNet presets as NAM 0.13's Python package builds them, for the
+bench scripts: the same layers fxtrain's `--arch nam-*` trains
+(Sources/NeuralFXTraining/WaveNetPresets.swift), stated in NAM 0.13's layer
+schema (a `head` object per array instead of 0.5.x's head_size/head_bias)."""
+
+OCTAVES = [1 << i for i in range(10)]
+SHORT = OCTAVES[:7]
+LONG = [128, 256, 512] + SHORT + [128, 256, 512]
+SHAPES = {
+    "nam-standard": (16, 8, OCTAVES, OCTAVES),
+    "nam-lite": (12, 6, SHORT, LONG),
+    "nam-feather": (8, 4, SHORT, LONG),
+    "nam-nano": (4, 2, SHORT, LONG),
+}
+HEAD_SCALE = 0.02
+
+
+def layer(input_size, channels, head_size, dilations, head_bias):
+    return {"input_size": input_size, "condition_size": 1, "channels": channels, "kernel_size": 3,
+            "dilations": dilations, "activation": "Tanh", "gated": False,
+            "head": {"out_channels": head_size, "kernel_size": 1, "bias": head_bias}}
+
+
+def config(arch):
+    first, second, d1, d2 = SHAPES[arch]
+    return {"layers_configs": [layer(1, first, second, d1, False), layer(first, second, 1, d2, True)],
+            "head": None, "head_scale": HEAD_SCALE}
+
+
+def as_nam_013(nam_file):
+    """A 0.5.x .nam dictionary's layers restated in NAM 0.13's schema (NAM
+    0.13's loader refuses every 0.5.x WaveNet, NAM's own files included)."""
+    for layer_config in nam_file["config"]["layers"]:
+        layer_config["head"] = {"out_channels": layer_config.pop("head_size"), "kernel_size": 1,
+                                "bias": layer_config.pop("head_bias")}
+    return nam_file
+
+
+def make_model(arch):
+    from nam.models.wavenet import WaveNet
+    return WaveNet.init_from_config(config(arch))
