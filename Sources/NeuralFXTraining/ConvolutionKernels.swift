@@ -25,6 +25,15 @@ enum ConvolutionKernels {
                                            kernelSize k: Int, dilation d: Int, weights w: UnsafePointer<T>,
                                            into z: UnsafeMutablePointer<T>, vector _: V.Type) where V.Scalar == T {
         var t = 0
+        if hasWideTiles(V.self) && cout % (2 * V.scalarCount) == 0 {
+            while t + 6 <= frames {
+                for ob in stride(from: 0, to: cout, by: 2 * V.scalarCount) {
+                    forwardTile(x, t: t, ob: ob, inChannels: cin, outChannels: cout, kernelSize: k, dilation: d,
+                                weights: w, into: z, vector: V.self)
+                }
+                t += 6
+            }
+        }
         while t + 4 <= frames {
             for ob in stride(from: 0, to: cout, by: V.scalarCount) {
                 var a0 = V(), a1 = V(), a2 = V(), a3 = V()
@@ -126,19 +135,36 @@ enum ConvolutionKernels {
     }
 
     /// `dx[s][i] += sum_j sum_o wt[j][o][i] dz[s - j d][o]` over the taps
-    /// that reach input frame `s`: four frames at a time where every tap
-    /// reaches all four (the sums in the same order as one at a time).
+    /// that reach input frame `s`, in tap order. Runs of frames that the
+    /// same taps reach go 6 or 4 frames at a time (near the ends, where
+    /// fewer taps reach, as in the middle: at long dilations the ends are
+    /// most of the frames), the sums in the same order as one at a time.
     static func inputGradient<T: TrainingScalar, V: SIMD>(_ dz: UnsafePointer<T>, frames: Int, inChannels cin: Int, outChannels cout: Int,
                                                  kernelSize k: Int, dilation d: Int, transposed wt: UnsafePointer<T>,
                                                  into dx: UnsafeMutablePointer<T>, vector _: V.Type) where V.Scalar == T {
         let inputFrames = frames + (k - 1) * d
+        let wide = hasWideTiles(V.self) && cin % (2 * V.scalarCount) == 0
+        // The taps reaching input frame s: s - j d must be an output frame.
+        func taps(_ s: Int) -> ClosedRange<Int>? {
+            let first = s < frames ? 0 : (s - frames + d) / d, last = min(k - 1, s / d)
+            return first <= last ? first...last : nil
+        }
         var s = 0
         while s < inputFrames {
-            if s >= (k - 1) * d && s + 4 <= frames {
+            guard let reach = taps(s) else { s += 1; continue }
+            if wide && s + 6 <= inputFrames && taps(s + 5) == reach {
+                for ib in stride(from: 0, to: cin, by: 2 * V.scalarCount) {
+                    inputGradientTile(dz, s: s, ib: ib, inChannels: cin, outChannels: cout, taps: reach, dilation: d,
+                                      transposed: wt, into: dx, vector: V.self)
+                }
+                s += 6
+                continue
+            }
+            if s + 4 <= inputFrames && taps(s + 3) == reach {
                 for ib in stride(from: 0, to: cin, by: V.scalarCount) {
                     let d0 = dx + s * cin + ib
                     var a0: V = load(d0), a1: V = load(d0 + cin), a2: V = load(d0 + 2 * cin), a3: V = load(d0 + 3 * cin)
-                    for j in 0..<k {
+                    for j in reach {
                         let g0 = dz + (s - j * d) * cout, g1 = g0 + cout, g2 = g1 + cout, g3 = g2 + cout
                         let wtj = wt + j * cout * cin + ib
                         for o in 0..<cout {
@@ -159,10 +185,8 @@ enum ConvolutionKernels {
             }
             for ib in stride(from: 0, to: cin, by: V.scalarCount) {
                 var a: V = load(dx + s * cin + ib)
-                for j in 0..<k {
-                    let t = s - j * d
-                    guard t >= 0 && t < frames else { continue }
-                    let g = dz + t * cout, wtj = wt + j * cout * cin + ib
+                for j in reach {
+                    let g = dz + (s - j * d) * cout, wtj = wt + j * cout * cin + ib
                     for o in 0..<cout { a = a.addingProduct(load(wtj + o * cin), V(repeating: g[o])) }
                 }
                 store(a, dx + s * cin + ib)

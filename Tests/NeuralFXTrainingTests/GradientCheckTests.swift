@@ -123,6 +123,39 @@ final class GradientCheckTests: XCTestCase {
         check(MicroTCNConfig(nparams: 1, nblocks: 2, kernelSize: 2, dilationGrowth: 3, channelWidth: 16, activation: .prelu))
     }
 
+    func testThirtyTwoChannelsUseTheWideTiles() {
+        // 32 channels take the 6-frame tiles of two vectors; 6 output frames
+        // at dilation 16 leave input frames that only some taps reach.
+        check(MicroTCNConfig(nparams: 1, nblocks: 3, kernelSize: 3, dilationGrowth: 4, channelWidth: 32, activation: .prelu))
+    }
+
+    /// Single precision (what training runs) against double on a network
+    /// whose last dilation exceeds its output length, so most input frames
+    /// are reached by only some taps: every kernel path at once.
+    func testSinglePrecisionFollowsDoubleThroughLongDilations() {
+        let config = MicroTCNConfig(nparams: 1, nblocks: 3, kernelSize: 5, dilationGrowth: 10, channelWidth: 32, activation: .prelu)
+        let weights = MicroTCNWeights.random(config, seed: 3)
+        func gradient<T: TrainingScalar>(_: T.Type) -> [Double] {
+            let net = TrainingNetwork<T>(config: config, batchSize: 2, outputLength: 37, threads: 1, weights: weights)
+            var rng = SplitMix64(seed: 4)
+            for b in 0..<2 {
+                for t in 0..<net.inputLength { net.input(b)[t] = T(rng.nextGaussian() * 0.5) }
+                net.knobs(b)[0] = T(rng.nextUnitDouble())
+            }
+            net.forward()
+            for b in 0..<2 { for t in 0..<37 { net.outputGradient(b)[t] = T(Double(t % 7) - 3) } }
+            net.backward()
+            return net.gradient.map { Double($0) }
+        }
+        let single = gradient(Float.self), double = gradient(Double.self)
+        let scale = double.map(abs).max()!
+        XCTAssertGreaterThan(scale, 0)
+        for i in double.indices where abs(single[i] - double[i]) > 1e-4 * scale {
+            XCTFail("parameter \(i): single \(single[i]) double \(double[i])")
+            return
+        }
+    }
+
     func testChannelGrowth() {
         var c = small(.tanh)
         c.channelGrowth = 2
