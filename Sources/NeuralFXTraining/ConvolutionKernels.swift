@@ -76,6 +76,7 @@ enum ConvolutionKernels {
                                                   kernelSize k: Int, dilation d: Int, outputGradient dz: UnsafePointer<T>,
                                                   into dw: UnsafeMutablePointer<T>, vector _: V.Type) where V.Scalar == T {
         let tile = 128
+        let wideTiles = hasWideWeightTiles(V.self) && cout % (2 * V.scalarCount) == 0
         #if NEURALFX_VECTOR256
         let wide = false
         #else
@@ -85,6 +86,15 @@ enum ConvolutionKernels {
             let t1 = min(t0 + tile, frames)
             for j in 0..<k {
                 var i = 0
+                if wideTiles {
+                    while i + 8 <= cin {
+                        for ob in stride(from: 0, to: cout, by: 2 * V.scalarCount) {
+                            weightGradientTile(x, t0: t0, t1: t1, tap: j, i: i, ob: ob, inChannels: cin, outChannels: cout,
+                                               dilation: d, outputGradient: dz, into: dw, vector: V.self)
+                        }
+                        i += 8
+                    }
+                }
                 while i < cin {
                     for ob in stride(from: 0, to: cout, by: V.scalarCount) {
                         let base = dw + (j * cin + i) * cout + ob

@@ -93,4 +93,62 @@ extension ConvolutionKernels {
         store(a40, d0 + 4 * cin); store(a41, d0 + 4 * cin + n)
         store(a50, d0 + 5 * cin); store(a51, d0 + 5 * cin + n)
     }
+
+    /// Whether `weightGradientTile`'s 16 accumulators fit: not in AVX2's 16 registers.
+    @inline(__always)
+    static func hasWideWeightTiles<V: SIMD>(_: V.Type) -> Bool {
+        #if NEURALFX_VECTOR256
+        return false
+        #else
+        return V.scalarCount <= 16
+        #endif
+    }
+
+    /// `weightGradient` over frames `t0..<t1` for tap `tap`, input channels
+    /// `i..<i+8` and output channels `ob..<ob+2V`: 16 accumulators, each
+    /// output-gradient vector loaded serving 8 channels, each input value 2
+    /// vectors; every weight sums over the frames in order, as before.
+    @inline(__always)
+    static func weightGradientTile<T: TrainingScalar, V: SIMD>(_ x: UnsafePointer<T>, t0: Int, t1: Int, tap j: Int, i: Int, ob: Int,
+                                                              inChannels cin: Int, outChannels cout: Int, dilation d: Int,
+                                                              outputGradient dz: UnsafePointer<T>, into dw: UnsafeMutablePointer<T>,
+                                                              vector _: V.Type) where V.Scalar == T {
+        let n = V.scalarCount, base = dw + (j * cin + i) * cout + ob
+        var a00: V = load(base + 0 * cout), a01: V = load(base + 0 * cout + n)
+        var a10: V = load(base + 1 * cout), a11: V = load(base + 1 * cout + n)
+        var a20: V = load(base + 2 * cout), a21: V = load(base + 2 * cout + n)
+        var a30: V = load(base + 3 * cout), a31: V = load(base + 3 * cout + n)
+        var a40: V = load(base + 4 * cout), a41: V = load(base + 4 * cout + n)
+        var a50: V = load(base + 5 * cout), a51: V = load(base + 5 * cout + n)
+        var a60: V = load(base + 6 * cout), a61: V = load(base + 6 * cout + n)
+        var a70: V = load(base + 7 * cout), a71: V = load(base + 7 * cout + n)
+        for t in t0..<t1 {
+            let g0: V = load(dz + t * cout + ob), g1: V = load(dz + t * cout + ob + n)
+            let xr = x + (t + j * d) * cin + i
+            let b0 = V(repeating: xr[0])
+            a00 = a00.addingProduct(g0, b0); a01 = a01.addingProduct(g1, b0)
+            let b1 = V(repeating: xr[1])
+            a10 = a10.addingProduct(g0, b1); a11 = a11.addingProduct(g1, b1)
+            let b2 = V(repeating: xr[2])
+            a20 = a20.addingProduct(g0, b2); a21 = a21.addingProduct(g1, b2)
+            let b3 = V(repeating: xr[3])
+            a30 = a30.addingProduct(g0, b3); a31 = a31.addingProduct(g1, b3)
+            let b4 = V(repeating: xr[4])
+            a40 = a40.addingProduct(g0, b4); a41 = a41.addingProduct(g1, b4)
+            let b5 = V(repeating: xr[5])
+            a50 = a50.addingProduct(g0, b5); a51 = a51.addingProduct(g1, b5)
+            let b6 = V(repeating: xr[6])
+            a60 = a60.addingProduct(g0, b6); a61 = a61.addingProduct(g1, b6)
+            let b7 = V(repeating: xr[7])
+            a70 = a70.addingProduct(g0, b7); a71 = a71.addingProduct(g1, b7)
+        }
+        store(a00, base + 0 * cout); store(a01, base + 0 * cout + n)
+        store(a10, base + 1 * cout); store(a11, base + 1 * cout + n)
+        store(a20, base + 2 * cout); store(a21, base + 2 * cout + n)
+        store(a30, base + 3 * cout); store(a31, base + 3 * cout + n)
+        store(a40, base + 4 * cout); store(a41, base + 4 * cout + n)
+        store(a50, base + 5 * cout); store(a51, base + 5 * cout + n)
+        store(a60, base + 6 * cout); store(a61, base + 6 * cout + n)
+        store(a70, base + 7 * cout); store(a71, base + 7 * cout + n)
+    }
 }
