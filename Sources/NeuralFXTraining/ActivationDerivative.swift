@@ -47,9 +47,13 @@ enum ActivationLayer {
                     dst[channels + c] = grow[c] * th * s * (1 - s)
                 }
             case .prelu:
+                // Without branches, so it vectorizes; adding zero where the
+                // slope is not used leaves the slope gradient's sums as they were.
+                let slope = p!, slopeGradient = dp!
                 for c in 0..<channels {
-                    let x = src[c]
-                    if x >= 0 { dst[c] = grow[c] } else { dst[c] = grow[c] * p![c]; dp![c] += grow[c] * x }
+                    let x = src[c], g = grow[c], negative = x < 0
+                    dst[c] = negative ? g * slope[c] : g
+                    slopeGradient[c] += negative ? g * x : 0
                 }
             case .snake:
                 for c in 0..<channels {
