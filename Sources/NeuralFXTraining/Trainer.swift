@@ -202,6 +202,10 @@ public final class Trainer {
         clipGradient(&gradient, maxNorm: settings.gradientClip)
         adam.update(&network.parameters, gradient: gradient)
         step += 1
+        if let decay = settings.learningRateDecay {
+            // Stepped once per whole epoch, as NAM's trainer steps ExponentialLR.
+            adam.learningRate = settings.learningRate * pow(decay, Float(step / stepsPerEpoch))
+        }
         lossSinceValidation += batchLoss
         stepsSinceValidation += 1
         return batchLoss
@@ -220,7 +224,9 @@ public final class Trainer {
             bestValidation = validationLoss
             best = state
         }
-        adam.learningRate = plateau.observe(validationLoss, learningRate: adam.learningRate)
+        if settings.learningRateDecay == nil {
+            adam.learningRate = plateau.observe(validationLoss, learningRate: adam.learningRate)
+        }
         let row = LogRow(step: step, epoch: epoch, seconds: previousSeconds + seconds,
                          trainLoss: stepsSinceValidation > 0 ? lossSinceValidation / Double(stepsSinceValidation) : .nan,
                          validationLoss: validationLoss, validationESR: esr, learningRate: Double(adam.learningRate),

@@ -51,6 +51,8 @@ struct TrainCommand: ParsableCommand {
     @Option(name: .customLong("weight-decay"), help: "L2 weight decay.") var weightDecay: Float = 0
     @Option(help: "Largest gradient norm (0: no clipping).") var clip: Float = 10
     @Option(help: "Validations without improvement before the learning rate halves.") var patience = 10
+    @Option(name: .customLong("lr-decay"), help: "Instead of halving on plateaus, multiply the learning rate by this after every epoch (NAM's trainer: 0.993).")
+    var learningRateDecay: Float?
     @Option(name: .customLong("checkpoint-minutes"), help: "Minutes between checkpoints.") var checkpointMinutes: Double = 3
     @Option(name: .customLong("eval-seconds"), help: "Seconds of each validation/test segment scored.") var evaluationSeconds: Double = 10
     @Option(help: "Worker threads (per process under mpirun).") var threads = 2
@@ -213,6 +215,7 @@ struct TrainCommand: ParsableCommand {
                 s.weightDecay = weightDecay
                 s.gradientClip = clip
                 s.plateauPatience = patience
+                s.learningRateDecay = learningRateDecay
                 s.holdout = holdout
                 s.maxLatency = maxLatency
                 s.evaluationSeconds = evaluationSeconds
