@@ -202,9 +202,8 @@ struct TrainCommand: ParsableCommand {
                     throw DatasetError("unknown architecture '\(arch)'; use one of "
                                        + (MicroTCNConfig.namedConfigurations + WaveNetPreset.names).joined(separator: ", "))
                 }
-                if preset != nil {
-                    if channels != nil { throw DatasetError("--channels sets micro-tcn's width; NAM's presets have their own") }
-                    if !out.hasSuffix(".nam") { throw DatasetError("NAM's WaveNet is written as a .nam file: give --out NAME.nam") }
+                if preset != nil && channels != nil {
+                    throw DatasetError("--channels sets micro-tcn's width; NAM's presets have their own")
                 }
                 s.learningRate = learningRate ?? (preset != nil ? 4e-3 : 1e-3)
                 s.batchSize = batchSize
@@ -228,6 +227,10 @@ struct TrainCommand: ParsableCommand {
                 settings = s
             }
             if let problem = settings.problem { throw DatasetError(problem) }
+            // Resumed runs too: --out may be given again.
+            if settings.waveNet != nil && !out.hasSuffix(".nam") {
+                throw DatasetError("NAM's WaveNet is written as a .nam file: give --out NAME.nam")
+            }
             if let ranks, ranks.size > settings.batchSize {
                 throw DatasetError("\(ranks.size) processes share a batch of \(settings.batchSize): each needs at least one item; raise --batch or start fewer")
             }

@@ -60,9 +60,16 @@ final class WaveNetTrainerTests: XCTestCase {
         }
     }
 
-    func testRefusesKnobs() {
+    func testRefusesPairsAtSeveralKnobSettings() {
         XCTAssertThrowsError(try trainer(data: SyntheticData.clipperDataset())) { error in
-            XCTAssertEqual("\(error)", "NAM's WaveNet takes no knobs but the dataset has 1; train knob datasets with micro-tcn")
+            XCTAssertEqual("\(error)", "NAM's WaveNet takes no knobs but the dataset's pairs are at 3 knob settings; "
+                           + "train them with micro-tcn, or render one setting (fxtrain dataset --setting)")
         }
+    }
+
+    func testPairsAtOneKnobSettingTrainAsACaptureOfIt() throws {
+        let t = try trainer(data: SyntheticData.clipperDataset(pairs: 1))
+        try t.run(limits: TrainingLimits(steps: 2), checkpointPath: nil)
+        XCTAssertEqual(t.step, 2)
     }
 }
