@@ -118,10 +118,10 @@ def nam_trainer():
     return model, max(steps) if steps else None
 
 
-def scores(model):
+def scores(model, gain=1.0):
     model.eval()
     with torch.no_grad():
-        prediction = model(torch.tensor(x[None, :n]), pad_start=True).numpy()[0]
+        prediction = model(torch.tensor(x[None, :n]), pad_start=True).numpy()[0] / gain
     span = slice(train_end, train_end + test)
     p, t = prediction[span].astype(np.float64), y[:n][span].astype(np.float64)
 
@@ -138,14 +138,18 @@ fxtrain_model, fxtrain_steps, lag, inverted = fxtrain()
 # The pair as fxtrain trained on it: the target `lag` samples earlier, flipped if inverted.
 n = min(len(x), len(y) - lag)
 x, y = x[:n], (-1 if inverted else 1) * y[lag:lag + n]
+# NAM's trainer refuses a target that reaches full scale ("Output clipped"): it
+# gets the target scaled below it, and its model's output is scaled back to score.
+nam_gain = min(1.0, 0.99 / max(float(np.max(np.abs(y))), 1e-30))
 sf.write(work / "aligned-input.wav", x, rate, subtype="FLOAT")
-sf.write(work / "aligned-target.wav", y, rate, subtype="FLOAT")
+sf.write(work / "aligned-target.wav", nam_gain * y, rate, subtype="FLOAT")
 validation, test = int(n * VALIDATION_FRACTION), int(n * TEST_FRACTION)
 train_end = n - validation - test
 print(f"pair as aligned by fxtrain (lag {lag}, {'inverted' if inverted else 'not inverted'}): {n} samples at {rate} Hz; "
       f"train [0, {train_end}), test [{train_end}, {train_end + test}), validation [{n - validation}, {n})")
 nam_model, nam_steps = nam_trainer()
-rows = [("NAM " + nam.__version__, nam_steps, *scores(nam_model)), ("fxtrain", fxtrain_steps, *scores(fxtrain_model))]
+rows = [("NAM " + nam.__version__, nam_steps, *scores(nam_model, nam_gain)),
+        ("fxtrain", fxtrain_steps, *scores(fxtrain_model))]
 
 print(f"\n{a.arch}, {a.minutes:g} min each, batch {a.batch} x {a.chunk}, {a.threads} threads; test span scored by NAM's PyTorch model")
 print(f"{'trainer':<12} {'steps':>7} {'test ESR':>10} {'ESR pre-emph':>13}")

@@ -41,7 +41,7 @@ public struct DatasetManifest: Codable, Equatable, Sendable {
         version = 1
         device = plan.spec.device.rawValue
         layout = plan.spec.layout.rawValue
-        sampling = plan.spec.sampling.rawValue
+        sampling = plan.spec.fixedSetting == nil ? plan.spec.sampling.rawValue : "fixed"
         seed = plan.spec.seed
         sampleRate = Int(plan.spec.sampleRate)
         let schema = plan.spec.device.knobs

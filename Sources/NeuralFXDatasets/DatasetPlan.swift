@@ -33,6 +33,9 @@ public struct DatasetSpec: Sendable {
     /// than `minimumPairSeconds`) so every grid setting gets one.
     public var pairSeconds: Double = 20
     public var minimumPairSeconds: Double = 5
+    /// Every pair at this one knob setting (schema order) instead of
+    /// `sampling`'s: a capture of one setting, as Neural Amp Modeler's.
+    public var fixedSetting: [Double]?
     public var validationFraction = 0.1
     public var testFraction = 0.1
 
@@ -99,7 +102,7 @@ public struct DatasetPlan: Sendable {
 
         let grid = Self.gridSettings(spec.device)
         var count = max(1, Int((totalSeconds / spec.pairSeconds).rounded()))
-        if spec.sampling == .grid && count < grid.count {
+        if spec.fixedSetting == nil && spec.sampling == .grid && count < grid.count {
             count = max(count, min(grid.count, Int(totalSeconds / spec.minimumPairSeconds)))
         }
         let frames = Int((totalSeconds / Double(count) * spec.sampleRate).rounded())
@@ -117,6 +120,7 @@ public struct DatasetPlan: Sendable {
         for i in 0..<count {
             var values: [Double]
             switch spec.sampling {
+            case _ where spec.fixedSetting != nil: values = spec.fixedSetting!
             case .grid: values = grid[gridOrder[i % grid.count]]
             case .random: values = schema.knobs.map { k in
                 k.isSwitch ? Double(rng.index(k.positions.count)) : k.minimum + (k.maximum - k.minimum) * rng.unit()

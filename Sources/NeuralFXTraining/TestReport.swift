@@ -140,6 +140,7 @@ extension Trainer {
             "seed": String(settings.seed), "validation_interval": settings.validationInterval,
             "weight_decay": Double(settings.weightDecay), "gradient_clip": Double(settings.gradientClip),
             "plateau_patience": settings.plateauPatience, "steps": step, "epochs": epoch,
+            "learning_rate_decay_per_epoch": settings.learningRateDecay.map { Double($0) as Any } ?? NSNull(),
             "training_seconds": history.last?.seconds ?? 0,
             "best_validation_loss": bestValidation < Double.greatestFiniteMagnitude ? bestValidation : 0,
             "dataset_layout": dataset.layout, "split_rule": plan.rule, "dataset_pairs": dataset.pairs.count,

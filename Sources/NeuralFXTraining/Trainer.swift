@@ -69,10 +69,14 @@ public final class Trainer {
         // engine applies that gain (see `KnobSpec.outputGainDecibels`).
         let dataset = dataset.targetsBeforeKnobGain()
         if let problem = settings.problem { throw DatasetError(problem) }
-        guard settings.knobInputs == dataset.knobs.conditioningSize else {
-            throw DatasetError(settings.waveNet != nil
-                ? "NAM's WaveNet takes no knobs but the dataset has \(dataset.knobs.conditioningSize); train knob datasets with micro-tcn"
-                : "the model takes \(settings.config.nparams) knob inputs but the dataset has \(dataset.knobs.conditioningSize)")
+        // A WaveNet (a .nam capture) has no knobs; pairs all at one setting are a capture of it.
+        let settingCount = Set(dataset.pairs.map { dataset.conditioning($0) }).count
+        if settings.waveNet != nil && dataset.knobs.conditioningSize > 0 && settingCount > 1 {
+            throw DatasetError("NAM's WaveNet takes no knobs but the dataset's pairs are at \(settingCount) knob settings; "
+                               + "train them with micro-tcn, or render one setting (fxtrain dataset --setting)")
+        }
+        guard settings.waveNet != nil || settings.knobInputs == dataset.knobs.conditioningSize else {
+            throw DatasetError("the model takes \(settings.config.nparams) knob inputs but the dataset has \(dataset.knobs.conditioningSize)")
         }
         self.settings = settings
         self.dataset = dataset
@@ -159,7 +163,7 @@ public final class Trainer {
             let (segment, start) = drawChunk()
             guard local.contains(b) else { continue }
             let knobs = conditioning[segment.pair]
-            for k in knobs.indices { network.knobs(b)[k] = knobs[k] }
+            for k in 0..<settings.knobInputs { network.knobs(b)[k] = knobs[k] }
             if let files {
                 // Padded index p holds input sample p - (receptive - 1).
                 try files.readInput(pair: segment.pair, start: start - (receptive - 1), count: length + receptive - 1, into: network.input(b))
@@ -202,6 +206,10 @@ public final class Trainer {
         clipGradient(&gradient, maxNorm: settings.gradientClip)
         adam.update(&network.parameters, gradient: gradient)
         step += 1
+        if let decay = settings.learningRateDecay {
+            // Stepped once per whole epoch, as NAM's trainer steps ExponentialLR.
+            adam.learningRate = settings.learningRate * pow(decay, Float(step / stepsPerEpoch))
+        }
         lossSinceValidation += batchLoss
         stepsSinceValidation += 1
         return batchLoss
@@ -220,7 +228,9 @@ public final class Trainer {
             bestValidation = validationLoss
             best = state
         }
-        adam.learningRate = plateau.observe(validationLoss, learningRate: adam.learningRate)
+        if settings.learningRateDecay == nil {
+            adam.learningRate = plateau.observe(validationLoss, learningRate: adam.learningRate)
+        }
         let row = LogRow(step: step, epoch: epoch, seconds: previousSeconds + seconds,
                          trainLoss: stepsSinceValidation > 0 ? lossSinceValidation / Double(stepsSinceValidation) : .nan,
                          validationLoss: validationLoss, validationESR: esr, learningRate: Double(adam.learningRate),

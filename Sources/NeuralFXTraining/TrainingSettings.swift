@@ -22,6 +22,9 @@ public struct TrainingSettings: Codable, Equatable, Sendable {
     public var gradientClip: Float = 10
     /// Validations without improvement before the learning rate halves.
     public var plateauPatience: Int = 10
+    /// NAM's schedule instead of the plateau's: the learning rate times this
+    /// factor after every epoch (PyTorch's ExponentialLR; NAM's trainer uses 0.993).
+    public var learningRateDecay: Float?
     /// Whole knob settings held out for testing when the layout has no splits.
     public var holdout: Int = 0
     /// Largest input-to-target latency (samples) the data checks accept.
@@ -70,6 +73,7 @@ public struct TrainingSettings: Codable, Equatable, Sendable {
             if let reason = config.unsupportedReason { return reason }
             if config.kernelSize < 1 + config.residualDelay { return "kernel_size must be at least 2 to train with micro-tcn's residual delay" }
         }
+        if let d = learningRateDecay, !(d > 0 && d <= 1) { return "learning rate decay \(d) is outside (0, 1]" }
         if !(learningRate > 0 && learningRate < 1) { return "learning rate \(learningRate) is outside (0, 1)" }
         if batchSize < 1 || batchSize > 256 { return "batch size \(batchSize) is outside 1...256" }
         if chunkLength < 64 || chunkLength > 1 << 20 { return "chunk length \(chunkLength) is outside 64...1048576 samples" }

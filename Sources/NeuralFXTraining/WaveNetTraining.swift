@@ -35,7 +35,6 @@ public final class WaveNetTrainingNetwork<T: TrainingScalar> {
 
     let arrays: [WaveNetArrayPlan<T>]
     let items: [WaveNetItem<T>]
-    var knobCount: Int { config.layerArrays[0].conditionSize - 1 }
 
     /// Why `config` cannot train here, if it cannot.
     public static func problem(_ config: NAMWaveNetConfig) -> String? {

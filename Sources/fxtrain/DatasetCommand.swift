@@ -37,6 +37,9 @@ struct DatasetCommand: ParsableCommand {
     @Option(help: "Knob settings: grid (evenly spaced, all covered) or random (drawn per pair).")
     var sampling: KnobSampling = .grid
 
+    @Option(help: "Every pair at this one knob setting instead, every knob named: e.g. drive=0.8,tone=0.5,level=1 (a capture of one setting, for NAM's WaveNet).")
+    var setting: String?
+
     @Option(help: "native (manifest + split folders) or signaltrain (its LA-2A file names; la2a only).")
     var layout: DatasetLayout = .native
 
@@ -48,7 +51,8 @@ struct DatasetCommand: ParsableCommand {
     }
 
     func run() throws {
-        let spec = DatasetSpec(device: device, minutes: minutes, seed: seed, sampling: sampling, layout: layout)
+        var spec = DatasetSpec(device: device, minutes: minutes, seed: seed, sampling: sampling, layout: layout)
+        if let setting { spec.fixedSetting = try parseSetting(setting) }
         let plan = try DatasetPlan(spec)
         let clips = try loadClips(sampleRate: spec.sampleRate)
         let renderer = DatasetRenderer(plan: plan,
@@ -77,6 +81,29 @@ struct DatasetCommand: ParsableCommand {
         }
         do { return try ExampleClips.load(folder: folder, sampleRate: sampleRate) } catch {
             throw CommandFailure(description: "reading example clips: \(error)")
+        }
+    }
+
+    /// `name=value,...` naming every knob of the device once, in range, in schema order.
+    private func parseSetting(_ text: String) throws -> [Double] {
+        let knobs = device.knobs.knobs
+        var values: [String: Double] = [:]
+        for item in text.split(separator: ",") {
+            let parts = item.split(separator: "=", omittingEmptySubsequences: false).map { $0.trimmingCharacters(in: .whitespaces) }
+            guard parts.count == 2, let value = Double(parts[1]), value.isFinite else {
+                throw CommandFailure(description: "--setting: '\(item)' is not name=number")
+            }
+            guard let knob = knobs.first(where: { $0.name == parts[0] }) else {
+                throw CommandFailure(description: "--setting: \(device.rawValue) has no knob '\(parts[0])' (its knobs: \(knobs.map(\.name).joined(separator: ", ")))")
+            }
+            guard value >= knob.minimum && value <= knob.maximum else {
+                throw CommandFailure(description: "--setting: \(knob.name) \(value) is outside \(knob.minimum)...\(knob.maximum)")
+            }
+            values[knob.name] = value
+        }
+        return try knobs.map { k in
+            guard let v = values[k.name] else { throw CommandFailure(description: "--setting: give every knob; '\(k.name)' is missing") }
+            return v
         }
     }
 

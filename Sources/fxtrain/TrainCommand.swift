@@ -51,6 +51,8 @@ struct TrainCommand: ParsableCommand {
     @Option(name: .customLong("weight-decay"), help: "L2 weight decay.") var weightDecay: Float = 0
     @Option(help: "Largest gradient norm (0: no clipping).") var clip: Float = 10
     @Option(help: "Validations without improvement before the learning rate halves.") var patience = 10
+    @Option(name: .customLong("lr-decay"), help: "Instead of halving on plateaus, multiply the learning rate by this after every epoch (NAM's trainer: 0.993).")
+    var learningRateDecay: Float?
     @Option(name: .customLong("checkpoint-minutes"), help: "Minutes between checkpoints.") var checkpointMinutes: Double = 3
     @Option(name: .customLong("eval-seconds"), help: "Seconds of each validation/test segment scored.") var evaluationSeconds: Double = 10
     @Option(help: "Worker threads (per process under mpirun).") var threads = 2
@@ -205,9 +207,8 @@ struct TrainCommand: ParsableCommand {
                     throw DatasetError("unknown architecture '\(arch)'; use one of "
                                        + (MicroTCNConfig.namedConfigurations + WaveNetPreset.names).joined(separator: ", "))
                 }
-                if preset != nil {
-                    if channels != nil { throw DatasetError("--channels sets micro-tcn's width; NAM's presets have their own") }
-                    if !out.hasSuffix(".nam") { throw DatasetError("NAM's WaveNet is written as a .nam file: give --out NAME.nam") }
+                if preset != nil && channels != nil {
+                    throw DatasetError("--channels sets micro-tcn's width; NAM's presets have their own")
                 }
                 s.learningRate = learningRate ?? (preset != nil ? 4e-3 : 1e-3)
                 s.batchSize = batchSize
@@ -218,6 +219,7 @@ struct TrainCommand: ParsableCommand {
                 s.weightDecay = weightDecay
                 s.gradientClip = clip
                 s.plateauPatience = patience
+                s.learningRateDecay = learningRateDecay
                 s.holdout = holdout
                 s.maxLatency = maxLatency
                 s.evaluationSeconds = evaluationSeconds
@@ -230,6 +232,10 @@ struct TrainCommand: ParsableCommand {
                 settings = s
             }
             if let problem = settings.problem { throw DatasetError(problem) }
+            // Resumed runs too: --out may be given again.
+            if settings.waveNet != nil && !out.hasSuffix(".nam") {
+                throw DatasetError("NAM's WaveNet is written as a .nam file: give --out NAME.nam")
+            }
             if let ranks, ranks.size > settings.batchSize {
                 throw DatasetError("\(ranks.size) processes share a batch of \(settings.batchSize): each needs at least one item; raise --batch or start fewer")
             }

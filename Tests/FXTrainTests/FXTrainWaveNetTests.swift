@@ -39,14 +39,26 @@ final class FXTrainWaveNetTests: XCTestCase {
         return (p.terminationStatus, String(decoding: o, as: UTF8.self), String(decoding: e, as: UTF8.self))
     }
 
-    /// The overdrive dataset, and beside it a knob-free manifest of its first pair.
+    /// Overdrive datasets: pairs at several knob settings, and pairs all at one setting (a capture of it).
     func overdrivePair() throws -> (knobs: String, single: String) {
         let made = try run("fxtrain", ["dataset", "--device", "overdrive", "--minutes", "0.2", "--out", directory + "/od"])
         XCTAssertEqual(made.status, 0, made.error)
-        try FileManager.default.createDirectory(atPath: directory + "/single", withIntermediateDirectories: true)
-        let manifest = #"{"sample_rate":44100,"pairs":[{"input":"../od/train/001-input.wav","target":"../od/train/001-target.wav","knobs":{}}]}"#
-        try Data(manifest.utf8).write(to: URL(fileURLWithPath: directory + "/single/manifest.json"))
+        let single = try run("fxtrain", ["dataset", "--device", "overdrive", "--minutes", "0.2", "--out", directory + "/single",
+                                         "--setting", "drive=0.8,tone=0.5,level=1"])
+        XCTAssertEqual(single.status, 0, single.error)
         return (directory + "/od", directory + "/single")
+    }
+
+    func testDatasetSettingMustNameEveryKnobInRange() throws {
+        for (setting, text) in [("drive=0.8,tone=0.5", "give every knob; 'level' is missing"),
+                                ("drive=2,tone=0.5,level=1", "drive 2.0 is outside 0.0...1.0"),
+                                ("drive=0.8,fuzz=1", "overdrive has no knob 'fuzz'")] {
+            let r = try run("fxtrain", ["dataset", "--device", "overdrive", "--minutes", "0.1", "--out", directory + "/x",
+                                        "--setting", setting])
+            XCTAssertNotEqual(r.status, 0)
+            XCTAssertEqual(r.error.split(separator: "\n").count, 1, r.error)
+            XCTAssertTrue(r.error.contains(text), r.error)
+        }
     }
 
     func testTrainsAWaveNetIntoANAMFileThatRenders() throws {
@@ -67,7 +79,7 @@ final class FXTrainWaveNetTests: XCTestCase {
         let fresh = try XCTUnwrap(loaded.blueprint as? NAMWaveNetBlueprint).config.trainingStart(seed: 1)
         XCTAssertNotEqual(blueprint.weights, fresh)
         let rendered = directory + "/rendered.wav"
-        let render = try run("fxrender", [data.knobs + "/train/002-input.wav", rendered, "--model", model])
+        let render = try run("fxrender", [data.knobs + "/train/001-input.wav", rendered, "--model", model])
         XCTAssertEqual(render.status, 0, render.error)
         let reader = try AudioFileReader(path: rendered)
         XCTAssertEqual(reader.sampleRate, 44100)
@@ -77,7 +89,7 @@ final class FXTrainWaveNetTests: XCTestCase {
     func testRefusesKnobsAndOtherOutputs() throws {
         let data = try overdrivePair()
         for (arguments, text) in [
-            ([data.knobs, "--out", directory + "/x.nam"], "NAM's WaveNet takes no knobs but the dataset has 2"),
+            ([data.knobs, "--out", directory + "/x.nam"], "NAM's WaveNet takes no knobs but the dataset's pairs are at 2 knob settings"),
             ([data.single, "--out", directory + "/x.safetensors"], "give --out NAME.nam"),
             ([data.single, "--out", directory + "/x.nam", "--channels", "4"], "--channels sets micro-tcn's width"),
         ] {

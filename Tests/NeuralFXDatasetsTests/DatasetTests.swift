@@ -80,6 +80,15 @@ final class DatasetTests: XCTestCase {
         }
     }
 
+    func testFixedSettingPutsEveryPairAtIt() throws {
+        var spec = DatasetSpec(device: .overdrive, minutes: 1, seed: 3)
+        spec.fixedSetting = [0.8, 0.5, 1]
+        let plan = try DatasetPlan(spec)
+        XCTAssertEqual(plan.pairs.count, 3, "20 s pairs, not shortened to cover a grid")
+        XCTAssertTrue(plan.pairs.allSatisfy { $0.knobValues == [0.8, 0.5, 1] })
+        XCTAssertEqual(DatasetManifest(plan: plan).sampling, "fixed")
+    }
+
     func testFilesHoldTheRenderedPairWithTheTargetAlignedToTheInput() throws {
         var spec = DatasetSpec(device: .overdrive, minutes: 0.1, seed: 5, sampling: .random)
         spec.pairSeconds = 3

@@ -86,6 +86,17 @@ final class TrainerTests: XCTestCase {
         XCTAssertTrue(report.overall.loudnessError.isFinite, report.overall.line)
     }
 
+    func testExponentialDecayStepsOncePerEpochInsteadOfThePlateau() throws {
+        var settings = SyntheticData.smallSettings()
+        settings.learningRateDecay = 0.5
+        // Without the decay, a plateau this impatient would halve the rate at every validation.
+        settings.plateauPatience = 0
+        settings.validationInterval = 1
+        let t = try trainer(settings)
+        try t.run(limits: TrainingLimits(steps: 2 * t.stepsPerEpoch + 1), checkpointPath: nil)
+        XCTAssertEqual(t.adam.learningRate, settings.learningRate * 0.25)
+    }
+
     func testCheckpointRefusesOtherArchitecture() throws {
         let settings = SyntheticData.smallSettings()
         let t = try trainer(settings)
