@@ -102,6 +102,7 @@ public enum ModelFile {
         if let d = metadata[descriptionKey] { out.append(("description", d)) }
         let layout = "\(config.nblocks) blocks, kernel \(config.kernelSize), dilation growth \(config.dilationGrowth), "
             + "\(config.channelWidth) channels, \(config.activation.rawValue)"
+            + (config.envelopes > 0 ? ", \(config.envelopes) envelopes" : "")
         out.append(("architecture", "micro-tcn (\(layout))"))
         out.append(("receptive field", "\(config.receptiveField) samples"))
         if let p = metadata[provenanceKey], let data = p.data(using: .utf8),
