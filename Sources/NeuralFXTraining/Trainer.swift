@@ -43,8 +43,8 @@ public final class Trainer {
     let trainSegments: [Segment]
     /// Chunk start positions available in each training segment, cumulated.
     let cumulativePositions: [Int]
-    /// Each pair's input with `receptiveField - 1` zeros in front, so a chunk
-    /// may start at sample 0 as if the device had heard silence before.
+    /// Each pair's input with `context` zeros in front, so a chunk may start
+    /// at sample 0 as if the device had heard silence before.
     let paddedInputs: [[Float]]
     let conditioning: [[Float]]
     /// What the sampler knows of the targets' loudness.
@@ -71,15 +71,16 @@ public final class Trainer {
         self.plan = plan
         loss = try LossFunction(parsing: settings.loss)
         let config = settings.config
-        let initial = MicroTCNWeights.trainingStart(config, seed: settings.seed)
+        let initial = MicroTCNWeights.trainingStart(config, seed: settings.seed, sampleRate: Double(dataset.sampleRate))
         network = TrainingNetwork(config: config, batchSize: settings.batchSize, outputLength: settings.chunkLength,
-                                  threads: settings.threads, weights: initial, exchange: exchange)
+                                  threads: settings.threads, weights: initial, exchange: exchange,
+                                  warmup: settings.warmup(sampleRate: dataset.sampleRate))
         network.normalization = settings.normalization
         random = SplitMix64(seed: settings.seed &+ 0x7261_696E)
         adam = AdamOptimizer(parameterCount: network.layout.count, learningRate: settings.learningRate, weightDecay: settings.weightDecay)
         plateau = PlateauScheduler(patience: settings.plateauPatience)
         bestWeights = initial
-        let pad = [Float](repeating: 0, count: config.receptiveField - 1)
+        let pad = [Float](repeating: 0, count: network.inputLength - settings.chunkLength)
         paddedInputs = dataset.pairs.map { pad + $0.input }
         conditioning = dataset.pairs.map { dataset.conditioning($0) }
         self.files = files
@@ -137,7 +138,7 @@ public final class Trainer {
     /// One optimizer step on a freshly sampled batch; returns its loss.
     @discardableResult
     public func trainStep() throws -> Double {
-        let length = settings.chunkLength, receptive = settings.config.receptiveField
+        let length = settings.chunkLength, context = network.inputLength - length
         let local = network.localItems
         for b in 0..<settings.batchSize {
             // Every rank draws every chunk, so the stream stays the same on all.
@@ -146,15 +147,15 @@ public final class Trainer {
             let knobs = conditioning[segment.pair]
             for k in knobs.indices { network.knobs(b)[k] = knobs[k] }
             if let files {
-                // Padded index p holds input sample p - (receptive - 1).
-                try files.readInput(pair: segment.pair, start: start - (receptive - 1), count: length + receptive - 1, into: network.input(b))
+                // Padded index p holds input sample p - context.
+                try files.readInput(pair: segment.pair, start: start - context, count: length + context, into: network.input(b))
                 try targets[b].withUnsafeMutableBufferPointer {
                     try files.readTarget(pair: segment.pair, start: start, count: length, into: $0.baseAddress!)
                 }
                 continue
             }
             paddedInputs[segment.pair].withUnsafeBufferPointer { src in
-                network.input(b).update(from: src.baseAddress! + start, count: length + receptive - 1)
+                network.input(b).update(from: src.baseAddress! + start, count: length + context)
             }
             dataset.pairs[segment.pair].target.withUnsafeBufferPointer { src in
                 targets[b].withUnsafeMutableBufferPointer { $0.baseAddress!.update(from: src.baseAddress! + start, count: length) }
@@ -233,7 +234,7 @@ public final class Trainer {
         let model = MicroTCN(weights)
         let block = 4096
         model.prepare(maxBlockSize: block)
-        let receptive = settings.config.receptiveField
+        let context = network.inputLength - settings.chunkLength
         let limit = Int(settings.evaluationSeconds * Double(dataset.sampleRate))
         let esr = LossFunction([.esr(preEmphasis: nil)])
         return segments.map { segment in
@@ -241,10 +242,10 @@ public final class Trainer {
             model.setConditioning(&knobs)
             model.reset()
             let end = min(segment.end, segment.start + limit)
-            // Padded index p holds input sample p - (receptive - 1).
-            let input = Array(paddedInputs[segment.pair][segment.start..<(end + receptive - 1)])
+            // Padded index p holds input sample p - context.
+            let input = Array(paddedInputs[segment.pair][segment.start..<(end + context)])
             let output = renderInBlocks(input, blockSize: block) { model.process($0, $1, frameCount: $2) }
-            let prediction = Array(output[(receptive - 1)...])
+            let prediction = Array(output[context...])
             let target = Array(dataset.pairs[segment.pair].target[segment.start..<end])
             let value = loss.evaluate(prediction: prediction, target: target, count: target.count, gradient: nil)
             let e = esr.evaluate(prediction: prediction, target: target, count: target.count, gradient: nil)

@@ -96,7 +96,7 @@ public struct MicroTCNConfig: Codable, Equatable, Sendable {
         }
     }
 
-    public static let namedConfigurations = ["utcn-100-c", "utcn-300-c", "utcn-1000-c", "tcn-324"]
+    public static let namedConfigurations = ["utcn-100-c", "utcn-300-c", "utcn-1000-c", "tcn-324", "utcn-100-c-env"]
 
     public func dilation(ofBlock n: Int) -> Int {
         var d = 1
