@@ -51,6 +51,10 @@ public final class Trainer {
     public let loudness: ChunkLoudness
     /// Where chunks are read from when the samples are not in memory.
     let files: ChunkFiles?
+    /// Each pair's loss weight (all 1 unless `settings.weightSettings`).
+    public let settingWeights: [Float]
+    /// The pair each item of the current batch was drawn from.
+    var itemPairs: [Int]
     var targets: [[Float]]
     var lossValues: [Float]
     var lossSinceValidation = 0.0
@@ -93,6 +97,8 @@ public final class Trainer {
         }
         var total = 0
         cumulativePositions = trainSegments.map { total += $0.length - settings.chunkLength + 1; return total }
+        settingWeights = settings.weightSettings == true ? Trainer.inversePowerWeights(self.loudness) : [Float](repeating: 1, count: dataset.pairs.count)
+        itemPairs = [Int](repeating: 0, count: settings.batchSize)
         targets = Array(repeating: [Float](repeating: 0, count: settings.chunkLength), count: settings.batchSize)
         lossValues = [Float](repeating: 0, count: settings.batchSize)
         if let checkpoint { try restore(checkpoint) }
@@ -143,6 +149,7 @@ public final class Trainer {
         for b in 0..<settings.batchSize {
             // Every rank draws every chunk, so the stream stays the same on all.
             let (segment, start) = drawChunk()
+            itemPairs[b] = segment.pair
             guard local.contains(b) else { continue }
             let knobs = conditioning[segment.pair]
             for k in knobs.indices { network.knobs(b)[k] = knobs[k] }
@@ -164,6 +171,7 @@ public final class Trainer {
         network.forward()
         let scale = 1 / Float(settings.batchSize)
         let loss = self.loss, net = self.network
+        let weights = itemPairs.map { settingWeights[$0] }
         targets.withUnsafeBufferPointer { targets in
             lossValues.withUnsafeMutableBufferPointer { values in
                 let box = UnsafeSendableBox((targets, values))
@@ -173,8 +181,9 @@ public final class Trainer {
                     let value = targets[b].withUnsafeBufferPointer { t in
                         loss.evaluate(prediction: net.output(b), target: t.baseAddress!, count: length, gradient: gradient)
                     }
-                    for t in 0..<length { gradient[t] *= scale }
-                    box.value.1[b] = value
+                    let weight = weights[b]
+                    for t in 0..<length { gradient[t] *= scale * weight }
+                    box.value.1[b] = value * weight
                 }
             }
         }
@@ -193,13 +202,25 @@ public final class Trainer {
         return batchLoss
     }
 
+    /// Per pair, the dataset's mean target power over the pair's: a loss
+    /// weighted by it counts every knob setting alike, as a per-setting ESR
+    /// does, without the noise of dividing each chunk by its own energy.
+    /// A near-silent pair's weight is capped at 1000 (30 dB).
+    static func inversePowerWeights(_ loudness: ChunkLoudness) -> [Float] {
+        let powers = loudness.lengths.indices.map { p in
+            loudness.energy(pair: p, start: 0, length: loudness.lengths[p]) / Double(max(loudness.lengths[p], 1))
+        }
+        let mean = powers.reduce(0, +) / Double(max(powers.count, 1))
+        return powers.map { Float(min(mean / max($0, .leastNormalMagnitude), 1000)) }
+    }
+
     /// Scores the current weights on validation audio, records a log row,
     /// keeps the best weights and adjusts the learning rate.
     @discardableResult
     public func validate(seconds: Double, samplesPerSecond: Double) -> LogRow {
         let weights = network.weights
         let scores = evaluate(weights, on: plan.segments(.validation))
-        let validationLoss = scores.map(\.loss).reduce(0, +) / Double(scores.count)
+        let validationLoss = scores.map { $0.loss * Double(settingWeights[$0.segment.pair]) }.reduce(0, +) / Double(scores.count)
         // Pooled over segments, so a near-silent segment cannot dominate.
         let esr = scores.reduce(0) { $0 + $1.errorEnergy } / max(scores.reduce(0) { $0 + $1.targetEnergy }, .leastNormalMagnitude)
         if validationLoss < bestValidation {

@@ -29,6 +29,11 @@ public struct TrainingSettings: Codable, Equatable, Sendable {
     /// Seconds of input before each chunk that only the envelopes run over
     /// (`TrainingNetwork.warmup`): nil for models without envelopes.
     public var warmupSeconds: Double?
+    /// Whether each knob setting's loss is weighted by the inverse of its
+    /// targets' mean power (`Trainer.settingWeights`), so that heavy
+    /// compression, whose output is 20 to 30 dB quieter, counts as much as a
+    /// light setting under MSE. nil: off.
+    public var weightSettings: Bool?
 
     /// Models with envelopes warm up for 8 s: nearly three of the slowest
     /// starting time constants (3 s), so at a chunk's start the slowest

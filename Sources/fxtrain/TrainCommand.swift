@@ -55,6 +55,8 @@ struct TrainCommand: ParsableCommand {
     var reduction = "ordered"
     @Option(help: "What the model is and what it was trained on, for its metadata (default: the architecture and dataset folder).")
     var description: String?
+    @Flag(name: .customLong("weight-settings"), help: "Weight each knob setting's loss by the inverse of its targets' mean power, so that quiet settings (heavy compression) count as much as loud ones.")
+    var weightSettings = false
     @Flag(help: "Replace an existing model file.") var overwrite = false
 
     func validate() throws {
@@ -208,6 +210,7 @@ struct TrainCommand: ParsableCommand {
                 s.evaluationSeconds = evaluationSeconds
                 s.threads = threads
                 s.normalization = norm
+                if weightSettings { s.weightSettings = true }
                 if let channels {
                     s.config.channelWidth = channels
                     s.architecture += "/\(channels)ch"
