@@ -85,8 +85,10 @@ class Block(torch.nn.Module):
         self.activation = act
         self.res = torch.nn.Conv1d(cin, cout, 1, groups=cin, bias=False)
 
-    def forward(self, x, embedding):
+    def forward(self, x, embedding, envelopes=None):
         y = self.conv1(x)
+        if envelopes is not None:
+            y = y + envelopes(x, y.shape[-1])
         if self.grouped:
             y = self.conv1b(y)
         y = self.film(y, embedding) if self.conditional else self.bn(y)
@@ -101,6 +103,31 @@ class Block(torch.nn.Module):
         length = y.shape[-1]
         end = r.shape[-1] - 1
         return y + r[..., end - length:end]
+
+
+class Envelopes(torch.nn.Module):
+    """NeuralFX's envelope side-chain (config envelope_channels = K > 0;
+    EnvelopeSideChain in the Swift core): K one-pole envelopes of the input
+    power with decay exp(-exp(-log_tau)), whose log levels, scaled to about
+    -1 (silence) ... 0 (full scale), a 1x1 convolution adds to block 0's
+    conv1 output. The state starts at 0 (silence) at the input's first sample."""
+
+    def __init__(self, channels, conv_out):
+        super().__init__()
+        self.log_tau = torch.nn.Parameter(torch.zeros(channels))
+        self.proj = torch.nn.Conv1d(channels, conv_out, 1, bias=False)
+
+    def forward(self, x, frames):
+        rate = torch.exp(-self.log_tau)
+        decay, gain = torch.exp(-rate), -torch.expm1(-rate)
+        power = x[:, 0] ** 2
+        level = torch.zeros(x.shape[0], self.log_tau.shape[0], dtype=x.dtype)
+        levels = []
+        for t in range(power.shape[-1]):
+            level = decay * level + gain * power[:, t:t + 1]
+            levels.append(level)
+        features = torch.log(torch.stack(levels, -1) + 1e-6) / math.log(1e6)
+        return self.proj(features[..., -frames:])
 
 
 class MicroTCN(torch.nn.Module):
@@ -119,11 +146,13 @@ class MicroTCN(torch.nn.Module):
             cout = cin * cfg["channel_growth"] if cfg.get("channel_growth", 1) > 1 else cfg["channel_width"]
             self.blocks.append(Block(cin, cout, cfg, block_dilation(cfg, n)))
         self.output = torch.nn.Conv1d(cout, 1, 1)
+        if cfg.get("envelope_channels", 0) > 0:
+            self.env = Envelopes(cfg["envelope_channels"], self.blocks[0].conv1.out_channels)
 
     def forward(self, x, p=None):
         embedding = self.gen(p) if self.cfg["nparams"] > 0 else None
-        for block in self.blocks:
-            x = block(x, embedding)
+        for n, block in enumerate(self.blocks):
+            x = block(x, embedding, self.env if n == 0 and hasattr(self, "env") else None)
         return torch.tanh(self.output(x))
 
     def stream_equivalent(self, x, p=None):

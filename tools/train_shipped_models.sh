@@ -3,7 +3,7 @@
 # models/overdrive.safetensors), the architecture and activation comparisons,
 # and the tables and plots in docs/models.md and docs/activations.md.
 #
-#   tools/train_shipped_models.sh datasets | la2a | overdrive | activations | report
+#   tools/train_shipped_models.sh datasets | la2a | la2a-env | overdrive | activations | report
 #
 # Phases run in this order; each writes under $WORK (default out/shipped).
 # Training runs use one thread each. For the figures in docs/models.md and
@@ -57,6 +57,14 @@ LA-2A-style optical compressor (mode compress|limit, peak 0..1): micro-tcn uTCN-
 TEXT
 )"
     ;;
+la2a-env)
+    # uTCN-100-C with the envelope side-chain (issue 17), one run per way of
+    # weighting the knob settings: MSE, per-chunk ESR, MSE weighted per setting.
+    staged utcn-100-c-env "$W/la2a-ds" "$W/la2a-env-mse" "55" --loss mse --patience 10 &
+    staged utcn-100-c-env "$W/la2a-ds" "$W/la2a-env-esr" "55" --loss esr --patience 10
+    wait
+    staged utcn-100-c-env "$W/la2a-ds" "$W/la2a-env-wmse" "45" --loss mse --weight-settings --patience 10
+    ;;
 overdrive)
     # The pairs are aligned by construction; heavy distortion misleads the
     # latency estimate, hence --max-latency 0. Level is an output gain the
@@ -94,6 +102,7 @@ activations)
     ;;
 report)
     for f in "$W"/la2a-*/m*.safetensors "$W"/act-la2a-*/m*.safetensors; do
+        $B/fxtrain evaluate --device la2a --model "$f" --seconds 10 --steps 5 --seed 4242 > "${f%.safetensors}-eval4242.txt"
         $B/fxtrain evaluate --device la2a --model "$f" --seconds 20 --steps 5 --table "${f%.safetensors}-eval.md" --force \
             > "${f%.safetensors}-eval.txt"
     done

@@ -2,7 +2,10 @@ import Foundation
 import NeuralFXCore
 
 /// Reads and writes NeuralFX model files: safetensors whose tensor names are
-/// micro-tcn's PyTorch state_dict names, with everything else in `__metadata__`:
+/// micro-tcn's PyTorch state_dict names (plus `env.log_tau` `[K]` and
+/// `env.proj.weight` `[C, K, 1]` for models with `envelope_channels`, a
+/// parameter and a bias-free `Conv1d` in PyTorch terms; see
+/// `EnvelopeSideChain`), with everything else in `__metadata__`:
 ///
 /// - `architecture`: `micro-tcn`
 /// - `config`: JSON of the micro-tcn hyperparameters (micro-tcn's own names)
@@ -102,6 +105,7 @@ public enum ModelFile {
         if let d = metadata[descriptionKey] { out.append(("description", d)) }
         let layout = "\(config.nblocks) blocks, kernel \(config.kernelSize), dilation growth \(config.dilationGrowth), "
             + "\(config.channelWidth) channels, \(config.activation.rawValue)"
+            + (config.envelopes > 0 ? ", \(config.envelopes) envelopes" : "")
         out.append(("architecture", "micro-tcn (\(layout))"))
         out.append(("receptive field", "\(config.receptiveField) samples"))
         if let p = metadata[provenanceKey], let data = p.data(using: .utf8),

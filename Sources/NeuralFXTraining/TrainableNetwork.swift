@@ -11,6 +11,9 @@ public protocol TrainableNetwork: AnyObject {
     /// Parameters plus whatever else the model file needs (BatchNorm's running statistics).
     var state: NetworkState { get set }
     var receptiveField: Int { get }
+    /// Input samples per item: the output length, the receptive field's
+    /// context and any warm-up before it.
+    var inputLength: Int { get }
     /// The other processes training this batch, if any.
     var exchange: BatchExchange? { get }
     /// The items this process computes.

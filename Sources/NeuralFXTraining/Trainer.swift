@@ -49,14 +49,18 @@ public final class Trainer {
     let trainSegments: [Segment]
     /// Chunk start positions available in each training segment, cumulated.
     let cumulativePositions: [Int]
-    /// Each pair's input with `receptiveField - 1` zeros in front, so a chunk
-    /// may start at sample 0 as if the device had heard silence before.
+    /// Each pair's input with `context` zeros in front, so a chunk may start
+    /// at sample 0 as if the device had heard silence before.
     let paddedInputs: [[Float]]
     let conditioning: [[Float]]
     /// What the sampler knows of the targets' loudness.
     public let loudness: ChunkLoudness
     /// Where chunks are read from when the samples are not in memory.
     let files: ChunkFiles?
+    /// Each pair's loss weight (all 1 unless `settings.weightSettings`).
+    public let settingWeights: [Float]
+    /// The pair each item of the current batch was drawn from.
+    var itemPairs: [Int]
     var targets: [[Float]]
     var lossValues: [Float]
     var lossSinceValidation = 0.0
@@ -88,9 +92,10 @@ public final class Trainer {
                                                     threads: settings.threads, weights: config.trainingStart(seed: settings.seed))
         } else {
             let config = settings.config
-            let initial = MicroTCNWeights.trainingStart(config, seed: settings.seed)
+            let initial = MicroTCNWeights.trainingStart(config, seed: settings.seed, sampleRate: Double(dataset.sampleRate))
             let microTCN = TrainingNetwork<Float>(config: config, batchSize: settings.batchSize, outputLength: settings.chunkLength,
-                                                  threads: settings.threads, weights: initial, exchange: exchange)
+                                                  threads: settings.threads, weights: initial, exchange: exchange,
+                                                  warmup: settings.warmup(sampleRate: dataset.sampleRate))
             microTCN.normalization = settings.normalization
             network = microTCN
         }
@@ -98,7 +103,7 @@ public final class Trainer {
         adam = AdamOptimizer(parameterCount: network.parameters.count, learningRate: settings.learningRate, weightDecay: settings.weightDecay)
         plateau = PlateauScheduler(patience: settings.plateauPatience)
         best = network.state
-        let pad = [Float](repeating: 0, count: network.receptiveField - 1)
+        let pad = [Float](repeating: 0, count: network.inputLength - settings.chunkLength)
         paddedInputs = dataset.pairs.map { pad + $0.input }
         conditioning = dataset.pairs.map { dataset.conditioning($0) }
         self.files = files
@@ -111,6 +116,8 @@ public final class Trainer {
         }
         var total = 0
         cumulativePositions = trainSegments.map { total += $0.length - settings.chunkLength + 1; return total }
+        settingWeights = settings.weightSettings == true ? Trainer.inversePowerWeights(self.loudness) : [Float](repeating: 1, count: dataset.pairs.count)
+        itemPairs = [Int](repeating: 0, count: settings.batchSize)
         targets = Array(repeating: [Float](repeating: 0, count: settings.chunkLength), count: settings.batchSize)
         lossValues = [Float](repeating: 0, count: settings.batchSize)
         if let checkpoint { try restore(checkpoint) }
@@ -156,24 +163,25 @@ public final class Trainer {
     /// One optimizer step on a freshly sampled batch; returns its loss.
     @discardableResult
     public func trainStep() throws -> Double {
-        let length = settings.chunkLength, receptive = network.receptiveField
+        let length = settings.chunkLength, context = network.inputLength - length
         let local = network.localItems
         for b in 0..<settings.batchSize {
             // Every rank draws every chunk, so the stream stays the same on all.
             let (segment, start) = drawChunk()
+            itemPairs[b] = segment.pair
             guard local.contains(b) else { continue }
             let knobs = conditioning[segment.pair]
             for k in 0..<settings.knobInputs { network.knobs(b)[k] = knobs[k] }
             if let files {
-                // Padded index p holds input sample p - (receptive - 1).
-                try files.readInput(pair: segment.pair, start: start - (receptive - 1), count: length + receptive - 1, into: network.input(b))
+                // Padded index p holds input sample p - context.
+                try files.readInput(pair: segment.pair, start: start - context, count: length + context, into: network.input(b))
                 try targets[b].withUnsafeMutableBufferPointer {
                     try files.readTarget(pair: segment.pair, start: start, count: length, into: $0.baseAddress!)
                 }
                 continue
             }
             paddedInputs[segment.pair].withUnsafeBufferPointer { src in
-                network.input(b).update(from: src.baseAddress! + start, count: length + receptive - 1)
+                network.input(b).update(from: src.baseAddress! + start, count: length + context)
             }
             dataset.pairs[segment.pair].target.withUnsafeBufferPointer { src in
                 targets[b].withUnsafeMutableBufferPointer { $0.baseAddress!.update(from: src.baseAddress! + start, count: length) }
@@ -182,6 +190,7 @@ public final class Trainer {
         network.trainingForward()
         let scale = 1 / Float(settings.batchSize)
         let loss = self.loss, net = self.network
+        let weights = itemPairs.map { settingWeights[$0] }
         targets.withUnsafeBufferPointer { targets in
             lossValues.withUnsafeMutableBufferPointer { values in
                 let box = UnsafeSendableBox((targets, values))
@@ -191,8 +200,9 @@ public final class Trainer {
                     let value = targets[b].withUnsafeBufferPointer { t in
                         loss.evaluate(prediction: net.output(b), target: t.baseAddress!, count: length, gradient: gradient)
                     }
-                    for t in 0..<length { gradient[t] *= scale }
-                    box.value.1[b] = value
+                    let weight = weights[b]
+                    for t in 0..<length { gradient[t] *= scale * weight }
+                    box.value.1[b] = value * weight
                 }
             }
         }
@@ -215,13 +225,25 @@ public final class Trainer {
         return batchLoss
     }
 
+    /// Per pair, the dataset's mean target power over the pair's: a loss
+    /// weighted by it counts every knob setting alike, as a per-setting ESR
+    /// does, without the noise of dividing each chunk by its own energy.
+    /// A near-silent pair's weight is capped at 1000 (30 dB).
+    static func inversePowerWeights(_ loudness: ChunkLoudness) -> [Float] {
+        let powers = loudness.lengths.indices.map { p in
+            loudness.energy(pair: p, start: 0, length: loudness.lengths[p]) / Double(max(loudness.lengths[p], 1))
+        }
+        let mean = powers.reduce(0, +) / Double(max(powers.count, 1))
+        return powers.map { Float(min(mean / max($0, .leastNormalMagnitude), 1000)) }
+    }
+
     /// Scores the current weights on validation audio, records a log row,
     /// keeps the best weights and adjusts the learning rate.
     @discardableResult
     public func validate(seconds: Double, samplesPerSecond: Double) -> LogRow {
         let state = network.state
         let scores = evaluate(state, on: plan.segments(.validation))
-        let validationLoss = scores.map(\.loss).reduce(0, +) / Double(scores.count)
+        let validationLoss = scores.map { $0.loss * Double(settingWeights[$0.segment.pair]) }.reduce(0, +) / Double(scores.count)
         // Pooled over segments, so a near-silent segment cannot dominate.
         let esr = scores.reduce(0) { $0 + $1.errorEnergy } / max(scores.reduce(0) { $0 + $1.targetEnergy }, .leastNormalMagnitude)
         if validationLoss < bestValidation {
@@ -258,7 +280,7 @@ public final class Trainer {
         let model = network.streamingModel(state)
         let block = 4096
         model.prepare(maxBlockSize: block)
-        let receptive = network.receptiveField
+        let context = network.inputLength - settings.chunkLength
         let limit = Int(settings.evaluationSeconds * Double(dataset.sampleRate))
         let esr = LossFunction([.esr(preEmphasis: nil)])
         return segments.map { segment in
@@ -266,10 +288,10 @@ public final class Trainer {
             model.setConditioning(&knobs)
             model.reset()
             let end = min(segment.end, segment.start + limit)
-            // Padded index p holds input sample p - (receptive - 1).
-            let input = Array(paddedInputs[segment.pair][segment.start..<(end + receptive - 1)])
+            // Padded index p holds input sample p - context.
+            let input = Array(paddedInputs[segment.pair][segment.start..<(end + context)])
             let output = renderInBlocks(input, blockSize: block) { model.process($0, $1, frameCount: $2) }
-            let prediction = Array(output[(receptive - 1)...])
+            let prediction = Array(output[context...])
             let target = Array(dataset.pairs[segment.pair].target[segment.start..<end])
             let value = loss.evaluate(prediction: prediction, target: target, count: target.count, gradient: nil)
             let e = esr.evaluate(prediction: prediction, target: target, count: target.count, gradient: nil)

@@ -7,7 +7,9 @@ import RealModule
 /// Chunks are unpadded: `inputLength = outputLength + receptiveField - 1`
 /// input samples give `outputLength` outputs, output `t` belonging to input
 /// sample `t + receptiveField - 1`, exactly as the streaming `MicroTCN`
-/// aligns them. Items run in parallel; parameter gradients are kept per
+/// aligns them. Models with envelopes take `warmup` more input samples in
+/// front, which only the envelopes run over, so their state at the chunk's
+/// start holds seconds of history at little cost. Items run in parallel; parameter gradients are kept per
 /// item and summed in item order, so a seed reproduces a run bit for bit.
 /// Across processes (`exchange`), each computes its share of the items and
 /// the per-item values are gathered before every in-order sum, so the
@@ -18,7 +20,10 @@ public final class TrainingNetwork<T: TrainingScalar> {
     public let layout: ParameterLayout
     public let batchSize: Int
     public let outputLength: Int
+    /// Input samples per item: the warm-up, then what the blocks see.
     public let inputLength: Int
+    /// Input samples before the blocks' input that only the envelopes run over.
+    public let warmup: Int
     /// Threads for the batch (1 = serial); results do not depend on it.
     public var threads: Int
     /// Trainable tensors, flat, in `layout` order and PyTorch layouts.
@@ -37,6 +42,7 @@ public final class TrainingNetwork<T: TrainingScalar> {
     public var reduction: BatchReduction = .ordered
 
     let convs: [DilatedConvolution]
+    let envelope: EnvelopeTraining<T>?
     /// Frames entering block `n` (`frames[nblocks]` = output length).
     let frames: [Int]
     let items: [ItemState<T>]
@@ -54,8 +60,9 @@ public final class TrainingNetwork<T: TrainingScalar> {
     let exchangeBuffer: Storage<T>
 
     public init(config: MicroTCNConfig, batchSize: Int, outputLength: Int, threads: Int = 2,
-                weights: MicroTCNWeights, exchange: BatchExchange? = nil) {
+                weights: MicroTCNWeights, exchange: BatchExchange? = nil, warmup: Int = 0) {
         precondition(config.unsupportedReason == nil && config.kernelSize >= 2 && batchSize > 0 && outputLength > 0)
+        precondition(warmup >= 0 && (warmup == 0 || config.envelopes > 0), "a warm-up is for envelopes")
         self.config = config
         layout = ParameterLayout(config)
         self.batchSize = batchSize
@@ -74,7 +81,12 @@ public final class TrainingNetwork<T: TrainingScalar> {
         }
         self.convs = convs
         self.frames = frames
-        inputLength = frames[0]
+        self.warmup = warmup
+        inputLength = warmup + frames[0]
+        envelope = config.envelopes > 0
+            ? EnvelopeTraining(channels: config.envelopes, outChannels: convs[0].outChannels, length: warmup + frames[0],
+                               offset: warmup + convs[0].span, frames: frames[1])
+            : nil
         packed = convs.map { Storage($0.weightCount) }
         transposed = convs.map { Storage($0.groups == 1 ? $0.weightCount : 0) }
         mean = convs.map { Storage($0.outChannels) }
@@ -88,7 +100,8 @@ public final class TrainingNetwork<T: TrainingScalar> {
         let remoteFrames = [Int](repeating: 0, count: frames.count)
         let parameterLayout = ParameterLayout(config)
         items = (0..<batchSize).map { b in
-            ItemState(config: config, frames: local.contains(b) ? frames : remoteFrames, parameterCount: parameterLayout.count)
+            ItemState(config: config, frames: local.contains(b) ? frames : remoteFrames, warmup: local.contains(b) ? warmup : 0,
+                      parameterCount: parameterLayout.count)
         }
         var ranges: [Range<Int>] = [], start = 0
         let convRanges = (0..<config.nblocks).map { n -> Range<Int> in
@@ -108,7 +121,9 @@ public final class TrainingNetwork<T: TrainingScalar> {
     // MARK: Item access
 
     /// The input chunk of item `b` (`inputLength` samples) to fill before `forward`.
-    public func input(_ b: Int) -> UnsafeMutablePointer<T> { items[b].blockInputs[0].pointer }
+    public func input(_ b: Int) -> UnsafeMutablePointer<T> {
+        warmup > 0 ? items[b].warmedInput.pointer : items[b].blockInputs[0].pointer
+    }
     /// The knob (conditioning) values of item `b` (`nparams` values).
     public func knobs(_ b: Int) -> UnsafeMutablePointer<T> { items[b].knobs.pointer }
     /// The output of item `b` (`outputLength` samples) after `forward`.
@@ -177,6 +192,7 @@ public final class TrainingNetwork<T: TrainingScalar> {
     private func convolutionForward(_ n: Int, _ b: Int, _ p: UnsafePointer<T>) {
         let item = items[b], conv = convs[n], len = frames[n + 1], cc = conv.outChannels
         let z = item.normalized[n].pointer
+        if n == 0 && warmup > 0 { item.blockInputs[0].pointer.update(from: item.warmedInput.pointer + warmup, count: frames[0]) }
         if config.grouped {
             let raw = item.convOutput[n].pointer
             conv.forward(item.blockInputs[n].pointer, frames: len, weights: packed[n].pointer, into: raw)
@@ -184,6 +200,11 @@ public final class TrainingNetwork<T: TrainingScalar> {
                                                        bias: p + layout.offset("blocks.\(n).conv1b.bias"), into: z)
         } else {
             conv.forward(item.blockInputs[n].pointer, frames: len, weights: packed[n].pointer, into: z)
+        }
+        if n == 0, let envelope {
+            envelope.forward(input(b), logTimeConstants: p + layout.offset("env.log_tau"),
+                             projection: p + layout.offset("env.proj.weight"), levels: item.levels.pointer,
+                             features: item.features.pointer, into: z)
         }
         item.sums.zero()
         BatchNormalization.accumulateSums(z, frames: len, channels: cc, into: item.sums.pointer)
@@ -466,6 +487,13 @@ public final class TrainingNetwork<T: TrainingScalar> {
                                         count: batchSize * len, inverseStd: inverseStd[n].pointer,
                                         sums: gradientSums[n].pointer, products: gradientProducts[n].pointer)
         }
+        if n == 0, let envelope {
+            envelope.backward(input(b), logTimeConstants: p + layout.offset("env.log_tau"),
+                              projection: p + layout.offset("env.proj.weight"), levels: item.levels.pointer,
+                              features: item.features.pointer, outputGradient: dz, scratch: item.levelGradient.pointer,
+                              logTimeConstantGradient: grad + layout.offset("env.log_tau"),
+                              projectionGradient: grad + layout.offset("env.proj.weight"))
+        }
         var convGradient = UnsafePointer(dz)
         if config.grouped {
             let draw = item.convGradient.pointer
@@ -561,9 +589,21 @@ final class ItemState<T: TrainingScalar> {
     let products: Storage<T>
     let gradient: Storage<T>
     let packedGradient: [Storage<T>]
+    /// With a warm-up: the whole input, whose tail is copied into `blockInputs[0]`.
+    let warmedInput: Storage<T>
+    /// Envelopes: their levels at every input sample, block 0's features, and
+    /// room for the gradient with respect to one envelope's levels.
+    let levels: Storage<T>
+    let features: Storage<T>
+    let levelGradient: Storage<T>
 
-    init(config c: MicroTCNConfig, frames: [Int], parameterCount: Int) {
+    init(config c: MicroTCNConfig, frames: [Int], warmup: Int, parameterCount: Int) {
         let blocks = 0..<c.nblocks
+        let k = c.envelopes, inputs = k > 0 ? warmup + frames[0] : 0
+        warmedInput = Storage(warmup > 0 ? inputs : 0)
+        levels = Storage(inputs * k)
+        features = Storage(frames.count > 1 ? frames[1] * k : 0)
+        levelGradient = Storage(inputs)
         knobs = Storage(c.nparams)
         blockInputs = [Storage(frames[0] * c.ninputs)] + blocks.map { Storage(frames[$0 + 1] * c.outChannels(ofBlock: $0)) }
         normalized = blocks.map { Storage(frames[$0 + 1] * c.convChannels(ofBlock: $0)) }

@@ -33,6 +33,19 @@ public struct TrainingSettings: Codable, Equatable, Sendable {
     public var evaluationSeconds: Double = 10
     public var threads: Int = 2
     public var normalization: Normalization = .batch
+    /// Seconds of input before each chunk that only the envelopes run over
+    /// (`TrainingNetwork.warmup`): nil for models without envelopes.
+    public var warmupSeconds: Double?
+    /// Whether each knob setting's loss is weighted by the inverse of its
+    /// targets' mean power (`Trainer.settingWeights`), so that heavy
+    /// compression, whose output is 20 to 30 dB quieter, counts as much as a
+    /// light setting under MSE. nil: off.
+    public var weightSettings: Bool?
+
+    /// Models with envelopes warm up for 8 s: nearly three of the slowest
+    /// starting time constants (3 s), so at a chunk's start the slowest
+    /// envelope is within 7% of its level after endless history.
+    public static let envelopeWarmupSeconds = 8.0
 
     public init(architecture: String, config: MicroTCNConfig) {
         self.architecture = architecture
@@ -59,12 +72,17 @@ public struct TrainingSettings: Codable, Equatable, Sendable {
     /// and are silence-referenced, so they output silence for silence. The
     /// training network learns the raw output: the reference only removes a
     /// constant per knob setting, far below the error training reaches.
+    /// Warm-up samples at `sampleRate`.
+    public func warmup(sampleRate: Int) -> Int { Int(((warmupSeconds ?? 0) * Double(sampleRate)).rounded()) }
+
     public static func named(_ architecture: String, nparams: Int, activation: ActivationKind = .prelu) -> TrainingSettings? {
         guard var config = MicroTCNConfig.named(architecture, nparams: nparams) else { return nil }
         config.residualDelay = 0
         config.silenceReferenced = true
         config.activation = activation
-        return TrainingSettings(architecture: architecture.lowercased(), config: config)
+        var settings = TrainingSettings(architecture: architecture.lowercased(), config: config)
+        if config.envelopes > 0 { settings.warmupSeconds = envelopeWarmupSeconds }
+        return settings
     }
 
     /// The reason these settings cannot train, if any.
@@ -80,6 +98,8 @@ public struct TrainingSettings: Codable, Equatable, Sendable {
         if validationInterval < 1 { return "validation interval must be at least 1 step" }
         if weightDecay < 0 || gradientClip < 0 { return "weight decay and gradient clip must not be negative" }
         if maxLatency < 0 { return "maximum latency must not be negative" }
+        if let w = warmupSeconds, !(w >= 0 && w <= 60) { return "warm-up \(w) s is outside 0...60 seconds" }
+        if (warmupSeconds ?? 0) > 0 && config.envelopes == 0 { return "a warm-up needs a model with envelopes" }
         if (try? LossFunction(parsing: loss)) == nil { return (LossParseError(text: loss)).description }
         return nil
     }

@@ -14,9 +14,10 @@ extension MicroTCNWeights {
     /// gains and shifts start at `branchScale` of their usual size, so each
     /// block's convolution branch adds almost nothing until trained. A
     /// constant the branches add at zero input (sigmoid's 1/2) is removed
-    /// by the output bias.
-    public static func trainingStart(_ c: MicroTCNConfig, seed: UInt64, branchScale: Float = 0.05) -> MicroTCNWeights {
-        var w = random(c, seed: seed)
+    /// by the output bias. Envelopes start spread from 10 ms to 3 s at `sampleRate`.
+    public static func trainingStart(_ c: MicroTCNConfig, seed: UInt64, branchScale: Float = 0.05,
+                                     sampleRate: Double = 44100) -> MicroTCNWeights {
+        var w = random(c, seed: seed, sampleRate: sampleRate)
         let atZero: Float = c.activation == .sigmoid ? 0.5 : 0
         // Gain and constant offset of the residual path, per channel.
         var gain: [Float] = [1], offset: [Float] = [0]

@@ -65,6 +65,8 @@ struct TrainCommand: ParsableCommand {
     @Option(name: .customLong("data-license"), help: "The recordings' license, for the model's provenance (with --resume: give it again).")
     var dataLicense: String?
     @Option(help: "A work to cite when using the model (repeatable; with --resume: give them again).") var cite: [String] = []
+    @Flag(name: .customLong("weight-settings"), help: "Weight each knob setting's loss by the inverse of its targets' mean power, so that quiet settings (heavy compression) count as much as loud ones.")
+    var weightSettings = false
     @Flag(help: "Replace an existing model file.") var overwrite = false
 
     func validate() throws {
@@ -225,6 +227,7 @@ struct TrainCommand: ParsableCommand {
                 s.evaluationSeconds = evaluationSeconds
                 s.threads = threads
                 s.normalization = norm
+                if weightSettings { s.weightSettings = true }
                 if let channels {
                     s.config.channelWidth = channels
                     s.architecture += "/\(channels)ch"

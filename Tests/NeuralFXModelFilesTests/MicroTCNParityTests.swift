@@ -49,6 +49,36 @@ final class MicroTCNParityTests: XCTestCase {
         XCTAssertTrue(model.info.contains { $0.key == "receptive field" && $0.value == "4445 samples" })
     }
 
+    /// Envelope models keep their side-chain tensors under PyTorch-style
+    /// names (`env.log_tau`, `env.proj.weight`) and their count in the config.
+    func testEnvelopeModelSavesAndLoads() throws {
+        let weights = MicroTCNWeights.random(MicroTCNConfig.named("utcn-100-c-env", nparams: 2)!, seed: 5)
+        let knobs = KnobSchema([
+            .switchKnob("mode", label: "Mode", positions: ["compress", "limit"], default: 1, conditioningIndex: 0),
+            .continuous("peak", label: "Peak Reduction", range: 0...1, default: 0.25, conditioningIndex: 1),
+        ])
+        let data = try ModelFile.serialize(weights, name: "env", sampleRate: 44100, knobs: knobs)
+        let (tensors, metadata) = try Safetensors.parse(data)
+        XCTAssertEqual(tensors["env.log_tau"]?.shape, [6])
+        XCTAssertEqual(tensors["env.proj.weight"]?.shape, [32, 6, 1])
+        XCTAssertTrue(metadata[ModelFile.configKey]!.contains("\"envelope_channels\":6"))
+        let model = try ModelFile.loadSafetensors(data)
+        XCTAssertEqual(model.blueprint as? MicroTCNWeights, weights)
+        XCTAssertTrue(model.info.contains { $0.key == "architecture" && $0.value.contains("6 envelopes") })
+        // Its tensors are required, and refused in a model without envelopes.
+        let plain = try ModelFile.serialize(MicroTCNWeights.random(MicroTCNConfig.named("utcn-100-c", nparams: 2)!, seed: 5),
+                                            name: "plain", sampleRate: 44100, knobs: knobs)
+        var missing = weights.namedTensors.filter { $0.name != "env.log_tau" }
+        XCTAssertThrowsError(try ModelFile.loadSafetensors(Safetensors.serialize(missing, metadata: metadata))) { e in
+            XCTAssertTrue("\(e)".contains("'env.log_tau' is missing"), "\(e)")
+        }
+        missing = try Safetensors.parse(plain).tensors.map { ($0.key, $0.value.shape, $0.value.values) }
+            + [("env.log_tau", [6], [Float](repeating: 1, count: 6))]
+        XCTAssertThrowsError(try ModelFile.loadSafetensors(Safetensors.serialize(missing, metadata: try Safetensors.parse(plain).metadata))) { e in
+            XCTAssertTrue("\(e)".contains("unexpected tensor env.log_tau"), "\(e)")
+        }
+    }
+
     func testSaveThenLoadGivesTheSameModel() throws {
         let config = MicroTCNConfig.named("utcn-300-c", nparams: 2)!
         let weights = MicroTCNWeights.random(config, seed: 77)

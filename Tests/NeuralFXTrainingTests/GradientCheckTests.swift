@@ -11,9 +11,11 @@ final class GradientCheckTests: XCTestCase {
     static let relativeTolerance = 1e-5
 
     /// Small networks with non-trivial values everywhere.
-    func network(_ config: MicroTCNConfig, seed: UInt64, batch: Int = 3, frames: Int = 6) -> TrainingNetwork<Double> {
+    func network(_ config: MicroTCNConfig, seed: UInt64, batch: Int = 3, frames: Int = 6, warmup: Int = 0) -> TrainingNetwork<Double> {
         var weights = MicroTCNWeights.random(config, seed: seed)
         var rng = SplitMix64(seed: seed ^ 0xABCD)
+        // Time constants of a few samples, so that envelopes move within these short inputs.
+        weights.envelope?.logTimeConstants = (0..<config.envelopes).map { _ in rng.nextFloat(in: 0.5...3.5) }
         for n in weights.blocks.indices {
             if let p = weights.blocks[n].activationParameters {
                 weights.blocks[n].activationParameters = p.map { _ in
@@ -24,7 +26,8 @@ final class GradientCheckTests: XCTestCase {
             weights.blocks[n].batchNormWeight = weights.blocks[n].batchNormWeight?.map { _ in rng.nextFloat(in: 0.5...1.5) }
             weights.blocks[n].batchNormBias = weights.blocks[n].batchNormBias?.map { _ in rng.nextFloat(in: -0.5...0.5) }
         }
-        let net = TrainingNetwork<Double>(config: config, batchSize: batch, outputLength: frames, threads: 2, weights: weights)
+        let net = TrainingNetwork<Double>(config: config, batchSize: batch, outputLength: frames, threads: 2, weights: weights,
+                                          warmup: warmup)
         for b in 0..<batch {
             for t in 0..<net.inputLength { net.input(b)[t] = rng.nextGaussian() * 0.5 }
             for k in 0..<config.nparams { net.knobs(b)[k] = rng.nextUnitDouble() }
@@ -34,8 +37,9 @@ final class GradientCheckTests: XCTestCase {
 
     /// `sum_b sum_t c[b][t] y[b][t]` for fixed random `c`: its gradient
     /// with respect to the outputs is `c`.
-    func check(_ config: MicroTCNConfig, normalization: Normalization = .batch, file: StaticString = #filePath, line: UInt = #line) {
-        let net = network(config, seed: 7)
+    func check(_ config: MicroTCNConfig, normalization: Normalization = .batch, warmup: Int = 0,
+               file: StaticString = #filePath, line: UInt = #line) {
+        let net = network(config, seed: 7, warmup: warmup)
         net.normalization = normalization
         if normalization == .fixed {
             // Statistics away from their start, so the fixed path really scales and shifts.
@@ -103,6 +107,32 @@ final class GradientCheckTests: XCTestCase {
     func testFixedNormalization() {
         check(small(.prelu), normalization: .fixed)
         check(small(.gated, nparams: 0), normalization: .fixed)
+    }
+
+    /// The envelopes' time constants and projection, through the reverse
+    /// scan over the warm-up and the chunk.
+    func testEnvelopes() {
+        var c = small(.prelu)
+        c.envelopeChannels = 3
+        check(c, warmup: 0)
+        check(c, warmup: 25)
+        c.nparams = 0
+        check(c, normalization: .fixed, warmup: 10)
+    }
+
+    /// What the warm-up holds changes the output (so the check above goes
+    /// through it), and only through the envelopes.
+    func testWarmUpReachesTheOutputThroughTheEnvelopesOnly() {
+        var c = small(.prelu)
+        c.envelopeChannels = 3
+        let net = network(c, seed: 3, warmup: 25)
+        net.forward(updateRunningStatistics: false)
+        let before = (0..<net.outputLength).map { net.output(0)[$0] }
+        for t in 0..<net.warmup { net.input(0)[t] *= 3 }
+        net.forward(updateRunningStatistics: false)
+        let after = (0..<net.outputLength).map { net.output(0)[$0] }
+        XCTAssertGreaterThan(zip(before, after).map { abs($0 - $1) }.max()!, 1e-6)
+        XCTAssertEqual(net.inputLength, 25 + net.outputLength + c.receptiveField - 1)
     }
 
     func testAlignedResidual() {

@@ -58,6 +58,28 @@ final class TrainerTests: XCTestCase {
         XCTAssertNotEqual(t1.network.parameters, try trainer(settings).network.parameters, "training changed nothing")
     }
 
+    /// With `weightSettings`, each pair's loss weight is the dataset's mean
+    /// target power over the pair's: a pair 20 dB quieter weighs 100 times
+    /// more. Without, every weight is 1; and the weights change the steps.
+    func testSettingWeightsFollowTheInverseTargetPower() throws {
+        var data = SyntheticData.clipperDataset()
+        data.pairs[1].target = data.pairs[0].target.map { $0 * 0.1 }
+        data.pairs[2].target = data.pairs[0].target
+        var settings = SyntheticData.smallSettings()
+        let plain = try Trainer(dataset: data, plan: try DataSplitPlan(dataset: data, holdout: 0, seed: 1), settings: settings)
+        XCTAssertEqual(plain.settingWeights, [1, 1, 1])
+        settings.weightSettings = true
+        let weighted = try Trainer(dataset: data, plan: try DataSplitPlan(dataset: data, holdout: 0, seed: 1), settings: settings)
+        let w = weighted.settingWeights
+        XCTAssertEqual(w[1] / w[0], 100, accuracy: 0.01)
+        XCTAssertEqual(w[2], w[0])
+        // Powers P, P / 100, P: the mean is 2.01 P / 3.
+        XCTAssertEqual(w[0], 2.01 / 3, accuracy: 1e-4)
+        try plain.run(limits: TrainingLimits(steps: 2), checkpointPath: nil)
+        try weighted.run(limits: TrainingLimits(steps: 2), checkpointPath: nil)
+        XCTAssertNotEqual(plain.network.parameters, weighted.network.parameters)
+    }
+
     func testSameSeedSameRunDifferentSeedDifferentRun() throws {
         var settings = SyntheticData.smallSettings()
         let a = try trainer(settings), b = try trainer(settings)

@@ -51,23 +51,26 @@ public struct MicroTCNWeights: NetworkBlueprint, Equatable {
     /// `output.weight` `[1, C, 1]` and `output.bias` `[1]`.
     public var outputWeight: [Float]
     public var outputBias: [Float]
+    /// `env.*`, for configurations with envelopes.
+    public var envelope: EnvelopeWeights?
 
     public static let generatorWidths = [16, 32, 32]
     /// Width of the embedding the generator feeds to every FiLM adaptor.
     public static let embeddingSize = 32
 
     public init(config: MicroTCNConfig, generator: [(weight: [Float], bias: [Float])],
-                blocks: [MicroTCNBlockWeights], outputWeight: [Float], outputBias: [Float]) {
+                blocks: [MicroTCNBlockWeights], outputWeight: [Float], outputBias: [Float], envelope: EnvelopeWeights? = nil) {
         self.config = config
         self.generator = generator
         self.blocks = blocks
         self.outputWeight = outputWeight
         self.outputBias = outputBias
+        self.envelope = envelope
     }
 
     public static func == (a: MicroTCNWeights, b: MicroTCNWeights) -> Bool {
         a.config == b.config && a.blocks == b.blocks && a.outputWeight == b.outputWeight
-            && a.outputBias == b.outputBias && a.generator.count == b.generator.count
+            && a.outputBias == b.outputBias && a.envelope == b.envelope && a.generator.count == b.generator.count
             && zip(a.generator, b.generator).allSatisfy { $0.weight == $1.weight && $0.bias == $1.bias }
     }
 
@@ -114,6 +117,10 @@ public struct MicroTCNWeights: NetworkBlueprint, Equatable {
         let last = c.outChannels(ofBlock: c.nblocks - 1)
         out.append(("output.weight", [c.noutputs, last, 1]))
         out.append(("output.bias", [c.noutputs]))
+        if c.envelopes > 0 {
+            out.append(("env.log_tau", [c.envelopes]))
+            out.append(("env.proj.weight", [c.convChannels(ofBlock: 0), c.envelopes, 1]))
+        }
         return out
     }
 
@@ -149,7 +156,8 @@ public struct MicroTCNWeights: NetworkBlueprint, Equatable {
                 activationParameters: act, residual: t(p + "res.weight")))
         }
         self.init(config: c, generator: generator, blocks: blocks,
-                  outputWeight: t("output.weight"), outputBias: t("output.bias"))
+                  outputWeight: t("output.weight"), outputBias: t("output.bias"),
+                  envelope: c.envelopes > 0 ? EnvelopeWeights(logTimeConstants: t("env.log_tau"), projection: t("env.proj.weight")) : nil)
     }
 
     /// Every tensor by its micro-tcn name, for writing model files.
@@ -176,14 +184,17 @@ public struct MicroTCNWeights: NetworkBlueprint, Equatable {
         }
         values["output.weight"] = outputWeight
         values["output.bias"] = outputBias
+        values["env.log_tau"] = envelope?.logTimeConstants
+        values["env.proj.weight"] = envelope?.projection
         return MicroTCNWeights.expectedShapes(config).map { ($0.name, $0.shape, values[$0.name] ?? []) }
     }
 
     public func makeNetwork() -> any StreamingNetwork { MicroTCN(self) }
 
     /// A randomly initialized model (He initialization for the convolutions,
-    /// PyTorch's defaults elsewhere), for tests and as a training start.
-    public static func random(_ c: MicroTCNConfig, seed: UInt64) -> MicroTCNWeights {
+    /// PyTorch's defaults elsewhere, envelopes spread from 10 ms to 3 s at
+    /// `sampleRate`), for tests and as a training start.
+    public static func random(_ c: MicroTCNConfig, seed: UInt64, sampleRate: Double = 44100) -> MicroTCNWeights {
         var rng = SplitMix64(seed: seed)
         func uniform(_ n: Int, bound: Float) -> [Float] { (0..<n).map { _ in rng.nextFloat(in: -bound...bound) } }
         var tensors: [String: [Float]] = [:]
@@ -194,6 +205,7 @@ public struct MicroTCNWeights: NetworkBlueprint, Equatable {
             else if name.hasSuffix("running_var") || name.hasSuffix("bn.weight") { tensors[name] = [Float](repeating: 1, count: n) }
             else if name.hasSuffix("relu.weight") { tensors[name] = [Float](repeating: 0.25, count: n) }
             else if name.hasSuffix("act.alpha") { tensors[name] = [Float](repeating: 1, count: n) }
+            else if name == "env.log_tau" { tensors[name] = EnvelopeWeights.spreadTimeConstants(count: n, sampleRate: sampleRate) }
             else if name.hasSuffix("conv1.weight") {
                 // He et al. 2015 (uniform form): variance 2 / fan_in.
                 tensors[name] = uniform(n, bound: (6 / Float(fanIn)).squareRoot())
@@ -223,6 +235,8 @@ public final class MicroTCN: StreamingNetwork {
     let vectorTail: [Bool]
     let output: PointwiseConv
     let generator: [Dense]
+    /// Adds the envelopes' features to block 0's convolution output.
+    let envelope: EnvelopeSideChain?
 
     private var maxBlock = 0
     /// Frames that go through all the layers together. Longer blocks are cut
@@ -283,6 +297,7 @@ public final class MicroTCN: StreamingNetwork {
             defer { fanIn = MicroTCNWeights.generatorWidths[i] }
             return Dense(inputs: fanIn, outputs: MicroTCNWeights.generatorWidths[i], weights: g.weight, bias: g.bias)
         }
+        envelope = w.envelope.map { EnvelopeSideChain($0, outChannels: c.convChannels(ofBlock: 0)) }
         conditioning = FloatBuffer(count: max(c.nparams, 1))
         embedding = FloatBuffer(count: MicroTCNWeights.embeddingSize)
         let widest = (0..<c.nblocks).map { c.convChannels(ofBlock: $0) }.max()!
@@ -295,7 +310,7 @@ public final class MicroTCN: StreamingNetwork {
     public var multiplyAddsPerSample: Int { weights.config.multiplyAddsPerSample }
     public var stateBytes: Int {
         convs.reduce(0) { $0 + $1.stateBytes } + bufferA.byteCount + bufferB.byteCount + convScratch.byteCount
-            + pointwiseScratch.byteCount
+            + pointwiseScratch.byteCount + (envelope?.stateBytes ?? 0)
     }
 
     public func prepare(maxBlockSize: Int) {
@@ -303,6 +318,7 @@ public final class MicroTCN: StreamingNetwork {
         maxBlock = maxBlockSize
         maxChunk = min(maxBlockSize, MicroTCN.chunkFrames)
         for conv in convs { conv.prepare(maxBlockSize: maxChunk, extraHistory: 1) }
+        envelope?.prepare(maxFrames: maxChunk)
         let widest = (0..<c.nblocks).map { max(c.convChannels(ofBlock: $0), c.inChannels(ofBlock: $0)) }.max()!
         bufferA = FloatBuffer(count: maxChunk * widest)
         bufferB = FloatBuffer(count: maxChunk * widest)
@@ -341,6 +357,7 @@ public final class MicroTCN: StreamingNetwork {
         for n in 0..<c.nblocks {
             let x = steadyInputs[n].pointer
             convs[n].steadyOutput(for: x, into: tmp)
+            if n == 0 { envelope?.addSilentFeatures(into: tmp) }
             blockOutput(n, convOut: tmp, residualInput: UnsafePointer(x), frames: 1, into: steadyInputs[n + 1].pointer)
         }
         guard c.silenceReferenced else { silenceOutput = 0; return }
@@ -355,6 +372,7 @@ public final class MicroTCN: StreamingNetwork {
     /// rendering matches micro-tcn run on zero-padded input.
     public func reset() {
         guard maxBlock > 0 else { return }
+        envelope?.reset()
         settleSilence()
         for n in 0..<weights.config.nblocks { convs[n].reset(steadyInput: steadyInputs[n].pointer) }
     }
@@ -449,6 +467,7 @@ public final class MicroTCN: StreamingNetwork {
             let conv = convs[n]
             conv.push(x, frames: frameCount)
             conv.convolve(frames: frameCount, into: convScratch.pointer)
+            if n == 0 { envelope?.addFeatures(of: input, frames: frameCount, into: convScratch.pointer) }
             let delayed = conv.pastInput(frames: frameCount, delay: c.residualDelay)
             blockOutput(n, convOut: convScratch.pointer, residualInput: delayed, frames: frameCount, into: dst)
             x = UnsafePointer(dst)

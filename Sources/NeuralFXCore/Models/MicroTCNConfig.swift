@@ -27,13 +27,20 @@ public struct MicroTCNConfig: Codable, Equatable, Sendable {
     /// fxtrain sets it; micro-tcn's own models do not have it, so imported
     /// ones compute exactly what PyTorch computes.
     public var silenceReferenced: Bool = false
+    /// Learned envelopes of the input's power that feed the first block
+    /// (`EnvelopeSideChain`): memory over seconds at constant cost. nil (not
+    /// written to model files) or 0: none, as in micro-tcn.
+    public var envelopeChannels: Int?
+
+    /// The number of envelopes (0: none).
+    public var envelopes: Int { envelopeChannels ?? 0 }
 
     enum CodingKeys: String, CodingKey {
         case nparams, ninputs, noutputs, nblocks
         case kernelSize = "kernel_size", dilationGrowth = "dilation_growth", channelGrowth = "channel_growth"
         case channelWidth = "channel_width", stackSize = "stack_size", grouped, causal
         case skipConnections = "skip_connections", activation, residualDelay = "residual_delay"
-        case silenceReferenced = "silence_referenced"
+        case silenceReferenced = "silence_referenced", envelopeChannels = "envelope_channels"
     }
 
     public init(nparams: Int, nblocks: Int, kernelSize: Int, dilationGrowth: Int, channelWidth: Int = 32,
@@ -64,11 +71,23 @@ public struct MicroTCNConfig: Codable, Equatable, Sendable {
         activation = try c.decodeIfPresent(ActivationKind.self, forKey: .activation) ?? .prelu
         residualDelay = try c.decodeIfPresent(Int.self, forKey: .residualDelay) ?? 1
         silenceReferenced = try c.decodeIfPresent(Bool.self, forKey: .silenceReferenced) ?? false
+        envelopeChannels = try c.decodeIfPresent(Int.self, forKey: .envelopeChannels)
     }
 
-    /// The named configurations of the paper (all causal).
+    /// Envelopes of the `-env` configurations: six time constants, about a
+    /// factor of three apart from 10 ms to 3 s.
+    public static let defaultEnvelopes = 6
+
+    /// The named configurations of the paper (all causal), and each with
+    /// the envelope side-chain when the name ends in `-env`.
     public static func named(_ name: String, nparams: Int) -> MicroTCNConfig? {
-        switch name.lowercased() {
+        let lower = name.lowercased()
+        if lower.hasSuffix("-env") {
+            guard var c = named(String(lower.dropLast(4)), nparams: nparams) else { return nil }
+            c.envelopeChannels = defaultEnvelopes
+            return c
+        }
+        switch lower {
         case "utcn-100-c", "utcn-100": return MicroTCNConfig(nparams: nparams, nblocks: 4, kernelSize: 5, dilationGrowth: 10)
         case "utcn-300-c", "utcn-300": return MicroTCNConfig(nparams: nparams, nblocks: 4, kernelSize: 13, dilationGrowth: 10)
         case "utcn-1000-c", "utcn-1000": return MicroTCNConfig(nparams: nparams, nblocks: 5, kernelSize: 5, dilationGrowth: 10)
@@ -77,7 +96,7 @@ public struct MicroTCNConfig: Codable, Equatable, Sendable {
         }
     }
 
-    public static let namedConfigurations = ["utcn-100-c", "utcn-300-c", "utcn-1000-c", "tcn-324"]
+    public static let namedConfigurations = ["utcn-100-c", "utcn-300-c", "utcn-1000-c", "tcn-324", "utcn-100-c-env"]
 
     public func dilation(ofBlock n: Int) -> Int {
         var d = 1
@@ -123,6 +142,8 @@ public struct MicroTCNConfig: Codable, Equatable, Sendable {
         if residualDelay != 0 && residualDelay != 1 { return "residual_delay \(residualDelay) must be 0 or 1" }
         if nparams < 0 || nparams > 64 { return "nparams \(nparams) is outside 0...64" }
         if channelGrowth > 1 && outChannels(ofBlock: nblocks - 1) > 1024 { return "channel growth makes more than 1024 channels" }
+        if envelopes < 0 || envelopes > 64 { return "envelope_channels \(envelopes) is outside 0...64" }
+        if envelopes > 0 && grouped { return "envelope_channels does not combine with grouped convolutions" }
         return nil
     }
 
@@ -135,6 +156,8 @@ public struct MicroTCNConfig: Codable, Equatable, Sendable {
             if grouped { total += cc * cc }
             total += cc + cout  // folded affine and residual
         }
+        // Envelopes: the recurrence, and the projection into block 0.
+        total += envelopes * (2 + convChannels(ofBlock: 0))
         return total + outChannels(ofBlock: nblocks - 1)
     }
 }
