@@ -63,7 +63,7 @@ la2a-env)
     staged utcn-100-c-env "$W/la2a-ds" "$W/la2a-env-mse" "55" --loss mse --patience 10 &
     staged utcn-100-c-env "$W/la2a-ds" "$W/la2a-env-esr" "55" --loss esr --patience 10
     wait
-    staged utcn-100-c-env "$W/la2a-ds" "$W/la2a-env-wmse" "45" --loss mse --weight-settings --patience 10
+    staged utcn-100-c-env "$W/la2a-ds" "$W/la2a-env-wmse" "45 63" --loss mse --weight-settings --patience 10
     ;;
 overdrive)
     # The pairs are aligned by construction; heavy distortion misleads the
