@@ -16,7 +16,7 @@ final class EnvelopeTrainerTests: XCTestCase {
         settings.normalization = .fixed
         let data = SyntheticData.clipperDataset()
         let trainer = try Trainer(dataset: data, plan: try DataSplitPlan(dataset: data, holdout: 0, seed: 1), settings: settings)
-        let net = trainer.network
+        let net = try XCTUnwrap(trainer.network as? TrainingNetwork<Float>)
         XCTAssertEqual(net.warmup, 3 * 8000)
         let weights = net.weights
         try trainer.trainStep()
