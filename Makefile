@@ -60,7 +60,7 @@ build: setup
 	$(SWIFT) build $(CONFIG)
 	@rm -rf $(BUNDLE).tmp && mkdir -p $(BUNDLE).tmp
 	install -m 755 -s $(BIN)/libneuralfx_lv2.so $(BUNDLE).tmp/neuralfx.so
-	install -m 644 models/la2a.safetensors models/overdrive.safetensors $(BUNDLE).tmp/
+	install -m 644 models/la2a.safetensors models/overdrive.safetensors models/cl1b.safetensors $(BUNDLE).tmp/
 	$(BIN)/fxlv2ttl models $(BUNDLE).tmp
 	@rm -rf $(BUNDLE) && mv $(BUNDLE).tmp $(BUNDLE)
 

@@ -27,11 +27,18 @@ public struct PluginKind: Sendable, Equatable {
         PluginKind(uri: uriBase + "overdrive", name: "NeuralFX Overdrive", effect: .bundled(file: "overdrive.safetensors"), channels: 1),
         PluginKind(uri: uriBase + "overdrive-stereo", name: "NeuralFX Overdrive Stereo (two engines)",
                    effect: .bundled(file: "overdrive.safetensors"), channels: 2),
+        PluginKind(uri: uriBase + "cl1b", name: "NeuralFX CL 1B (a real Tube-Tech CL 1B)", effect: .bundled(file: "cl1b.safetensors"),
+                   channels: 1),
+        PluginKind(uri: uriBase + "cl1b-stereo", name: "NeuralFX CL 1B Stereo (two engines)",
+                   effect: .bundled(file: "cl1b.safetensors"), channels: 2),
         PluginKind(uri: uriBase + "model", name: "NeuralFX Model", effect: .loader, channels: 1),
         PluginKind(uri: uriBase + "model-stereo", name: "NeuralFX Model Stereo (two engines)", effect: .loader, channels: 2),
     ]
 
     public var isLoader: Bool { effect == .loader }
+
+    /// The bundled models that are compressors (the others are distortions).
+    static let compressorModels: Set<String> = ["la2a.safetensors", "cl1b.safetensors"]
 
     /// Port indices. Audio inputs, audio outputs, the knobs, the gains, bypass,
     /// latency; the loader adds its atom ports for the file parameter.

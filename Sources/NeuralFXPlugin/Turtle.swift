@@ -62,7 +62,7 @@ public enum Turtle {
         let ports = kind.ports(knobCount: schema.count)
         let category: String
         switch kind.effect {
-        case .bundled(let file): category = file.hasPrefix("la2a") ? "lv2:CompressorPlugin" : "lv2:DistortionPlugin"
+        case .bundled(let file): category = PluginKind.compressorModels.contains(file) ? "lv2:CompressorPlugin" : "lv2:DistortionPlugin"
         case .loader: category = "lv2:SimulatorPlugin"
         }
         var p: [String] = []

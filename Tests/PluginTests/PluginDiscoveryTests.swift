@@ -18,6 +18,9 @@ final class PluginDiscoveryTests: XCTestCase {
             URI.overdrive: ["in", "out", "drive", "tone", "level", "input_gain", "output_gain", "enabled", "latency"],
             URI.overdriveStereo: ["in_l", "in_r", "out_l", "out_r", "drive", "tone", "level", "input_gain", "output_gain",
                                   "enabled", "latency"],
+            URI.cl1b: ["in", "out", "attack", "release", "ratio", "threshold", "input_gain", "output_gain", "enabled", "latency"],
+            URI.cl1bStereo: ["in_l", "in_r", "out_l", "out_r", "attack", "release", "ratio", "threshold", "input_gain",
+                             "output_gain", "enabled", "latency"],
             URI.model: ["in", "out"] + (1...8).map { "knob\($0)" } + ["input_gain", "output_gain", "enabled", "latency",
                                                                      "control", "notify"],
             URI.modelStereo: ["in_l", "in_r", "out_l", "out_r"] + (1...8).map { "knob\($0)" }

@@ -80,10 +80,11 @@ final class PluginRenderTests: XCTestCase {
     /// fxhost does: it equals fxhost's rate conversion from the first sample,
     /// and fxrender's (offline and latency-free) to 1e-6 from fxrender's
     /// first sample, once shifted by the latency the plugin reports.
-    func testCompressorAndOverdriveAt48000EqualFXRenderShiftedByTheLatency() throws {
+    func testBundledModelsAt48000EqualFXRenderShiftedByTheLatency() throws {
         let cases: [(uri: String, file: String, knobs: [(String, Double)])] = [
             (URI.compressor, "la2a.safetensors", [("peak", 0.4)]),
             (URI.overdrive, "overdrive.safetensors", [("drive", 0.8), ("tone", 0.3), ("level", 0.7)]),
+            (URI.cl1b, "cl1b.safetensors", [("threshold", 0.6), ("ratio", 0.25)]),
         ]
         for c in cases {
             let path = modelsDirectory + "/" + c.file

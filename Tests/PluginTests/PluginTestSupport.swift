@@ -33,9 +33,11 @@ enum URI {
     static let compressorStereo = "http://neuralfx.dev/lv2/compressor-stereo"
     static let overdrive = "http://neuralfx.dev/lv2/overdrive"
     static let overdriveStereo = "http://neuralfx.dev/lv2/overdrive-stereo"
+    static let cl1b = "http://neuralfx.dev/lv2/cl1b"
+    static let cl1bStereo = "http://neuralfx.dev/lv2/cl1b-stereo"
     static let model = "http://neuralfx.dev/lv2/model"
     static let modelStereo = "http://neuralfx.dev/lv2/model-stereo"
-    static let all = [compressor, compressorStereo, model, modelStereo, overdrive, overdriveStereo]
+    static let all = [cl1b, cl1bStereo, compressor, compressorStereo, model, modelStereo, overdrive, overdriveStereo]
 }
 
 struct RunResult {
