@@ -10,7 +10,6 @@ public protocol TrainableNetwork: AnyObject {
     var gradient: [Float] { get }
     /// Parameters plus whatever else the model file needs (BatchNorm's running statistics).
     var state: NetworkState { get set }
-    var receptiveField: Int { get }
     /// Input samples per item: the output length, the receptive field's
     /// context and any warm-up before it.
     var inputLength: Int { get }
@@ -53,8 +52,6 @@ extension TrainingNetwork: TrainableNetwork where T == Float {
         }
     }
 
-    public var receptiveField: Int { config.receptiveField }
-
     public func trainingForward() { forward() }
 
     public func streamingModel(_ state: NetworkState) -> any StreamingNetwork {
@@ -68,7 +65,6 @@ extension WaveNetTrainingNetwork: TrainableNetwork where T == Float {
         set { parameters = newValue.parameters }
     }
 
-    public var receptiveField: Int { config.receptiveField }
     /// A WaveNet trains in one process.
     public var exchange: BatchExchange? { nil }
     public var localItems: Range<Int> { 0..<batchSize }

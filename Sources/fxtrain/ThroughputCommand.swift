@@ -36,7 +36,7 @@ struct ThroughputCommand: ParsableCommand {
         }
         var rng = SplitMix64(seed: 2)
         for b in 0..<batchSize {
-            for t in 0..<(chunkLength + net.receptiveField - 1) { net.input(b)[t] = rng.nextFloat(in: -0.5...0.5) }
+            for t in 0..<net.inputLength { net.input(b)[t] = rng.nextFloat(in: -0.5...0.5) }
             for k in 0..<knobs { net.knobs(b)[k] = rng.nextUnitFloat() }
         }
         var adam = AdamOptimizer(parameterCount: net.parameters.count, learningRate: 1e-4)
