@@ -85,7 +85,10 @@ final class JackCaptureTests: XCTestCase {
         let capture = try Tool(fxtrainPath, ["capture", "--jack", "--server", server.name, "--send", gear.inName, "--return", gear.outName,
                                              "--plan", planPath, "--out", data, "--seconds", "12", "--no-examples"])
         XCTAssertEqual(capture.wait(120), 1, capture.transcript)
-        let problems = capture.standardError.split(separator: "\n").filter { $0.hasPrefix("problem: ") }
+        // Xruns depend on the machine's load (a busy VM drops a cycle even as the
+        // gear switches to freewheel), so they may join the one problem planted.
+        let problems = capture.standardError.split(separator: "\n")
+            .filter { $0.hasPrefix("problem: ") && !$0.contains("xrun") }
         XCTAssertEqual(problems.count, 1, capture.transcript)
         XCTAssertTrue(problems.first?.contains(problem) == true, capture.transcript)
         XCTAssertTrue(capture.standardError.contains("setting 2/2 failed its checks and is not kept; the 1 setting captured before is kept"),
