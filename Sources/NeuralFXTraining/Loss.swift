@@ -29,20 +29,37 @@ public enum LossTerm: Equatable, Sendable, CustomStringConvertible {
     }
 }
 
-/// A sum of loss terms, e.g. `l1+stft` or `esr-pre+mrstft`.
+/// A weighted sum of loss terms, e.g. `l1+stft`, `esr-pre+mrstft` or
+/// `mse+0.001*mrstft`: terms whose scales differ by orders of magnitude (an
+/// STFT term is near 1 where MSE is near 1e-4) need a weight to stay small.
 public struct LossFunction: Equatable, Sendable, CustomStringConvertible {
     public var terms: [LossTerm]
+    /// One per term.
+    public var weights: [Double]
 
-    public init(_ terms: [LossTerm]) { self.terms = terms }
+    public init(_ terms: [LossTerm], weights: [Double]? = nil) {
+        self.terms = terms
+        self.weights = weights ?? terms.map { _ in 1 }
+        precondition(self.weights.count == terms.count)
+    }
 
-    public var description: String { terms.map(\.description).joined(separator: "+") }
+    public var description: String {
+        zip(weights, terms).map { w, term in w == 1 ? term.description : "\(w)*\(term)" }.joined(separator: "+")
+    }
 
     /// Parses `l1`, `mse`, `esr`, `esr-pre`, `esr-pre=0.85`, `stft`, `mrstft`,
-    /// `stft=2048,512`, joined by `+`.
+    /// `stft=2048,512`, each optionally `W*` a positive weight, joined by `+`.
     public init(parsing text: String) throws {
-        var terms: [LossTerm] = []
+        var terms: [LossTerm] = [], weights: [Double] = []
         for raw in text.lowercased().split(separator: "+") {
-            let part = String(raw.filter { $0 != " " })
+            var part = String(raw.filter { $0 != " " })
+            if let star = part.firstIndex(of: "*") {
+                guard let w = Double(part[..<star]), w > 0, w.isFinite else { throw LossParseError(text: part) }
+                weights.append(w)
+                part = String(part[part.index(after: star)...])
+            } else {
+                weights.append(1)
+            }
             switch part {
             case "l1", "mae": terms.append(.l1)
             case "mse", "l2": terms.append(.mse)
@@ -64,6 +81,7 @@ public struct LossFunction: Equatable, Sendable, CustomStringConvertible {
         }
         if terms.isEmpty { throw LossParseError(text: text) }
         self.terms = terms
+        self.weights = weights
     }
 
     /// The loss of one item; writes its gradient with respect to `prediction`
@@ -74,13 +92,14 @@ public struct LossFunction: Equatable, Sendable, CustomStringConvertible {
                                             gradient: UnsafeMutablePointer<T>?) -> T {
         gradient?.update(repeating: 0, count: count)
         var total: T = 0
-        for term in terms {
+        for (term, termWeight) in zip(terms, weights) {
+            let w = T(termWeight)
             switch term {
-            case .l1: total += LossKernels.l1(y, t, count, gradient)
-            case .mse: total += LossKernels.mse(y, t, count, gradient)
-            case .esr(let a): total += LossKernels.esr(y, t, count, preEmphasis: a.map { T($0) }, gradient)
+            case .l1: total += w * LossKernels.l1(y, t, count, weight: w, gradient)
+            case .mse: total += w * LossKernels.mse(y, t, count, weight: w, gradient)
+            case .esr(let a): total += w * LossKernels.esr(y, t, count, preEmphasis: a.map { T($0) }, weight: w, gradient)
             case .stft(let sizes):
-                let weight = 1 / T(sizes.count)
+                let weight = w / T(sizes.count)
                 for n in sizes { total += weight * STFTLoss<T>(size: n).evaluate(y, t, count, weight: weight, gradient) }
             }
         }
@@ -91,38 +110,38 @@ public struct LossFunction: Equatable, Sendable, CustomStringConvertible {
 public struct LossParseError: Error, CustomStringConvertible {
     public let text: String
     public var description: String {
-        "unknown loss '\(text)': use terms l1, mse, esr, esr-pre[=A], stft, mrstft or stft=N,N joined by '+'"
+        "unknown loss '\(text)': use terms l1, mse, esr, esr-pre[=A], stft, mrstft or stft=N,N, each optionally W* a positive weight, joined by '+'"
     }
 }
 
-/// The sample-domain losses. Each adds its gradient into `g`.
+/// The sample-domain losses. Each adds `weight` times its gradient into `g`.
 enum LossKernels {
-    static func l1<T: TrainingScalar>(_ y: UnsafePointer<T>, _ t: UnsafePointer<T>, _ n: Int, _ g: UnsafeMutablePointer<T>?) -> T {
+    static func l1<T: TrainingScalar>(_ y: UnsafePointer<T>, _ t: UnsafePointer<T>, _ n: Int, weight: T, _ g: UnsafeMutablePointer<T>?) -> T {
         var sum: T = 0
-        let scale = 1 / T(n)
+        let scale = weight / T(n)
         for i in 0..<n {
             let e = y[i] - t[i]
             sum += abs(e)
             g?[i] += e > 0 ? scale : e < 0 ? -scale : 0
         }
-        return sum * scale
+        return sum * (1 / T(n))
     }
 
-    static func mse<T: TrainingScalar>(_ y: UnsafePointer<T>, _ t: UnsafePointer<T>, _ n: Int, _ g: UnsafeMutablePointer<T>?) -> T {
+    static func mse<T: TrainingScalar>(_ y: UnsafePointer<T>, _ t: UnsafePointer<T>, _ n: Int, weight: T, _ g: UnsafeMutablePointer<T>?) -> T {
         var sum: T = 0
-        let scale = 1 / T(n)
+        let scale = weight / T(n)
         for i in 0..<n {
             let e = y[i] - t[i]
             sum += e * e
             g?[i] += 2 * e * scale
         }
-        return sum * scale
+        return sum * (1 / T(n))
     }
 
     static let esrFloor = 1e-8
 
     static func esr<T: TrainingScalar>(_ y: UnsafePointer<T>, _ t: UnsafePointer<T>, _ n: Int, preEmphasis a: T?,
-                                       _ g: UnsafeMutablePointer<T>?) -> T {
+                                       weight: T, _ g: UnsafeMutablePointer<T>?) -> T {
         let coefficient = a ?? 0
         func filtered(_ x: UnsafePointer<T>, _ i: Int) -> T { i == 0 ? x[0] : x[i] - coefficient * x[i - 1] }
         var errorEnergy: T = 0, signalEnergy: T = 0
@@ -136,7 +155,7 @@ enum LossKernels {
             // d/dy[i] of sum_m e[m]^2 with e[m] = (y[m] - a y[m-1]) - (t[m] - a t[m-1]).
             for m in 0..<n {
                 let e = filtered(y, m) - filtered(t, m)
-                let share = 2 * e / denominator
+                let share = 2 * weight * e / denominator
                 g[m] += share
                 if m > 0 { g[m - 1] -= coefficient * share }
             }

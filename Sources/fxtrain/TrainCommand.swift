@@ -41,7 +41,7 @@ struct TrainCommand: ParsableCommand {
     @Option(name: .customLong("lr"), help: "Learning rate (default 0.001, for NAM's WaveNet 0.004 as NAM's trainer).") var learningRate: Float?
     @Option(name: .customLong("batch"), help: "Chunks per batch.") var batchSize = 8
     @Option(name: .customLong("chunk"), help: "Output samples per chunk.") var chunkLength = 8192
-    @Option(help: "Loss: terms l1, mse, esr, esr-pre[=A], stft, mrstft joined by '+'. MSE is the default: it learned both bundled devices best (docs/training.md).")
+    @Option(help: "Loss: terms l1, mse, esr, esr-pre[=A], stft, mrstft, each optionally W* a weight (mse+0.001*mrstft), joined by '+'. MSE is the default: it learned both bundled devices best (docs/training.md).")
     var loss = "mse"
     @Option(help: "Seed for initialization and batch sampling.") var seed: UInt64 = 1
     @Option(name: .customLong("val-every"), help: "Steps between validations.") var validationInterval = 200

@@ -45,6 +45,24 @@ final class LossGradientTests: XCTestCase {
         check(try! LossFunction(parsing: "esr-pre+stft=64,32"), n: 260, tolerance: 1e-5)
     }
 
+    /// A weight scales its term's value and gradient, and only its own.
+    func testWeightedTerms() {
+        for text in ["0.25*l1+mse", "mse+0.003*stft=64,32", "2.5*esr-pre=0.85+0.1*l1"] {
+            check(try! LossFunction(parsing: text), n: 260, tolerance: 1e-5)
+        }
+        let (y, t) = signals(300, seed: 5)
+        let plain = try! LossFunction(parsing: "mse+stft=64"), weighted = try! LossFunction(parsing: "mse+0.01*stft=64")
+        let stft = LossFunction([.stft(sizes: [64])]), mse = LossFunction([.mse])
+        func value(_ f: LossFunction) -> Double { f.evaluate(prediction: y, target: t, count: y.count, gradient: nil) }
+        XCTAssertEqual(value(plain), value(mse) + value(stft), accuracy: 1e-12)
+        XCTAssertEqual(value(weighted), value(mse) + 0.01 * value(stft), accuracy: 1e-12)
+        XCTAssertEqual(weighted.description, "mse+0.01*stft=64")
+        XCTAssertEqual(try LossFunction(parsing: weighted.description), weighted)
+        for bad in ["0*mse", "-1*mse", "x*mse", "nan*mse", "0.1*", "0.1*l3"] {
+            XCTAssertThrowsError(try LossFunction(parsing: bad), bad)
+        }
+    }
+
     func testValues() {
         let t: [Double] = [1, -1, 0.5, 0]
         let y: [Double] = [0.5, -1, 0, 0.25]
