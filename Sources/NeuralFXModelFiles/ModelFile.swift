@@ -5,10 +5,12 @@ import NeuralFXCore
 /// micro-tcn's PyTorch state_dict names (plus `env.log_tau` `[K]` and
 /// `env.proj.weight` `[C, K, 1]` for models with `envelope_channels`, a
 /// parameter and a bias-free `Conv1d` in PyTorch terms; see
-/// `EnvelopeSideChain`), with everything else in `__metadata__`:
+/// `EnvelopeSideChain`), or a knob-conditioned NAM WaveNet's (see
+/// `WaveNetModelFile`), with everything else in `__metadata__`:
 ///
-/// - `architecture`: `micro-tcn`
-/// - `config`: JSON of the micro-tcn hyperparameters (micro-tcn's own names)
+/// - `architecture`: `micro-tcn` or `nam-wavenet`
+/// - `config`: JSON of the hyperparameters (micro-tcn's own names, or NAM's
+///   WaveNet layer arrays)
 /// - `sample_rate`: the rate the model was trained at
 /// - `knobs`: JSON array of knob descriptions (see `KnobSpec`)
 /// - `name`, `description`: for people
@@ -58,40 +60,23 @@ public enum ModelFile {
         guard let architecture = metadata[architectureKey] else {
             throw fail("has no 'architecture' in its metadata (convert micro-tcn checkpoints with tools/microtcn_to_safetensors.py)")
         }
-        guard architecture == "micro-tcn" else { throw fail("architecture '\(architecture)' is not supported (supported: micro-tcn)") }
+        if architecture == WaveNetModelFile.architecture {
+            return try WaveNetModelFile.load(tensors: tensors, metadata: metadata, path: path)
+        }
+        guard architecture == "micro-tcn" else {
+            throw fail("architecture '\(architecture)' is not supported (supported: micro-tcn, \(WaveNetModelFile.architecture))")
+        }
         guard let configText = metadata[configKey] else { throw fail("has no 'config' in its metadata") }
         let config: MicroTCNConfig
         do { config = try JSONDecoder().decode(MicroTCNConfig.self, from: Data(configText.utf8)) } catch {
             throw fail("metadata 'config' is not a valid micro-tcn configuration")
         }
         if let reason = config.unsupportedReason { throw fail(reason) }
-        guard let rateText = metadata[sampleRateKey], let rate = Double(rateText), rate >= 8000, rate <= 384_000 else {
-            throw fail("metadata 'sample_rate' is missing or not a rate between 8000 and 384000")
-        }
-        let knobs: KnobSchema
-        if let knobText = metadata[knobsKey] {
-            do {
-                knobs = KnobSchema(try JSONDecoder().decode([KnobSpec].self, from: Data(knobText.utf8)),
-                                   conditioningSize: config.nparams)
-            } catch { throw fail("metadata 'knobs' is not a valid knob list") }
-        } else {
-            knobs = KnobSchema([], conditioningSize: config.nparams)
-        }
-        if let problem = knobs.inconsistency(conditioningSize: config.nparams) { throw fail(problem) }
-
-        var values: [String: [Float]] = [:]
-        for (name, shape) in MicroTCNWeights.expectedShapes(config) {
-            guard let t = tensors[name] else { throw fail("tensor '\(name)' is missing") }
-            guard t.shape == shape else { throw fail("tensor '\(name)' has shape \(t.shape), expected \(shape)") }
-            guard t.dtype.hasPrefix("F") || t.dtype == "BF16" else { throw fail("tensor '\(name)' has dtype \(t.dtype), expected a float type") }
-            guard t.values.allSatisfy(\.isFinite) else { throw fail("tensor '\(name)' contains NaN or Inf") }
-            values[name] = t.values
-        }
+        let rate = try sampleRate(metadata, path: path)
+        let knobs = try knobSchema(metadata, conditioningSize: config.nparams, path: path)
         // BatchNorm's step counter rides along in PyTorch state_dicts; it has no role at inference.
-        let extras = tensors.keys.filter { values[$0] == nil && !$0.hasSuffix("num_batches_tracked") }.sorted()
-        guard extras.isEmpty else {
-            throw fail("unexpected tensor\(extras.count > 1 ? "s" : "") \(extras.prefix(3).joined(separator: ", ")) for this configuration")
-        }
+        let values = try checkedTensors(tensors, expected: MicroTCNWeights.expectedShapes(config), path: path,
+                                        ignoring: { $0.hasSuffix("num_batches_tracked") })
         for (name, v) in values where name.hasSuffix("running_var") && v.contains(where: { $0 < 0 }) {
             throw fail("tensor '\(name)' has a negative variance")
         }
@@ -100,14 +85,64 @@ public enum ModelFile {
                            blueprint: weights, sampleRate: rate, knobs: knobs, info: info(metadata, config))
     }
 
+    /// The model's rate from `sample_rate`.
+    static func sampleRate(_ metadata: [String: String], path: String) throws -> Double {
+        guard let rateText = metadata[sampleRateKey], let rate = Double(rateText), rate >= 8000, rate <= 384_000 else {
+            throw ModelFileError(path, "metadata 'sample_rate' is missing or not a rate between 8000 and 384000")
+        }
+        return rate
+    }
+
+    /// The knobs from `knobs` (none when absent), checked against a network
+    /// taking `conditioningSize` conditioning inputs.
+    static func knobSchema(_ metadata: [String: String], conditioningSize: Int, path: String) throws -> KnobSchema {
+        let knobs: KnobSchema
+        if let knobText = metadata[knobsKey] {
+            do {
+                knobs = KnobSchema(try JSONDecoder().decode([KnobSpec].self, from: Data(knobText.utf8)),
+                                   conditioningSize: conditioningSize)
+            } catch { throw ModelFileError(path, "metadata 'knobs' is not a valid knob list") }
+        } else {
+            knobs = KnobSchema([], conditioningSize: conditioningSize)
+        }
+        if let problem = knobs.inconsistency(conditioningSize: conditioningSize) { throw ModelFileError(path, problem) }
+        return knobs
+    }
+
+    /// The values of exactly the `expected` tensors, each present, of its
+    /// shape, a float type and finite; any other tensor (unless `ignoring`
+    /// it) is refused.
+    static func checkedTensors(_ tensors: [String: SafetensorsTensor], expected: [(name: String, shape: [Int])], path: String,
+                               ignoring: (String) -> Bool = { _ in false }) throws -> [String: [Float]] {
+        func fail(_ reason: String) -> ModelFileError { ModelFileError(path, reason) }
+        var values: [String: [Float]] = [:]
+        for (name, shape) in expected {
+            guard let t = tensors[name] else { throw fail("tensor '\(name)' is missing") }
+            guard t.shape == shape else { throw fail("tensor '\(name)' has shape \(t.shape), expected \(shape)") }
+            guard t.dtype.hasPrefix("F") || t.dtype == "BF16" else { throw fail("tensor '\(name)' has dtype \(t.dtype), expected a float type") }
+            guard t.values.allSatisfy(\.isFinite) else { throw fail("tensor '\(name)' contains NaN or Inf") }
+            values[name] = t.values
+        }
+        let extras = tensors.keys.filter { values[$0] == nil && !ignoring($0) }.sorted()
+        guard extras.isEmpty else {
+            throw fail("unexpected tensor\(extras.count > 1 ? "s" : "") \(extras.prefix(3).joined(separator: ", ")) for this configuration")
+        }
+        return values
+    }
+
     static func info(_ metadata: [String: String], _ config: MicroTCNConfig) -> [(key: String, value: String)] {
-        var out: [(key: String, value: String)] = []
-        if let d = metadata[descriptionKey] { out.append(("description", d)) }
         let layout = "\(config.nblocks) blocks, kernel \(config.kernelSize), dilation growth \(config.dilationGrowth), "
             + "\(config.channelWidth) channels, \(config.activation.rawValue)"
             + (config.envelopes > 0 ? ", \(config.envelopes) envelopes" : "")
-        out.append(("architecture", "micro-tcn (\(layout))"))
-        out.append(("receptive field", "\(config.receptiveField) samples"))
+        return info(metadata, architecture: "micro-tcn (\(layout))", receptiveField: config.receptiveField)
+    }
+
+    /// `--info`'s lines: description, architecture, receptive field, then the provenance's facts.
+    static func info(_ metadata: [String: String], architecture: String, receptiveField: Int) -> [(key: String, value: String)] {
+        var out: [(key: String, value: String)] = []
+        if let d = metadata[descriptionKey] { out.append(("description", d)) }
+        out.append(("architecture", architecture))
+        out.append(("receptive field", "\(receptiveField) samples"))
         if let p = metadata[provenanceKey], let data = p.data(using: .utf8),
            let object = try? JSONSerialization.jsonObject(with: data) as? [String: Any] {
             for key in object.keys.sorted() { out.append((key, flatten(object[key]!))) }
@@ -129,9 +164,21 @@ public enum ModelFile {
                                  knobs: KnobSchema, provenance: [String: Any] = [:]) throws -> Data {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys]
+        let metadata = try self.metadata(architecture: "micro-tcn",
+                                         config: String(decoding: try encoder.encode(weights.config), as: UTF8.self),
+                                         name: name, description: description, sampleRate: sampleRate, knobs: knobs,
+                                         provenance: provenance)
+        return try Safetensors.serialize(weights.namedTensors, metadata: metadata)
+    }
+
+    /// The `__metadata__` every model file carries.
+    static func metadata(architecture: String, config: String, name: String, description: String, sampleRate: Double,
+                         knobs: KnobSchema, provenance: [String: Any]) throws -> [String: String] {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys]
         var metadata: [String: String] = [
-            architectureKey: "micro-tcn",
-            configKey: String(decoding: try encoder.encode(weights.config), as: UTF8.self),
+            architectureKey: architecture,
+            configKey: config,
             sampleRateKey: String(Int(sampleRate)),
             knobsKey: String(decoding: try encoder.encode(knobs.knobs), as: UTF8.self),
             nameKey: name,
@@ -142,7 +189,7 @@ public enum ModelFile {
             metadata[provenanceKey] = String(decoding: try JSONSerialization.data(withJSONObject: provenance, options: [.sortedKeys]),
                                              as: UTF8.self)
         }
-        return try Safetensors.serialize(weights.namedTensors, metadata: metadata)
+        return metadata
     }
 
     /// Writes a file atomically (temporary file beside it, then rename), and

@@ -73,14 +73,15 @@ public final class Trainer {
         // engine applies that gain (see `KnobSpec.outputGainDecibels`).
         let dataset = dataset.targetsBeforeKnobGain()
         if let problem = settings.problem { throw DatasetError(problem) }
-        // A WaveNet (a .nam capture) has no knobs; pairs all at one setting are a capture of it.
+        // A WaveNet without knob inputs (a .nam capture) takes pairs all at one setting as a capture of it.
         let settingCount = Set(dataset.pairs.map { dataset.conditioning($0) }).count
-        if settings.waveNet != nil && dataset.knobs.conditioningSize > 0 && settingCount > 1 {
-            throw DatasetError("NAM's WaveNet takes no knobs but the dataset's pairs are at \(settingCount) knob settings; "
-                               + "train them with micro-tcn, or render one setting (fxtrain dataset --setting)")
+        let capture = settings.waveNet != nil && settings.knobInputs == 0
+        if capture && dataset.knobs.conditioningSize > 0 && settingCount > 1 {
+            throw DatasetError("this WaveNet takes no knobs but the dataset's pairs are at \(settingCount) knob settings; "
+                               + "give it the dataset's \(dataset.knobs.conditioningSize) knob inputs, or render one setting (fxtrain dataset --setting)")
         }
-        guard settings.waveNet != nil || settings.knobInputs == dataset.knobs.conditioningSize else {
-            throw DatasetError("the model takes \(settings.config.nparams) knob inputs but the dataset has \(dataset.knobs.conditioningSize)")
+        guard capture || settings.knobInputs == dataset.knobs.conditioningSize else {
+            throw DatasetError("the model takes \(settings.knobInputs) knob inputs but the dataset has \(dataset.knobs.conditioningSize)")
         }
         self.settings = settings
         self.dataset = dataset
@@ -315,7 +316,8 @@ public final class Trainer {
     }
 
     private func restore(_ c: Checkpoint) throws {
-        guard c.settings.config == settings.config && c.settings.waveNet == settings.waveNet else {
+        guard c.settings.config == settings.config && c.settings.waveNet == settings.waveNet
+                && c.settings.waveNetKnobs == settings.waveNetKnobs else {
             throw DatasetError("the checkpoint is for a different architecture (\(c.settings.architecture))")
         }
         guard c.parameters.values.count == network.parameters.count, let state = UInt64(c.randomState),

@@ -9,6 +9,9 @@ public struct TrainingSettings: Codable, Equatable, Sendable {
     /// NAM's WaveNet preset this run trains instead of micro-tcn (absent in
     /// checkpoints of micro-tcn runs).
     public var waveNet: WaveNetPreset?
+    /// Knob inputs the WaveNet takes beside the audio (its `condition_size`
+    /// minus 1); absent in checkpoints of runs without knobs.
+    public var waveNetKnobs: Int?
     public var learningRate: Float = 1e-3
     public var batchSize: Int = 8
     /// Output samples per chunk (the input chunk adds the receptive field).
@@ -52,17 +55,19 @@ public struct TrainingSettings: Codable, Equatable, Sendable {
         self.config = config
     }
 
-    /// A run training NAM's WaveNet `preset` (without knobs: a .nam file has none).
-    public init(waveNet preset: WaveNetPreset) {
+    /// A run training NAM's WaveNet `preset`, taking `knobs` knob inputs as
+    /// extra condition channels (0: a capture of one setting, a .nam file).
+    public init(waveNet preset: WaveNetPreset, knobs: Int = 0) {
         self.init(architecture: preset.rawValue, config: MicroTCNConfig(nparams: 0, nblocks: 1, kernelSize: 2, dilationGrowth: 1, channelWidth: 1))
         waveNet = preset
+        if knobs > 0 { waveNetKnobs = knobs }
     }
 
     /// NAM's WaveNet config for `waveNet`, if the run trains one.
-    public var waveNetConfig: NAMWaveNetConfig? { waveNet?.config() }
+    public var waveNetConfig: NAMWaveNetConfig? { waveNet?.config(knobs: waveNetKnobs ?? 0) }
 
     /// Knob values the model takes.
-    public var knobInputs: Int { waveNet == nil ? config.nparams : 0 }
+    public var knobInputs: Int { waveNet == nil ? config.nparams : waveNetKnobs ?? 0 }
 
     public var receptiveField: Int { waveNetConfig?.receptiveField ?? config.receptiveField }
 
@@ -87,6 +92,9 @@ public struct TrainingSettings: Codable, Equatable, Sendable {
 
     /// The reason these settings cannot train, if any.
     public var problem: String? {
+        if let k = waveNetKnobs, !(1...NAMWaveNetConfig.maxKnobs).contains(k) {
+            return "a WaveNet takes 1 to \(NAMWaveNetConfig.maxKnobs) knob inputs, not \(k)"
+        }
         if waveNet == nil {
             if let reason = config.unsupportedReason { return reason }
             if config.kernelSize < 1 + config.residualDelay { return "kernel_size must be at least 2 to train with micro-tcn's residual delay" }

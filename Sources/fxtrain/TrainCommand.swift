@@ -14,8 +14,10 @@ struct TrainCommand: ParsableCommand {
         input_<id>_.wav and target_<id>_<DEVICE>__<switch>__<peak>.wav), or one Input.wav with \
         target_at_A_re_R_ra_Q_th_T.wav files (Tube-Tech CL 1B captures). Before training, every pair is checked: \
         sample rates and lengths, latency (removed), polarity (flipped), silence, clipping and level. \
-        --arch nam-standard (or nam-lite, nam-feather, nam-nano) trains NAM's WaveNet preset of that name and writes \
-        a .nam file that NAM's plugin loads (datasets without knobs; one process). \
+        --arch nam-standard (or nam-lite, nam-feather, nam-nano) trains NAM's WaveNet preset of that name (one process): \
+        on pairs at one knob setting (or without knobs) it writes a .nam file that NAM's plugin loads; on pairs at \
+        several settings the knobs become extra condition inputs and it writes a NeuralFX .safetensors file \
+        (a .nam file cannot hold knobs) that fxrender, fxhost and the LV2 plugin play with the same knobs. \
         The log (CSV), loss curve and test plot (SVG) and a checkpoint are written next to the model. \
         `fxtrain train --resume CHECKPOINT` alone continues a run with its dataset, output and stopping point; \
         any of them given again overrides the checkpoint's, and fxtrain says so. \
@@ -26,7 +28,7 @@ struct TrainCommand: ParsableCommand {
     @Argument(help: "Dataset folder (with --resume: the checkpoint's, unless given).") var dataset: String?
     @Option(help: "Architecture: micro-tcn's \(MicroTCNConfig.namedConfigurations.joined(separator: ", ")), or Neural Amp Modeler's WaveNet \(WaveNetPreset.names.joined(separator: ", ")).")
     var arch = "utcn-300-c"
-    @Option(help: "Model file to write (.safetensors, or .nam for a WaveNet; with --resume: the checkpoint's, unless given).") var out: String?
+    @Option(help: "Model file to write (.safetensors; .nam for a WaveNet without knobs; with --resume: the checkpoint's, unless given).") var out: String?
     @Option(help: "Stop after this many minutes of training (counted across resumed sessions).") var minutes: Double?
     @Option(help: "Stop after this many passes over the training audio.") var epochs: Double?
     @Option(help: "Stop after this many optimizer steps.") var steps: Int?
@@ -204,7 +206,11 @@ struct TrainCommand: ParsableCommand {
                     throw DatasetError("unknown normalization '\(normalization)'; use batch or fixed")
                 }
                 let preset = WaveNetPreset(rawValue: arch.lowercased())
-                guard var s = preset.map(TrainingSettings.init(waveNet:))
+                // Pairs at several knob settings give the WaveNet the knobs as
+                // condition inputs; at one setting it is a capture of it (.nam).
+                let settingCount = Set(data.pairs.map { data.conditioning($0) }).count
+                let waveNetKnobs = settingCount > 1 ? data.knobs.conditioningSize : 0
+                guard var s = preset.map({ TrainingSettings(waveNet: $0, knobs: waveNetKnobs) })
                         ?? TrainingSettings.named(arch, nparams: data.knobs.conditioningSize, activation: kind) else {
                     throw DatasetError("unknown architecture '\(arch)'; use one of "
                                        + (MicroTCNConfig.namedConfigurations + WaveNetPreset.names).joined(separator: ", "))
@@ -236,8 +242,11 @@ struct TrainCommand: ParsableCommand {
             }
             if let problem = settings.problem { throw DatasetError(problem) }
             // Resumed runs too: --out may be given again.
-            if settings.waveNet != nil && !out.hasSuffix(".nam") {
-                throw DatasetError("NAM's WaveNet is written as a .nam file: give --out NAME.nam")
+            if settings.waveNet != nil && settings.knobInputs > 0 && !out.hasSuffix(".safetensors") {
+                throw DatasetError("a .nam file cannot hold knobs, and this WaveNet takes the dataset's \(settings.knobInputs) knob inputs: give --out NAME.safetensors")
+            }
+            if settings.waveNet != nil && settings.knobInputs == 0 && !out.hasSuffix(".nam") {
+                throw DatasetError("NAM's WaveNet without knobs is written as a .nam file: give --out NAME.nam")
             }
             if let ranks, ranks.size > settings.batchSize {
                 throw DatasetError("\(ranks.size) processes share a batch of \(settings.batchSize): each needs at least one item; raise --batch or start fewer")
@@ -361,7 +370,13 @@ struct TrainCommand: ParsableCommand {
         say(String(format: "  baseline: best gain per knob setting, ESR %.4f", report.perSettingGainESR))
         let name = (base as NSString).lastPathComponent
         var facts = provenance(trainer, report: report, checks: checks)
-        if let config = settings.waveNetConfig {
+        if let config = settings.waveNetConfig, config.knobCount > 0 {
+            // NeuralFX's own file: the knobs as micro-tcn's, a level knob's gain applied outside the network.
+            try WaveNetModelFile.save(config: config, weights: trainer.best.parameters, to: out, name: name,
+                                      description: description ?? "NAM WaveNet \(settings.architecture) with knobs trained by fxtrain on \(dataset)",
+                                      sampleRate: Double(data.sampleRate), knobs: data.knobs, provenance: facts,
+                                      overwrite: overwrite || resume != nil)
+        } else if let config = settings.waveNetConfig {
             facts["description"] = description ?? "NAM WaveNet \(settings.architecture) trained by fxtrain on \(dataset)"
             // NAM's plugin shows `validation_esr` from its trainer's `training` entry.
             let bestRow = trainer.history.min { $0.validationLoss < $1.validationLoss }

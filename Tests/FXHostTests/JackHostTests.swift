@@ -10,8 +10,9 @@ final class JackHostTests: XCTestCase {
     let knobs = ["peak=0.3", "mode=limit"]
 
     /// Starts fxhost wired to `player` and waits until it runs.
-    func startHost(_ server: DummyJackServer, _ player: PlayerRecorder, extra: [String] = []) throws -> ChildProcess {
-        let host = try ChildProcess(fxhostPath, ["--jack", "--server", server.name, "--name", "fx", "--no-ui", "--stats", "--model", TestModels.a,
+    func startHost(_ server: DummyJackServer, _ player: PlayerRecorder, model: String = TestModels.a,
+                   extra: [String] = []) throws -> ChildProcess {
+        let host = try ChildProcess(fxhostPath, ["--jack", "--server", server.name, "--name", "fx", "--no-ui", "--stats", "--model", model,
                                                  "--inputs", player.playName, "--outputs", player.recordName]
                                         + knobs.flatMap { ["--knob", $0] } + extra)
         let up = host.waitForOutput(15) { $0.contains("running ") }
@@ -40,17 +41,26 @@ final class JackHostTests: XCTestCase {
     /// Output equals the core engine's offline render to 1e-6 once the
     /// graph's delay (whole periods) is removed; nothing allocated.
     func testOutputMatchesOfflineRender() throws {
+        try outputMatchesOfflineRender(model: TestModels.a, seconds: 10)
+    }
+
+    /// The same for a knob-conditioned NAM WaveNet (NeuralFX's safetensors form).
+    func testKnobWaveNetOutputMatchesOfflineRender() throws {
+        try outputMatchesOfflineRender(model: TestModels.waveNet, seconds: 3)
+    }
+
+    func outputMatchesOfflineRender(model: String, seconds: Double) throws {
         let server = try DummyJackServer(period: 64)
         defer { server.stop() }
         let rate = Double(server.sampleRate)
-        let signal = testSignal(count: Int(10 * rate), sampleRate: rate)
+        let signal = testSignal(count: Int(seconds * rate), sampleRate: rate)
         let player = try PlayerRecorder(server: server.name, signal: signal, extra: 1024)
-        let host = try startHost(server, player, extra: ["--no-midi"])
+        let host = try startHost(server, player, model: model, extra: ["--no-midi"])
         defer { host.kill() }
         try play(player, freewheel: true, seconds: 60)
         let stats = try finish(host)
 
-        let expected = try offlineRender(try TestModels.model(TestModels.a), knobs: knobs, input: signal)
+        let expected = try offlineRender(try TestModels.model(model), knobs: knobs, input: signal)
         let (delay, error) = alignment(recording: player.recordingSoFar, expected: expected, maxDelay: 4 * server.period)
         XCTAssertLessThanOrEqual(error, 1e-6, "best delay \(delay)")
         XCTAssertEqual(delay % server.period, 0, "the delay should be whole periods")

@@ -95,11 +95,23 @@ enum TestModels {
             let preset = Preset(model: "\(dir)/\(name).safetensors", knobs: [("peak", .number(0.3)), ("mode", .position("limit"))])
             try! preset.json().write(to: URL(fileURLWithPath: "\(dir)/\(name)-limit.json"))
         }
+        // A knob-conditioned NAM WaveNet with the same knobs.
+        let layer = { (input: Int, channels: Int, head: Int, dilations: [Int]) in
+            NAMWaveNetLayerArrayConfig(inputSize: input, conditionSize: 3, headSize: head, channels: channels, kernelSize: 3,
+                                       dilations: dilations, activation: .tanh, gated: false, headBias: head == 1)
+        }
+        let config = NAMWaveNetConfig(layerArrays: [layer(1, 4, 2, [1, 2, 4, 8]), layer(4, 2, 1, [16, 1])], head: nil)
+        var rng = SplitMix64(seed: 3)
+        var weights = (0..<config.weightCount).map { _ in rng.nextFloat(in: -0.5...0.5) }
+        weights[weights.count - 1] = 0.5
+        try! WaveNetModelFile.save(config: config, weights: weights, to: "\(dir)/test-wavenet.safetensors", name: "test-wavenet",
+                                   sampleRate: 44100, knobs: knobs)
         return dir
     }()
 
     static var a: String { directory + "/test-a.safetensors" }
     static var b: String { directory + "/test-b.safetensors" }
+    static var waveNet: String { directory + "/test-wavenet.safetensors" }
     static var presetA: String { directory + "/test-a-limit.json" }
     static var presetB: String { directory + "/test-b-limit.json" }
 

@@ -5,9 +5,11 @@ import NeuralFXCore
 import NeuralFXModelFiles
 
 /// `fxtrain train --arch nam-*` end to end: a tiny WaveNet trained for a few
-/// steps on overdrive pairs from `fxtrain dataset` (one knob setting, so no
-/// knobs) writes a .nam file that loads as NAM's WaveNet and renders with
-/// fxrender; knob datasets and wrong outputs get one-line refusals.
+/// steps on overdrive pairs from `fxtrain dataset` at one knob setting writes
+/// a .nam file that loads as NAM's WaveNet and renders with fxrender; on
+/// pairs at several settings it takes the knobs and writes a safetensors
+/// model that fxrender plays at any knob setting; wrong outputs get one-line
+/// refusals.
 final class FXTrainWaveNetTests: XCTestCase {
     var directory = ""
 
@@ -89,7 +91,7 @@ final class FXTrainWaveNetTests: XCTestCase {
     func testRefusesKnobsAndOtherOutputs() throws {
         let data = try overdrivePair()
         for (arguments, text) in [
-            ([data.knobs, "--out", directory + "/x.nam"], "NAM's WaveNet takes no knobs but the dataset's pairs are at 2 knob settings"),
+            ([data.knobs, "--out", directory + "/x.nam"], "a .nam file cannot hold knobs, and this WaveNet takes the dataset's 2 knob inputs: give --out NAME.safetensors"),
             ([data.single, "--out", directory + "/x.safetensors"], "give --out NAME.nam"),
             ([data.single, "--out", directory + "/x.nam", "--channels", "4"], "--channels sets micro-tcn's width"),
         ] {
@@ -101,8 +103,50 @@ final class FXTrainWaveNetTests: XCTestCase {
         }
     }
 
+    func testTrainsAKnobWaveNetIntoASafetensorsModelThatRendersAtItsKnobs() throws {
+        let data = try overdrivePair()
+        let model = directory + "/drive.safetensors"
+        let r = try run("fxtrain", ["train", data.knobs, "--arch", "nam-nano", "--out", model, "--steps", "4", "--batch", "2",
+                                    "--chunk", "1024", "--val-every", "2", "--eval-seconds", "1"])
+        XCTAssertEqual(r.status, 0, r.output + r.error)
+        // nano's 842 weights plus a drive and a tone column in each of its 20 layers' mixers (7 of 4 channels, 13 of 2).
+        XCTAssertTrue(r.output.contains("model: nam-nano, 950 parameters, receptive field 4093"), r.output)
+        let loaded = try ModelFile.load(path: model)
+        let blueprint = try XCTUnwrap(loaded.blueprint as? NAMWaveNetBlueprint)
+        XCTAssertEqual(blueprint.config.layerArrays.map(\.conditionSize), [3, 3])
+        XCTAssertEqual(loaded.knobs.names, ["drive", "tone", "level"])
+        // The level knob stays an output gain applied outside the network, as in micro-tcn models.
+        XCTAssertEqual(loaded.knobs.knobs[2].conditioningIndex, nil)
+        XCTAssertEqual(loaded.knobs.knobs[2].outputGainDecibels, [-36, 0])
+        XCTAssertEqual(loaded.sampleRate, 44100)
+        let info = try run("fxrender", ["--model", model, "--info"])
+        XCTAssertEqual(info.status, 0, info.error)
+        XCTAssertTrue(info.output.contains("nam-wavenet"), info.output)
+        XCTAssertTrue(info.output.contains("drive"), info.output)
+        var rendered: [[Float]] = []
+        for drive in ["0.7", "0.1"] {
+            let path = directory + "/rendered-\(drive).wav"
+            let render = try run("fxrender", [data.knobs + "/train/001-input.wav", path, "--model", model, "--knob", "drive=" + drive])
+            XCTAssertEqual(render.status, 0, render.error)
+            let reader = try AudioFileReader(path: path)
+            XCTAssertEqual(reader.sampleRate, 44100)
+            var samples = [Float](repeating: 0, count: Int(reader.frames) * reader.channels)
+            let n = try samples.withUnsafeMutableBufferPointer { try reader.read(into: $0.baseAddress!, maxFrames: Int(reader.frames)) }
+            XCTAssertGreaterThan(n, 44100)
+            rendered.append(samples)
+        }
+        XCTAssertTrue(rendered[0].allSatisfy(\.isFinite))
+        XCTAssertGreaterThan(zip(rendered[0], rendered[1]).map { abs($0 - $1) }.max()!, 1e-6, "the drive knob changes the sound")
+        let unknown = try run("fxrender", [data.knobs + "/train/001-input.wav", directory + "/x.wav", "--model", model, "--knob", "fuzz=1"])
+        XCTAssertNotEqual(unknown.status, 0)
+        XCTAssertTrue(unknown.error.contains("unknown knob 'fuzz'"), unknown.error)
+    }
+
     func testHelpListsNAMArchitectures() throws {
         let r = try run("fxtrain", ["train", "--help"])
         for name in ["nam-standard", "nam-lite", "nam-feather", "nam-nano"] { XCTAssertTrue(r.output.contains(name), name) }
+        // The help wraps its lines wherever the terminal width puts them.
+        let text = r.output.split(whereSeparator: \.isWhitespace).joined(separator: " ")
+        XCTAssertTrue(text.contains("several settings the knobs become extra condition inputs"), r.output)
     }
 }

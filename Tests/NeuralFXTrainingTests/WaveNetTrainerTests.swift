@@ -3,9 +3,9 @@ import XCTest
 import NeuralFXCore
 import NeuralFXTraining
 
-/// `Trainer` running NAM's WaveNet: it learns, resumes bit for bit, and
-/// refuses what a .nam file cannot hold (knobs) or what it cannot do yet
-/// (several processes).
+/// `Trainer` running NAM's WaveNet: it learns, resumes bit for bit, takes
+/// knobs only as knob inputs (never as a capture of several settings), and
+/// refuses what it cannot do yet (several processes).
 final class WaveNetTrainerTests: XCTestCase {
     /// The soft clipper at one drive: a dataset without knobs, as a .nam capture's.
     static func clipper() -> TrainingDataset {
@@ -60,10 +60,34 @@ final class WaveNetTrainerTests: XCTestCase {
         }
     }
 
-    func testRefusesPairsAtSeveralKnobSettings() {
+    func testWithoutKnobInputsRefusesPairsAtSeveralKnobSettings() {
         XCTAssertThrowsError(try trainer(data: SyntheticData.clipperDataset())) { error in
-            XCTAssertEqual("\(error)", "NAM's WaveNet takes no knobs but the dataset's pairs are at 3 knob settings; "
-                           + "train them with micro-tcn, or render one setting (fxtrain dataset --setting)")
+            XCTAssertEqual("\(error)", "this WaveNet takes no knobs but the dataset's pairs are at 3 knob settings; "
+                           + "give it the dataset's 1 knob inputs, or render one setting (fxtrain dataset --setting)")
+        }
+    }
+
+    /// With the dataset's knob as a condition input it learns the clipper at
+    /// every drive, scored by the streaming network at each pair's knob
+    /// setting; a checkpoint of another knob count is refused.
+    func testLearnsTheClipperAcrossItsKnobWithAKnobInput() throws {
+        var settings = Self.settings()
+        settings.waveNetKnobs = 1
+        XCTAssertEqual(settings.waveNetConfig?.layerArrays.map(\.conditionSize), [2, 2])
+        let data = SyntheticData.clipperDataset()
+        let t = try trainer(settings, data: data)
+        let start = t.validate(seconds: 0, samplesPerSecond: 0).validationLoss
+        try t.run(limits: TrainingLimits(steps: 100), checkpointPath: nil)
+        XCTAssertLessThan(t.bestValidation, 0.5 * start, "validation loss \(start) -> \(t.bestValidation)")
+        var otherKnobs = t.checkpoint(elapsedSeconds: 0)
+        otherKnobs.settings.waveNetKnobs = 2
+        XCTAssertThrowsError(try trainer(settings, data: data, resume: otherKnobs)) { error in
+            XCTAssertTrue("\(error)".contains("different architecture"), "\(error)")
+        }
+        var tooMany = settings
+        tooMany.waveNetKnobs = 2
+        XCTAssertThrowsError(try trainer(tooMany, data: data)) { error in
+            XCTAssertEqual("\(error)", "the model takes 2 knob inputs but the dataset has 1")
         }
     }
 

@@ -49,6 +49,36 @@ final class HostContractTests: XCTestCase {
         XCTAssertEqual(host.allocations, 0, "heap operations in run() and work_response()")
     }
 
+    /// A knob-conditioned NAM WaveNet (NeuralFX's safetensors form) plays
+    /// in the loader with its knobs on the control ports, as fxrender plays it.
+    func testFileParameterLoadsAKnobWaveNetWhoseKnobsAreThePorts() throws {
+        let layer = { (input: Int, channels: Int, head: Int, dilations: [Int]) in
+            NAMWaveNetLayerArrayConfig(inputSize: input, conditionSize: 3, headSize: head, channels: channels, kernelSize: 3,
+                                       dilations: dilations, activation: .tanh, gated: false, headBias: head == 1)
+        }
+        let config = NAMWaveNetConfig(layerArrays: [layer(1, 4, 2, [1, 2, 4, 8]), layer(4, 2, 1, [16, 1])], head: nil)
+        var rng = SplitMix64(seed: 3)
+        var weights = (0..<config.weightCount).map { _ in rng.nextFloat(in: -0.5...0.5) }
+        weights[weights.count - 1] = 0.5
+        let knobs = KnobSchema([.continuous("drive", label: "Drive", range: 0...1, default: 0.5, conditioningIndex: 0),
+                                .continuous("tone", label: "Tone", range: 0...1, default: 0.5, conditioningIndex: 1)])
+        let path = scratch.file("knob-wavenet.safetensors")
+        try WaveNetModelFile.save(config: config, weights: weights, to: path, name: "knob wavenet", sampleRate: 48000, knobs: knobs)
+        let input = signal(48000, seconds: 0.3)
+        var outputs: [[Float]] = []
+        for drive: Float in [0.8, 0.1] {
+            let host = try TestHost(uri: URI.model, sampleRate: 48000)
+            host.set(host.ports.knob(0), drive)
+            load(path, into: host, rate: 48000)
+            let output = host.process([input], blockSize: 256)[0]
+            XCTAssertLessThan(maxDifference(output, try fxrender(input, rate: 48000, ["--model", path, "--knob", "drive=\(drive)"])),
+                              1e-6, "drive \(drive)")
+            XCTAssertEqual(host.allocations, 0, "heap operations in run() and work_response()")
+            outputs.append(output)
+        }
+        XCTAssertGreaterThan(maxDifference(outputs[0], outputs[1]), 1e-3, "the drive port drives the model")
+    }
+
     /// The stereo loader: two engines, each channel as fxrender renders it alone.
     func testStereoLoaderRunsOneEnginePerChannel() throws {
         let host = try TestHost(uri: URI.modelStereo, sampleRate: 48000)

@@ -14,6 +14,15 @@
 /// constant it holds after silence. `prepare` computes those constants once
 /// (by the same zero run) and `reset` fills the rings with them, so output
 /// after `reset` equals the reference's zero-padded output.
+///
+/// Knobs: NeuralFX's WaveNet model files extend NAM's condition (the audio
+/// sample) by `conditioningSize` knob values. The mixer is a 1x1 of the
+/// condition, so with the knobs constant between `setConditioning` calls
+/// their columns add a constant to every layer's convolution bias:
+/// `setConditioning` folds them into `convBias` (a handful of multiply-adds
+/// per layer), and the kernels run exactly as for an unconditioned file. The
+/// silence state then depends on the knobs; `reset` walks one constant frame
+/// through the layers to find it (`settleSilence`), as micro-tcn does.
 public final class NAMWaveNet: StreamingNetwork {
     // Layers and arrays hold plain pointers into `storage`, so walking them
     // in `process` does no reference counting.
@@ -21,7 +30,12 @@ public final class NAMWaveNet: StreamingNetwork {
         let dilation: Int
         /// `[tap][in][convRows]`, primary rows then (gated) gate rows.
         let conv: UnsafeMutablePointer<Float>
+        /// The bias the kernels add: the file's plus the knobs' share of the mixer.
         let convBias: UnsafeMutablePointer<Float>
+        /// The file's convolution bias, and the mixer's knob columns `[knob][convRows]`.
+        let fileConvBias: UnsafeMutablePointer<Float>
+        let knobMix: UnsafeMutablePointer<Float>
+        /// The mixer's audio column.
         let mix: UnsafeMutablePointer<Float>
         /// `[in][rows]` and bias.
         let pointwise: UnsafeMutablePointer<Float>
@@ -57,6 +71,8 @@ public final class NAMWaveNet: StreamingNetwork {
     /// The optional post-head: (weight `[out][in]`, bias) per block.
     let head: [(weight: [Float], bias: [Float], cin: Int, cout: Int)]
     let precision: NAMActivationPrecision
+    /// Knob values after the audio in the condition (0 for a .nam capture).
+    let knobCount: Int
 
     private var maxBlock = 0
     /// Frames per row: the largest block rounded up to whole tiles.
@@ -83,6 +99,8 @@ public final class NAMWaveNet: StreamingNetwork {
     public init(_ blueprint: NAMWaveNetBlueprint) {
         self.blueprint = blueprint
         precision = blueprint.precision
+        knobCount = blueprint.config.knobCount
+        let knobCount = self.knobCount
         var cursor = 0
         let w = blueprint.weights
         func take(_ n: Int) -> ArraySlice<Float> {
@@ -119,14 +137,21 @@ public final class NAMWaveNet: StreamingNetwork {
                         for j in 0..<k { conv[(j * c.channels + i) * convRows + row(o)] = convW[convW.startIndex + (o * c.channels + i) * k + j] }
                     }
                 }
-                let convBias = FloatBuffer(count: convRows)
-                for (o, v) in take(c.convChannels).enumerated() { convBias[row(o)] = v }
-                let mix = FloatBuffer(count: convRows)
-                for (o, v) in take(c.convChannels).enumerated() { mix[row(o)] = v }
+                let convBias = FloatBuffer(count: convRows), fileConvBias = FloatBuffer(count: convRows)
+                for (o, v) in take(c.convChannels).enumerated() { convBias[row(o)] = v; fileConvBias[row(o)] = v }
+                // Mixer `[out][condition]`: the audio column, then one per knob.
+                let mixer = take(c.convChannels * c.conditionSize)
+                let mix = FloatBuffer(count: convRows), knobMix = FloatBuffer(count: knobCount * convRows)
+                for o in 0..<c.convChannels {
+                    mix[row(o)] = mixer[mixer.startIndex + o * c.conditionSize]
+                    for k in 0..<knobCount { knobMix[k * convRows + row(o)] = mixer[mixer.startIndex + o * c.conditionSize + 1 + k] }
+                }
                 let pw = pointwise(c.channels, c.channels, rows)
                 let pointwiseBias = FloatBuffer(count: rows)
                 for (o, v) in take(c.channels).enumerated() { pointwiseBias[o] = v }
-                layers.append(Layer(dilation: d, conv: keep(conv), convBias: keep(convBias), mix: keep(mix),
+                layers.append(Layer(dilation: d, conv: keep(conv), convBias: keep(convBias),
+                                    fileConvBias: keep(fileConvBias),
+                                    knobMix: keep(knobMix), mix: keep(mix),
                                     pointwise: keep(pw), pointwiseBias: keep(pointwiseBias),
                                     steady: keep(FloatBuffer(count: c.channels))))
             }
@@ -172,7 +197,7 @@ public final class NAMWaveNet: StreamingNetwork {
         arrays.deallocate()
     }
 
-    public var conditioningSize: Int { 0 }
+    public var conditioningSize: Int { knobCount }
     public var receptiveField: Int { blueprint.config.receptiveField }
     public var multiplyAddsPerSample: Int { blueprint.weights.count }
     public var stateBytes: Int {
@@ -201,6 +226,9 @@ public final class NAMWaveNet: StreamingNetwork {
         ringReferences.deallocate()
         ringReferences = .allocate(capacity: rings.count)
         _ = ringReferences.initialize(from: rings.map { Unmanaged.passUnretained($0) })
+        // A knob-conditioned network finds its silence state in `reset`, for
+        // the knobs then in force.
+        guard knobCount == 0 else { reset(); return }
         // Prewarm (off the audio thread): zeros for the receptive field, then
         // keep each layer's newest input as its silence constant.
         for r in rings { r.fill(nil) }
@@ -220,10 +248,24 @@ public final class NAMWaveNet: StreamingNetwork {
         reset()
     }
 
-    public func setConditioning(_ values: UnsafePointer<Float>) {}
+    /// Folds the knobs' mixer columns into every layer's bias, in the order
+    /// the training network sums them (bias first, then knob by knob).
+    public func setConditioning(_ values: UnsafePointer<Float>) {
+        guard knobCount > 0 else { return }
+        for a in arrays {
+            for l in a.layers {
+                for r in 0..<a.convRows {
+                    var b = l.fileConvBias[r]
+                    for k in 0..<knobCount { b += l.knobMix[k * a.convRows + r] * values[k] }
+                    l.convBias[r] = b
+                }
+            }
+        }
+    }
 
     public func reset() {
         guard maxBlock > 0 else { return }
+        if knobCount > 0 { settleSilence() }
         for a in arrays { for (n, l) in a.layers.enumerated() { rings[a.firstRing + n].fill(l.steady) } }
     }
 
@@ -342,6 +384,39 @@ public final class NAMWaveNet: StreamingNetwork {
                                    source: head, initial: .init(bias: a.headRechannelBias))
         }
         return hasPostHead ? applyHead(headOut, stride: 1) : headScale * headOut[0]
+    }
+
+    /// Each layer's input after endless silence under the current knobs,
+    /// into `steady`: with a constant input every tap of a convolution reads
+    /// the same frame, so one frame through the layers with the taps summed
+    /// (`tapOffset` 0) gives it. The head does not feed the layers and is
+    /// left out. Allocation-free (it runs on the audio thread when the engine
+    /// resets).
+    private func settleSilence() {
+        let width = frameRows, f = framePointer
+        var x = f, next = f + width
+        let z = f + 2 * width, head = f + 3 * width, mid = f + 5 * width
+        for index in 0..<arrays.count {
+            let a = arrays[index]
+            // The first array's rechannel of silence is zero (it has no bias).
+            if index == 0 {
+                x.update(repeating: 0, count: width)
+            } else {
+                NAMFrameKernel.product(into: next, rows: a.rows, weights: a.rechannel, inputs: a.inputSize, source: x, initial: nil)
+                swap(&x, &next)
+            }
+            head.update(repeating: 0, count: width)
+            for l in a.layers {
+                l.steady.update(from: x, count: a.channels)
+                NAMFrameKernel.product(into: mid, rows: a.convRows, weights: l.conv, inputs: a.channels, source: x,
+                                       taps: a.kernelSize, tapOffset: 0, initial: .init(bias: l.convBias))
+                NAMFrameKernel.activate(mid, into: z, head: head, rows: a.rows, gated: a.gated, activation: a.activation,
+                                        precision: precision)
+                NAMFrameKernel.product(into: next, rows: a.rows, weights: l.pointwise, inputs: a.channels, source: z,
+                                       initial: .init(bias: l.pointwiseBias, addend: x))
+                swap(&x, &next)
+            }
+        }
     }
 
     /// `z = act(mid)` (or the gated unit) and `head += z`, on the real channels.

@@ -4,8 +4,9 @@
 /// The array maps its input (the audio for the first array, the previous
 /// array's residual stream after that) to `channels` with a bias-free 1x1
 /// "rechannel". Each layer then computes
-/// `z = act(conv_d(x) + mixer * audio)` (a dilated convolution with bias plus
-/// a bias-free 1x1 of the condition, which is the raw audio input), or with
+/// `z = act(conv_d(x) + mixer * condition)` (a dilated convolution with bias
+/// plus a bias-free 1x1 of the condition: the raw audio input, followed by
+/// `conditionSize - 1` knob values in NeuralFX's WaveNet model files), or with
 /// `gated` `act(first half) * sigmoid(second half)` of twice as many channels;
 /// adds `z` to the array's head accumulator, and passes `x + W1 z + b1` on.
 /// The accumulator starts at zero in the first array and at the previous
@@ -92,6 +93,12 @@ public struct NAMWaveNetConfig: Equatable, Sendable {
 
     public static let maxHistoryBytes = 256 << 20
 
+    /// Knob inputs beyond the audio a WaveNet may take (`condition_size` - 1).
+    public static let maxKnobs = 64
+
+    /// Knob values the condition carries after the audio sample.
+    public var knobCount: Int { (layerArrays.first?.conditionSize ?? 1) - 1 }
+
     /// A bound on the input history the layers keep (each layer's channels
     /// over twice its dilated span plus a block), refused above
     /// `maxHistoryBytes` before anything is allocated.
@@ -111,7 +118,12 @@ public struct NAMWaveNetConfig: Equatable, Sendable {
                 return "\(name) has a size below 1"
             }
             if a.dilations.contains(where: { $0 < 1 }) { return "\(name) has a dilation below 1" }
-            if a.conditionSize != 1 { return "\(name) has condition_size \(a.conditionSize) (only the mono input, 1, is supported)" }
+            if a.conditionSize < 1 || a.conditionSize > 1 + Self.maxKnobs {
+                return "\(name) has condition_size \(a.conditionSize) (the audio plus 0 to \(Self.maxKnobs) knobs: 1...\(1 + Self.maxKnobs))"
+            }
+            if a.conditionSize != layerArrays[0].conditionSize {
+                return "\(name) has condition_size \(a.conditionSize) but the first array has \(layerArrays[0].conditionSize) (every array takes the same condition)"
+            }
             if a.channels > 256 || a.kernelSize > 64 || a.dilations.contains(where: { $0 > 1 << 16 }) || a.dilations.count > 256 {
                 return "\(name) is larger than any model this runs (channels <= 256, kernel <= 64, dilation <= 65536)"
             }
@@ -157,7 +169,8 @@ public struct NAMWaveNetBlueprint: NetworkBlueprint, Equatable {
     }
 
     public var architectureName: String { "nam-wavenet" }
-    public var conditioningSize: Int { 0 }
+    /// The knobs: NAM's condition is the audio sample followed by these.
+    public var conditioningSize: Int { config.knobCount }
     /// The output multiplier, stored as the last weight.
     public var headScale: Float { weights[weights.count - 1] }
 

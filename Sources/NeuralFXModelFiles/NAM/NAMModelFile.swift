@@ -227,6 +227,9 @@ struct ConfigReader {
         guard JSONValue.number(config["head_scale"]) != nil else { throw fail("'head_scale' is missing or not a number") }
         let c = NAMWaveNetConfig(layerArrays: arrays, head: head)
         if let problem = c.inconsistency { throw fail(problem) }
+        if c.knobCount > 0 {
+            throw fail("condition_size \(c.knobCount + 1) asks for knobs, which a .nam file cannot describe (knob-conditioned WaveNets are .safetensors files)")
+        }
         return c
     }
 
