@@ -75,18 +75,24 @@ public final class Trainer {
         if let problem = settings.problem { throw DatasetError(problem) }
         // A WaveNet (a .nam capture) has no knobs; pairs all at one setting are a capture of it.
         let settingCount = Set(dataset.pairs.map { dataset.conditioning($0) }).count
-        if settings.waveNet != nil && dataset.knobs.conditioningSize > 0 && settingCount > 1 {
-            throw DatasetError("NAM's WaveNet takes no knobs but the dataset's pairs are at \(settingCount) knob settings; "
+        if settings.trainsNAM && dataset.knobs.conditioningSize > 0 && settingCount > 1 {
+            throw DatasetError("NAM's \(settings.lstm != nil ? "LSTM" : "WaveNet") takes no knobs but the dataset's pairs are at \(settingCount) knob settings; "
                                + "train them with micro-tcn, or render one setting (fxtrain dataset --setting)")
         }
-        guard settings.waveNet != nil || settings.knobInputs == dataset.knobs.conditioningSize else {
+        guard settings.trainsNAM || settings.knobInputs == dataset.knobs.conditioningSize else {
             throw DatasetError("the model takes \(settings.config.nparams) knob inputs but the dataset has \(dataset.knobs.conditioningSize)")
         }
         self.settings = settings
         self.dataset = dataset
         self.plan = plan
         loss = try LossFunction(parsing: settings.loss)
-        if let config = settings.waveNetConfig {
+        if let config = settings.lstm {
+            guard exchange == nil else { throw DatasetError("NAM's LSTM trains in one process: start fxtrain without mpirun") }
+            let lstm = LSTMTrainingNetwork<Float>(config: config, batchSize: settings.batchSize, outputLength: settings.chunkLength,
+                                                  threads: settings.threads, weights: config.trainingStart(seed: settings.seed))
+            lstm.streamingPrewarm = dataset.sampleRate / 2
+            network = lstm
+        } else if let config = settings.waveNetConfig {
             guard exchange == nil else { throw DatasetError("NAM's WaveNet trains in one process: start fxtrain without mpirun") }
             network = WaveNetTrainingNetwork<Float>(config: config, batchSize: settings.batchSize, outputLength: settings.chunkLength,
                                                     threads: settings.threads, weights: config.trainingStart(seed: settings.seed))
@@ -315,7 +321,7 @@ public final class Trainer {
     }
 
     private func restore(_ c: Checkpoint) throws {
-        guard c.settings.config == settings.config && c.settings.waveNet == settings.waveNet else {
+        guard c.settings.config == settings.config && c.settings.waveNet == settings.waveNet && c.settings.lstm == settings.lstm else {
             throw DatasetError("the checkpoint is for a different architecture (\(c.settings.architecture))")
         }
         guard c.parameters.values.count == network.parameters.count, let state = UInt64(c.randomState),
