@@ -31,14 +31,17 @@ public final class LSTMTrainingNetwork<T: TrainingScalar> {
     public var streamingPrewarm = 24000
 
     let hidden: Int
-    /// Gate rows padded to a multiple of 16 (vectors of 8 in the matrix
-    /// loops, 16 in the Float gate nonlinearities).
+    /// Gate rows padded to a multiple of 16 (the vector width of every loop over gates).
     let rows: Int
     let layers: [LSTMLayerPlan]
     let headOffset: Int
-    /// Per layer, the gate matrix column by column (`[in + H][rows]`, padding
-    /// rows zero), repacked from `parameters` at every forward.
+    /// Per layer, repacked from `parameters` at every forward: the gate
+    /// matrix column by column (`[in + H][rows]`, padding rows zero) for the
+    /// forward pass, row by row (`[4H][paddedColumns]`) for the backward,
+    /// and the bias (`[rows]`).
     let packed: [Storage<T>]
+    let transposed: [Storage<T>]
+    let packedBias: [Storage<T>]
     /// The gate nonlinearities as `offset + outScale * tanh(inScale * z)`:
     /// sigmoid for the input, forget and output gates, tanh for the cell's.
     let inScale: Storage<T>, outScale: Storage<T>, offset: Storage<T>
@@ -67,6 +70,8 @@ public final class LSTMTrainingNetwork<T: TrainingScalar> {
         headOffset = offset
         precondition(offset + h + 1 == config.weightCount)
         packed = plans.map { Storage($0.columns * ((4 * h + 15) / 16 * 16)) }
+        transposed = plans.map { Storage(4 * h * $0.paddedColumns) }
+        packedBias = plans.map { _ in Storage((4 * h + 15) / 16 * 16) }
         inScale = Storage(rows)
         outScale = Storage(rows)
         self.offset = Storage(rows)
@@ -79,7 +84,7 @@ public final class LSTMTrainingNetwork<T: TrainingScalar> {
         let (rows, input) = (self.rows, config.burnIn + outputLength)
         items = (0..<batchSize).map { _ in
             LSTMItem(layers: config.layers, hidden: h, rows: rows, inputLength: input, outputLength: outputLength,
-                     parameterCount: config.weightCount, widestColumns: plans.map(\.columns).max()!)
+                     parameterCount: config.weightCount, widestColumns: plans.map(\.paddedColumns).max()!)
         }
     }
 
@@ -115,7 +120,10 @@ public final class LSTMTrainingNetwork<T: TrainingScalar> {
         let g = 4 * hidden
         for (l, plan) in layers.enumerated() {
             let w = p + plan.offset, dst = packed[l].pointer, cols = plan.columns
+            let rowMajor = transposed[l].pointer, stride = plan.paddedColumns
             for c in 0..<cols { for r in 0..<g { dst[c * rows + r] = w[r * cols + c] } }
+            for r in 0..<g { for c in 0..<cols { rowMajor[r * stride + c] = w[r * cols + c] } }
+            packedBias[l].pointer.update(from: p + plan.bias, count: g)
         }
     }
 
@@ -128,10 +136,10 @@ public final class LSTMTrainingNetwork<T: TrainingScalar> {
         let top = layers.count - 1, headWeight = p + headOffset, headBias = p[headOffset + h]
         for t in 0..<n {
             for (l, plan) in layers.enumerated() {
-                let x = l == 0 ? UnsafePointer(item.input.pointer + t) : UnsafePointer(item.hidden[l - 1].pointer + (t + 1) * h)
-                let g = item.gates[l].pointer + t * rows
-                gatesForward(packed[l].pointer, bias: p + plan.bias, x: x, inputWidth: plan.inputWidth,
-                             previous: item.hidden[l].pointer + t * h, into: g)
+                let g = item.gates[l].pointer + t * rows, xh = item.concatenated.pointer
+                if l == 0 { xh[0] = item.input.pointer[t] } else { xh.update(from: item.hidden[l - 1].pointer + (t + 1) * h, count: h) }
+                (xh + plan.inputWidth).update(from: item.hidden[l].pointer + t * h, count: h)
+                gatesForward(packed[l].pointer, bias: packedBias[l].pointer, xh: xh, columns: plan.columns, into: g)
                 activate(g)
                 let cPrev = item.cells[l].pointer + t * h, c = cPrev + h
                 let tc = item.tanhCell[l].pointer + t * h, hOut = item.hidden[l].pointer + (t + 1) * h
@@ -147,30 +155,38 @@ public final class LSTMTrainingNetwork<T: TrainingScalar> {
         }
     }
 
-    /// `g = bias + W [x; previous]`, eight rows at a time down the columns.
+    /// `g = bias + W xh`, over the padded rows 32 at a time: two vectors of
+    /// rows, even and odd columns in separate accumulators, so four
+    /// multiply-add chains run side by side.
     @inline(__always)
-    private func gatesForward(_ w: UnsafePointer<T>, bias: UnsafePointer<T>, x: UnsafePointer<T>, inputWidth: Int,
-                              previous: UnsafePointer<T>, into g: UnsafeMutablePointer<T>) {
-        typealias V = SIMD8<T>
-        let gateRows = 4 * hidden, h = hidden, rows = self.rows
+    private func gatesForward(_ w: UnsafePointer<T>, bias: UnsafePointer<T>, xh: UnsafePointer<T>, columns: Int,
+                              into g: UnsafeMutablePointer<T>) {
+        typealias V = SIMD16<T>
+        let rows = self.rows
         var r = 0
-        while r < gateRows {
-            var a = V(), w0 = w + r
-            if r + 8 <= gateRows {
-                a = ConvolutionKernels.load(bias + r)
-            } else {
-                for k in 0..<(gateRows - r) { a[k] = bias[r + k] }
+        while r < rows {
+            let pair = r + 16 < rows
+            var a0: V = ConvolutionKernels.load(bias + r), a1 = pair ? ConvolutionKernels.load(bias + r + 16) : V()
+            var b0 = V(), b1 = V()
+            var c = 0, w0 = w + r
+            while c + 1 < columns {
+                let x0 = V(repeating: xh[c]), x1 = V(repeating: xh[c + 1])
+                a0 = a0.addingProduct(ConvolutionKernels.load(w0), x0)
+                b0 = b0.addingProduct(ConvolutionKernels.load(w0 + rows), x1)
+                if pair {
+                    a1 = a1.addingProduct(ConvolutionKernels.load(w0 + 16), x0)
+                    b1 = b1.addingProduct(ConvolutionKernels.load(w0 + rows + 16), x1)
+                }
+                c += 2
+                w0 += 2 * rows
             }
-            for c in 0..<inputWidth {
-                a = a.addingProduct(ConvolutionKernels.load(w0) as V, V(repeating: x[c]))
-                w0 += rows
+            if c < columns {
+                a0 = a0.addingProduct(ConvolutionKernels.load(w0), V(repeating: xh[c]))
+                if pair { a1 = a1.addingProduct(ConvolutionKernels.load(w0 + 16), V(repeating: xh[c])) }
             }
-            for c in 0..<h {
-                a = a.addingProduct(ConvolutionKernels.load(w0) as V, V(repeating: previous[c]))
-                w0 += rows
-            }
-            ConvolutionKernels.store(a, g + r)
-            r += 8
+            ConvolutionKernels.store(a0 + b0, g + r)
+            if pair { ConvolutionKernels.store(a1 + b1, g + r + 16) }
+            r += pair ? 32 : 16
         }
     }
 
@@ -269,12 +285,10 @@ public final class LSTMTrainingNetwork<T: TrainingScalar> {
                     dz[3 * h + i] = dhi * tc[i] * go * (1 - go)
                     dc[i] = dci * gf
                 }
-                let db = item.biasGradient[l].pointer
-                for r in 0..<(4 * h) { db[r] += dz[r] }
-                let x = l == 0 ? UnsafePointer(item.input.pointer + t) : UnsafePointer(item.hidden[l - 1].pointer + (t + 1) * h)
-                gatesBackward(packed[l].pointer, gateGradient: dz, x: x, inputWidth: plan.inputWidth,
-                              previous: item.hidden[l].pointer + t * h, weightGradient: item.packedGradient[l].pointer,
-                              inputGradient: dxh, needsInput: l > 0)
+                // The gate gradient replaces the gates it came from (read
+                // no more), for the weight gradient after the loop.
+                (item.gates[l].pointer + t * rows).update(from: dz, count: 4 * h)
+                inputGradient(transposed[l].pointer, gateGradient: dz, columns: plan.paddedColumns, into: dxh)
                 // The input part goes to the layer below at this step, the hidden part back a step.
                 if l > 0 { above.update(from: dxh, count: h) }
                 dh.update(from: dxh + plan.inputWidth, count: h)
@@ -288,6 +302,7 @@ public final class LSTMTrainingNetwork<T: TrainingScalar> {
             }
         }
         for (l, plan) in layers.enumerated() {
+            weightGradient(item, layer: l)
             let dw = item.packedGradient[l].pointer, cols = plan.columns, w = grad + plan.offset
             for r in 0..<(4 * h) { for c in 0..<cols { w[r * cols + c] += dw[c * rows + r] } }
             let db = item.biasGradient[l].pointer
@@ -299,24 +314,111 @@ public final class LSTMTrainingNetwork<T: TrainingScalar> {
         }
     }
 
-    /// `dW += dz [x; previous]^T` and `dxh = W^T dz` (the input columns only
-    /// when `needsInput`), eight rows at a time down each column.
+    /// `dxh = W^T dz` from the row-major copy, over the padded columns 32
+    /// at a time: two vectors of columns, even and odd gate rows in
+    /// separate accumulators.
     @inline(__always)
-    private func gatesBackward(_ w: UnsafePointer<T>, gateGradient dz: UnsafePointer<T>, x: UnsafePointer<T>, inputWidth: Int,
-                               previous: UnsafePointer<T>, weightGradient dw: UnsafeMutablePointer<T>,
-                               inputGradient dxh: UnsafeMutablePointer<T>, needsInput: Bool) {
-        typealias V = SIMD8<T>
-        let rows = self.rows, chunks = (4 * hidden + 7) / 8
-        for c in 0..<(inputWidth + hidden) {
-            let v = c < inputWidth ? x[c] : previous[c - inputWidth]
-            let wc = w + c * rows, dwc = dw + c * rows
-            var sum = V()
-            for k in 0..<chunks {
-                let d: V = ConvolutionKernels.load(dz + 8 * k)
-                ConvolutionKernels.store((ConvolutionKernels.load(dwc + 8 * k) as V).addingProduct(d, V(repeating: v)), dwc + 8 * k)
-                sum = sum.addingProduct(ConvolutionKernels.load(wc + 8 * k), d)
+    private func inputGradient(_ wt: UnsafePointer<T>, gateGradient dz: UnsafePointer<T>, columns: Int,
+                               into dxh: UnsafeMutablePointer<T>) {
+        typealias V = SIMD16<T>
+        let gateRows = 4 * hidden
+        var c = 0
+        while c < columns {
+            let pair = c + 16 < columns
+            var a0 = V(), a1 = V(), b0 = V(), b1 = V()
+            var r = 0, w0 = wt + c
+            while r + 1 < gateRows {
+                let d0 = V(repeating: dz[r]), d1 = V(repeating: dz[r + 1])
+                a0 = a0.addingProduct(ConvolutionKernels.load(w0), d0)
+                b0 = b0.addingProduct(ConvolutionKernels.load(w0 + columns), d1)
+                if pair {
+                    a1 = a1.addingProduct(ConvolutionKernels.load(w0 + 16), d0)
+                    b1 = b1.addingProduct(ConvolutionKernels.load(w0 + columns + 16), d1)
+                }
+                r += 2
+                w0 += 2 * columns
             }
-            if needsInput || c >= inputWidth { dxh[c] = sum.sum() }
+            if r < gateRows {
+                a0 = a0.addingProduct(ConvolutionKernels.load(w0), V(repeating: dz[r]))
+                if pair { a1 = a1.addingProduct(ConvolutionKernels.load(w0 + 16), V(repeating: dz[r])) }
+            }
+            ConvolutionKernels.store(a0 + b0, dxh + c)
+            if pair { ConvolutionKernels.store(a1 + b1, dxh + c + 16) }
+            c += pair ? 32 : 16
+        }
+    }
+
+    /// Layer `l`'s gate matrix and bias gradients over the whole chunk from
+    /// the gate gradients the backward loop left: `dW = sum_t dz_t [x_t; h_t-1]^T`,
+    /// in tiles of steps that stay in cache, four columns by two vectors of
+    /// rows in registers at a time.
+    private func weightGradient(_ item: LSTMItem<T>, layer l: Int) {
+        typealias V = SIMD16<T>
+        let plan = layers[l], h = hidden, rows = self.rows, n = inputLength
+        let cols = plan.columns, stride = plan.paddedColumns
+        let dw = item.packedGradient[l].pointer, db = item.biasGradient[l].pointer, dz = UnsafePointer(item.gates[l].pointer)
+        let tile = LSTMItem<T>.tile, xh = item.columnTile.pointer
+        var t0 = 0
+        while t0 < n {
+            let steps = min(tile, n - t0)
+            // The matrix's inputs at each step of the tile, padding columns zero.
+            for s in 0..<steps {
+                let row = xh + s * stride, t = t0 + s
+                if l == 0 { row[0] = item.input.pointer[t] } else { row.update(from: item.hidden[l - 1].pointer + (t + 1) * h, count: h) }
+                (row + plan.inputWidth).update(from: item.hidden[l].pointer + t * h, count: h)
+            }
+            for s in 0..<steps {
+                let d = dz + (t0 + s) * rows
+                var r = 0
+                while r < rows {
+                    ConvolutionKernels.store((ConvolutionKernels.load(db + r) as V) + ConvolutionKernels.load(d + r), db + r)
+                    r += 16
+                }
+            }
+            var c = 0
+            while c < cols {
+                var r = 0
+                while r < rows {
+                    let pair = r + 16 < rows
+                    let w0 = dw + c * rows + r, w1 = w0 + rows, w2 = w1 + rows, w3 = w2 + rows
+                    var a0: V = ConvolutionKernels.load(w0), a1: V = ConvolutionKernels.load(w1)
+                    var a2: V = ConvolutionKernels.load(w2), a3: V = ConvolutionKernels.load(w3)
+                    var e0 = V(), e1 = V(), e2 = V(), e3 = V()
+                    if pair {
+                        (e0, e1) = (ConvolutionKernels.load(w0 + 16), ConvolutionKernels.load(w1 + 16))
+                        (e2, e3) = (ConvolutionKernels.load(w2 + 16), ConvolutionKernels.load(w3 + 16))
+                    }
+                    for s in 0..<steps {
+                        let d = dz + (t0 + s) * rows + r, x = xh + s * stride + c
+                        let d0: V = ConvolutionKernels.load(d)
+                        let x0 = V(repeating: x[0]), x1 = V(repeating: x[1]), x2 = V(repeating: x[2]), x3 = V(repeating: x[3])
+                        a0 = a0.addingProduct(d0, x0)
+                        a1 = a1.addingProduct(d0, x1)
+                        a2 = a2.addingProduct(d0, x2)
+                        a3 = a3.addingProduct(d0, x3)
+                        if pair {
+                            let d1: V = ConvolutionKernels.load(d + 16)
+                            e0 = e0.addingProduct(d1, x0)
+                            e1 = e1.addingProduct(d1, x1)
+                            e2 = e2.addingProduct(d1, x2)
+                            e3 = e3.addingProduct(d1, x3)
+                        }
+                    }
+                    ConvolutionKernels.store(a0, w0)
+                    ConvolutionKernels.store(a1, w1)
+                    ConvolutionKernels.store(a2, w2)
+                    ConvolutionKernels.store(a3, w3)
+                    if pair {
+                        ConvolutionKernels.store(e0, w0 + 16)
+                        ConvolutionKernels.store(e1, w1 + 16)
+                        ConvolutionKernels.store(e2, w2 + 16)
+                        ConvolutionKernels.store(e3, w3 + 16)
+                    }
+                    r += pair ? 32 : 16
+                }
+                c += 4
+            }
+            t0 += tile
         }
     }
 }
@@ -325,6 +427,10 @@ public final class LSTMTrainingNetwork<T: TrainingScalar> {
 struct LSTMLayerPlan {
     let inputWidth: Int
     let columns: Int
+    /// Columns padded to a multiple of 16: rows of the row-major copy and of
+    /// the weight gradient's input tiles (the gradient's columns beyond
+    /// `columns` come out zero).
+    let paddedColumns: Int
     let offset: Int
     let bias: Int
     let initialHidden: Int
@@ -334,6 +440,7 @@ struct LSTMLayerPlan {
     init(inputWidth: Int, hidden h: Int, offset: Int) {
         self.inputWidth = inputWidth
         columns = inputWidth + h
+        paddedColumns = (columns + 15) / 16 * 16
         self.offset = offset
         bias = offset + 4 * h * columns
         initialHidden = bias + 4 * h
@@ -364,6 +471,11 @@ final class LSTMItem<T: TrainingScalar> {
     let gateGradient: Storage<T>
     let inputGradient: Storage<T>
     let fromAbove: Storage<T>
+    /// One step's matrix input `[x; h]` (forward), and a tile of them (weight gradient).
+    let concatenated: Storage<T>
+    let columnTile: Storage<T>
+    /// Steps per tile of the weight gradient.
+    static var tile: Int { 64 }
     /// The hidden size padded to 16 for the vector tanh.
     let lanes: Storage<T>
 
@@ -377,13 +489,15 @@ final class LSTMItem<T: TrainingScalar> {
         tanhCell = (0..<layers).map { _ in Storage(n * h) }
         hidden = (0..<layers).map { _ in Storage((n + 1) * h) }
         gradient = Storage(parameterCount)
-        packedGradient = (0..<layers).map { l in Storage((l == 0 ? 1 + h : 2 * h) * rows) }
+        packedGradient = (0..<layers).map { _ in Storage(widestColumns * rows) }
         biasGradient = (0..<layers).map { _ in Storage(rows) }
         hiddenCarry = (0..<layers).map { _ in Storage(h) }
         cellCarry = (0..<layers).map { _ in Storage(h) }
         gateGradient = Storage(rows)
         inputGradient = Storage(widestColumns)
         fromAbove = Storage(h)
+        concatenated = Storage(widestColumns)
+        columnTile = Storage(Self.tile * widestColumns)
         lanes = Storage((h + 15) / 16 * 16)
     }
 }

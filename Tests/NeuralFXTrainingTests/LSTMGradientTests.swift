@@ -60,6 +60,8 @@ final class LSTMGradientTests: XCTestCase {
     func testTwoLayersWithBurnIn() { check(LSTMConfig(layers: 2, hiddenSize: 3, burnIn: 4)) }
     /// A hidden size whose gates fill more than one vector, unevenly.
     func testWideLayers() { check(LSTMConfig(layers: 2, hiddenSize: 5, burnIn: 2)) }
+    /// Gate rows and matrix columns that take both the paired and the single vector loops.
+    func testNineCells() { check(LSTMConfig(layers: 2, hiddenSize: 9, burnIn: 3)) }
 
     /// NAM's `train_truncate` detaches the state entering each segment after
     /// the burn-in: the truncated gradient is the exact gradient of the first
