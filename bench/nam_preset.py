@@ -33,7 +33,10 @@ def config(arch):
 
 def as_nam_013(nam_file):
     """A 0.5.x .nam dictionary's layers restated in NAM 0.13's schema (NAM
-    0.13's loader refuses every 0.5.x WaveNet, NAM's own files included)."""
+    0.13's loader refuses every 0.5.x WaveNet, NAM's own files included; it
+    reads an LSTM as written)."""
+    if nam_file["architecture"] != "WaveNet":
+        return nam_file
     for layer_config in nam_file["config"]["layers"]:
         layer_config["head"] = {"out_channels": layer_config.pop("head_size"), "kernel_size": 1,
                                 "bias": layer_config.pop("head_bias")}
