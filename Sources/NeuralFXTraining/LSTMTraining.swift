@@ -69,9 +69,10 @@ public final class LSTMTrainingNetwork<T: TrainingScalar> {
         layers = plans
         headOffset = offset
         precondition(offset + h + 1 == config.weightCount)
-        packed = plans.map { Storage($0.columns * ((4 * h + 15) / 16 * 16)) }
+        let rows = self.rows
+        packed = plans.map { Storage($0.columns * rows) }
         transposed = plans.map { Storage(4 * h * $0.paddedColumns) }
-        packedBias = plans.map { _ in Storage((4 * h + 15) / 16 * 16) }
+        packedBias = plans.map { _ in Storage(rows) }
         inScale = Storage(rows)
         outScale = Storage(rows)
         self.offset = Storage(rows)
@@ -81,7 +82,7 @@ public final class LSTMTrainingNetwork<T: TrainingScalar> {
             outScale.pointer[r] = cellGate ? 1 : 0.5
             self.offset.pointer[r] = cellGate ? 0 : 0.5
         }
-        let (rows, input) = (self.rows, config.burnIn + outputLength)
+        let input = config.burnIn + outputLength
         items = (0..<batchSize).map { _ in
             LSTMItem(layers: config.layers, hidden: h, rows: rows, inputLength: input, outputLength: outputLength,
                      parameterCount: config.weightCount, widestColumns: plans.map(\.paddedColumns).max()!)
