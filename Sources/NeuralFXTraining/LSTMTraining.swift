@@ -254,28 +254,35 @@ public final class LSTMTrainingNetwork<T: TrainingScalar> {
         for l in layers.indices {
             item.packedGradient[l].zero()
             item.biasGradient[l].zero()
-            item.hiddenCarry[l].zero()
+            item.inputGradient[l].zero()
             item.cellCarry[l].zero()
         }
         let grad = item.gradient.pointer
         grad.update(repeating: 0, count: item.gradient.count)
-        let dz = item.gateGradient.pointer, dxh = item.inputGradient.pointer, above = item.fromAbove.pointer
+        let head = item.fromHead.pointer
         for t in stride(from: n - 1, through: 0, by: -1) {
             // The head: the loss reaches the top layer's hidden state after the burn-in.
             if t >= burnIn {
                 let dy = item.outputGradient.pointer[t - burnIn], last = item.hidden[top].pointer + (t + 1) * h
                 for i in 0..<h {
-                    above[i] = headWeight[i] * dy
+                    head[i] = headWeight[i] * dy
                     grad[headOffset + i] += dy * last[i]
                 }
                 grad[headOffset + h] += dy
             } else {
-                above.update(repeating: 0, count: h)
+                head.update(repeating: 0, count: h)
             }
             for l in stride(from: top, through: 0, by: -1) {
-                let plan = layers[l], g = UnsafePointer(item.gates[l].pointer + t * rows)
+                // The gate gradient replaces the gates it comes from (read no
+                // more), for the weight gradient after the loop.
+                let plan = layers[l], g = item.gates[l].pointer + t * rows, dz = g
                 let cPrev = item.cells[l].pointer + t * h, tc = item.tanhCell[l].pointer + t * h
-                let dh = item.hiddenCarry[l].pointer, dc = item.cellCarry[l].pointer
+                // This layer's input gradient of the step after this one holds
+                // the hidden state's gradient carried back; the layer above's
+                // (or the head's) of this step, the gradient from above.
+                let dxh = item.inputGradient[l].pointer, dh = UnsafePointer(dxh + plan.inputWidth)
+                let above = l == top ? UnsafePointer(head) : UnsafePointer(item.inputGradient[l + 1].pointer)
+                let dc = item.cellCarry[l].pointer
                 for i in 0..<h {
                     let dhi = dh[i] + above[i]
                     let (gi, gf, gg, go) = (g[i], g[h + i], g[2 * h + i], g[3 * h + i])
@@ -286,18 +293,12 @@ public final class LSTMTrainingNetwork<T: TrainingScalar> {
                     dz[3 * h + i] = dhi * tc[i] * go * (1 - go)
                     dc[i] = dci * gf
                 }
-                // The gate gradient replaces the gates it came from (read
-                // no more), for the weight gradient after the loop.
-                (item.gates[l].pointer + t * rows).update(from: dz, count: 4 * h)
                 inputGradient(transposed[l].pointer, gateGradient: dz, columns: plan.paddedColumns, into: dxh)
-                // The input part goes to the layer below at this step, the hidden part back a step.
-                if l > 0 { above.update(from: dxh, count: h) }
-                dh.update(from: dxh + plan.inputWidth, count: h)
             }
             // NAM's truncation: the state entering each segment after the burn-in is detached.
             if let k = config.truncation, t > burnIn, (t - burnIn) % k == 0 {
-                for l in layers.indices {
-                    item.hiddenCarry[l].zero()
+                for (l, plan) in layers.enumerated() {
+                    (item.inputGradient[l].pointer + plan.inputWidth).update(repeating: 0, count: h)
                     item.cellCarry[l].zero()
                 }
             }
@@ -309,7 +310,7 @@ public final class LSTMTrainingNetwork<T: TrainingScalar> {
             let db = item.biasGradient[l].pointer
             for r in 0..<(4 * h) { grad[plan.bias + r] += db[r] }
             for i in 0..<h {
-                grad[plan.initialHidden + i] += item.hiddenCarry[l].pointer[i]
+                grad[plan.initialHidden + i] += item.inputGradient[l].pointer[plan.inputWidth + i]
                 grad[plan.initialCell + i] += item.cellCarry[l].pointer[i]
             }
         }
@@ -464,14 +465,15 @@ final class LSTMItem<T: TrainingScalar> {
     let hidden: [Storage<T>]
     let gradient: Storage<T>
     /// Per layer: the gate matrix's gradient packed as the weights are, the
-    /// bias's, and the state gradients carried back a step.
+    /// bias's, the gradient of the matrix input `[x; h]` at the latest step
+    /// (its `h` part is the hidden state's gradient carried back a step, its
+    /// `x` part the layer below's from above), and the cell state's carried back.
     let packedGradient: [Storage<T>]
     let biasGradient: [Storage<T>]
-    let hiddenCarry: [Storage<T>]
+    let inputGradient: [Storage<T>]
     let cellCarry: [Storage<T>]
-    let gateGradient: Storage<T>
-    let inputGradient: Storage<T>
-    let fromAbove: Storage<T>
+    /// The head's gradient with respect to the top layer's hidden state.
+    let fromHead: Storage<T>
     /// One step's matrix input `[x; h]` (forward), and a tile of them (weight gradient).
     let concatenated: Storage<T>
     let columnTile: Storage<T>
@@ -492,11 +494,9 @@ final class LSTMItem<T: TrainingScalar> {
         gradient = Storage(parameterCount)
         packedGradient = (0..<layers).map { _ in Storage(widestColumns * rows) }
         biasGradient = (0..<layers).map { _ in Storage(rows) }
-        hiddenCarry = (0..<layers).map { _ in Storage(h) }
+        inputGradient = (0..<layers).map { _ in Storage(widestColumns) }
         cellCarry = (0..<layers).map { _ in Storage(h) }
-        gateGradient = Storage(rows)
-        inputGradient = Storage(widestColumns)
-        fromAbove = Storage(h)
+        fromHead = Storage(h)
         concatenated = Storage(widestColumns)
         columnTile = Storage(Self.tile * widestColumns)
         lanes = Storage((h + 15) / 16 * 16)
