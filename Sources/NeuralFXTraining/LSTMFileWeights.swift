@@ -17,7 +17,10 @@ extension LSTMConfig {
         let block = Self.silenceSamples / 10
         let net = LSTMTrainingNetwork<Float>(config: silent, batchSize: 1, outputLength: block, threads: 1, weights: parameters)
         for plan in net.layers {
-            for i in 0..<(2 * hiddenSize) { net.parameters[plan.initialHidden + i] = 0 }
+            for i in 0..<hiddenSize {
+                net.parameters[plan.initialHidden + i] = 0
+                net.parameters[plan.initialCell + i] = 0
+            }
         }
         // In blocks, each starting where the last ended: the same recurrence, a tenth of the memory.
         for _ in 0..<(Self.silenceSamples / block) {
