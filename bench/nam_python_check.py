@@ -1,5 +1,5 @@
 """Checks a .nam file fxtrain wrote against Neural Amp Modeler's own Python
-package: loads it with NAM's loader, runs NAM's PyTorch WaveNet over an
+package: loads it with NAM's loader, runs NAM's PyTorch WaveNet or LSTM over an
 input file and prints the largest difference from what NeuralFX's engine
 rendered from the same file (`fxrender INPUT RENDERED --model MODEL.nam
 --subtype float`).

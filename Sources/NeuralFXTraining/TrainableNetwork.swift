@@ -4,7 +4,8 @@ import NeuralFXCore
 /// parameters and their gradient, batch items to fill and read, one
 /// forward and backward pass, and the streaming model the engine would run
 /// from a state (for validation and test scores). micro-tcn's
-/// `TrainingNetwork` and NAM's `WaveNetTrainingNetwork` are the two.
+/// `TrainingNetwork`, NAM's `WaveNetTrainingNetwork` and NAM's
+/// `LSTMTrainingNetwork` are the three.
 public protocol TrainableNetwork: AnyObject {
     var parameters: [Float] { get set }
     var gradient: [Float] { get }
@@ -74,5 +75,25 @@ extension WaveNetTrainingNetwork: TrainableNetwork where T == Float {
     /// The engine's `NAMWaveNet`, as it plays the written .nam file.
     public func streamingModel(_ state: NetworkState) -> any StreamingNetwork {
         NAMWaveNet(NAMWaveNetBlueprint(config: config, weights: state.parameters))
+    }
+}
+
+extension LSTMTrainingNetwork: TrainableNetwork where T == Float {
+    public var state: NetworkState {
+        get { NetworkState(parameters: parameters) }
+        set { parameters = newValue.parameters }
+    }
+
+    /// An LSTM trains in one process.
+    public var exchange: BatchExchange? { nil }
+    public var localItems: Range<Int> { 0..<batchSize }
+
+    public func trainingForward() { forward() }
+
+    /// The engine's `NAMLSTM`, as it plays the written .nam file (from the
+    /// state after silence, prewarmed as the loader prewarms it).
+    public func streamingModel(_ state: NetworkState) -> any StreamingNetwork {
+        NAMLSTM(NAMLSTMBlueprint(layers: config.layers, inputSize: 1, hiddenSize: config.hiddenSize,
+                                 weights: config.fileWeights(state.parameters), prewarmFrames: streamingPrewarm))
     }
 }

@@ -75,10 +75,13 @@ public final class Trainer {
         if let problem = settings.problem { throw DatasetError(problem) }
         // A WaveNet without knob inputs (a .nam capture) takes pairs all at one setting as a capture of it.
         let settingCount = Set(dataset.pairs.map { dataset.conditioning($0) }).count
-        let capture = settings.waveNet != nil && settings.knobInputs == 0
+        let capture = settings.trainsNAM && settings.knobInputs == 0
         if capture && dataset.knobs.conditioningSize > 0 && settingCount > 1 {
-            throw DatasetError("this WaveNet takes no knobs but the dataset's pairs are at \(settingCount) knob settings; "
-                               + "give it the dataset's \(dataset.knobs.conditioningSize) knob inputs, or render one setting (fxtrain dataset --setting)")
+            throw DatasetError(settings.lstm != nil
+                ? "NAM's LSTM takes no knobs but the dataset's pairs are at \(settingCount) knob settings; "
+                    + "train them with micro-tcn, or render one setting (fxtrain dataset --setting)"
+                : "this WaveNet takes no knobs but the dataset's pairs are at \(settingCount) knob settings; "
+                    + "give it the dataset's \(dataset.knobs.conditioningSize) knob inputs, or render one setting (fxtrain dataset --setting)")
         }
         guard capture || settings.knobInputs == dataset.knobs.conditioningSize else {
             throw DatasetError("the model takes \(settings.knobInputs) knob inputs but the dataset has \(dataset.knobs.conditioningSize)")
@@ -87,7 +90,13 @@ public final class Trainer {
         self.dataset = dataset
         self.plan = plan
         loss = try LossFunction(parsing: settings.loss)
-        if let config = settings.waveNetConfig {
+        if let config = settings.lstm {
+            guard exchange == nil else { throw DatasetError("NAM's LSTM trains in one process: start fxtrain without mpirun") }
+            let lstm = LSTMTrainingNetwork<Float>(config: config, batchSize: settings.batchSize, outputLength: settings.chunkLength,
+                                                  threads: settings.threads, weights: config.trainingStart(seed: settings.seed))
+            lstm.streamingPrewarm = dataset.sampleRate / 2
+            network = lstm
+        } else if let config = settings.waveNetConfig {
             guard exchange == nil else { throw DatasetError("NAM's WaveNet trains in one process: start fxtrain without mpirun") }
             network = WaveNetTrainingNetwork<Float>(config: config, batchSize: settings.batchSize, outputLength: settings.chunkLength,
                                                     threads: settings.threads, weights: config.trainingStart(seed: settings.seed))
@@ -317,7 +326,7 @@ public final class Trainer {
 
     private func restore(_ c: Checkpoint) throws {
         guard c.settings.config == settings.config && c.settings.waveNet == settings.waveNet
-                && c.settings.waveNetKnobs == settings.waveNetKnobs else {
+                && c.settings.waveNetKnobs == settings.waveNetKnobs && c.settings.lstm == settings.lstm else {
             throw DatasetError("the checkpoint is for a different architecture (\(c.settings.architecture))")
         }
         guard c.parameters.values.count == network.parameters.count, let state = UInt64(c.randomState),

@@ -12,6 +12,8 @@ public struct TrainingSettings: Codable, Equatable, Sendable {
     /// Knob inputs the WaveNet takes beside the audio (its `condition_size`
     /// minus 1); absent in checkpoints of runs without knobs.
     public var waveNetKnobs: Int?
+    /// NAM's LSTM this run trains instead (absent in checkpoints of other runs).
+    public var lstm: LSTMConfig?
     public var learningRate: Float = 1e-3
     public var batchSize: Int = 8
     /// Output samples per chunk (the input chunk adds the receptive field).
@@ -63,13 +65,23 @@ public struct TrainingSettings: Codable, Equatable, Sendable {
         if knobs > 0 { waveNetKnobs = knobs }
     }
 
+    /// A run training NAM's LSTM (without knobs: a .nam file has none).
+    public init(lstm: LSTMConfig) {
+        self.init(architecture: LSTMConfig.name, config: MicroTCNConfig(nparams: 0, nblocks: 1, kernelSize: 2, dilationGrowth: 1, channelWidth: 1))
+        self.lstm = lstm
+        learningRate = LSTMConfig.learningRate
+    }
+
+    /// Whether the run trains a NAM model (written as .nam, no knobs, one process).
+    public var trainsNAM: Bool { waveNet != nil || lstm != nil }
+
     /// NAM's WaveNet config for `waveNet`, if the run trains one.
     public var waveNetConfig: NAMWaveNetConfig? { waveNet?.config(knobs: waveNetKnobs ?? 0) }
 
     /// Knob values the model takes.
-    public var knobInputs: Int { waveNet == nil ? config.nparams : waveNetKnobs ?? 0 }
+    public var knobInputs: Int { lstm != nil ? 0 : waveNet != nil ? waveNetKnobs ?? 0 : config.nparams }
 
-    public var receptiveField: Int { waveNetConfig?.receptiveField ?? config.receptiveField }
+    public var receptiveField: Int { lstm != nil ? 1 : waveNetConfig?.receptiveField ?? config.receptiveField }
 
     /// micro-tcn's named architecture for `nparams` knobs; nil if unknown.
     /// Trained models align the residual with the convolution (see
@@ -95,7 +107,8 @@ public struct TrainingSettings: Codable, Equatable, Sendable {
         if let k = waveNetKnobs, !(1...NAMWaveNetConfig.maxKnobs).contains(k) {
             return "a WaveNet takes 1 to \(NAMWaveNetConfig.maxKnobs) knob inputs, not \(k)"
         }
-        if waveNet == nil {
+        if let lstm, let reason = lstm.problem { return reason }
+        if !trainsNAM {
             if let reason = config.unsupportedReason { return reason }
             if config.kernelSize < 1 + config.residualDelay { return "kernel_size must be at least 2 to train with micro-tcn's residual delay" }
         }

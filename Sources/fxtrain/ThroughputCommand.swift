@@ -9,7 +9,7 @@ struct ThroughputCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "throughput", abstract: "Measure training samples per second on random data.")
 
-    @Option(help: "Architecture: utcn-100-c, utcn-300-c, utcn-1000-c or tcn-324 (random weights), or NAM's \(WaveNetPreset.names.joined(separator: ", ")) (its training start).")
+    @Option(help: "Architecture: utcn-100-c, utcn-300-c, utcn-1000-c or tcn-324 (random weights), or NAM's \(WaveNetPreset.names.joined(separator: ", ")) or \(LSTMConfig.name) (NAM's 3 x 18, burn-in \(LSTMConfig.nam.burnIn)) (their training start).")
     var arch = "utcn-300-c"
     @Option(help: "Knob inputs (micro-tcn).") var nparams = 2
     @Option(name: .customLong("batch"), help: "Chunks per batch.") var batchSize = 8
@@ -22,7 +22,12 @@ struct ThroughputCommand: ParsableCommand {
         guard processes >= 1 && processes <= batchSize else { throw ValidationError("--processes must be in 1...--batch") }
         let net: any TrainableNetwork, knobs: Int
         var microTCN: TrainingNetwork<Float>?
-        if let preset = WaveNetPreset(rawValue: arch) {
+        if arch == LSTMConfig.name {
+            let config = LSTMConfig.nam
+            net = LSTMTrainingNetwork<Float>(config: config, batchSize: batchSize, outputLength: chunkLength, threads: threads,
+                                             weights: config.trainingStart(seed: 1))
+            knobs = 0
+        } else if let preset = WaveNetPreset(rawValue: arch) {
             let config = preset.config()
             net = WaveNetTrainingNetwork<Float>(config: config, batchSize: batchSize, outputLength: chunkLength, threads: threads,
                                                 weights: config.trainingStart(seed: 1))
@@ -58,7 +63,9 @@ struct ThroughputCommand: ParsableCommand {
         print(String(format: "fxtrain %@ batch %d chunk %d threads %d: %.0f samples/s (%.3f s/step)",
                      arch, batchSize, chunkLength, threads, samples / seconds, seconds / Double(steps)))
         guard let net = microTCN else {
-            print("\(net.parameters.count) parameters (NAM's WaveNet trains in one process)")
+            let burnIn = net.inputLength - chunkLength
+            print("\(net.parameters.count) parameters (NAM's models train in one process)"
+                  + (arch == LSTMConfig.name ? "; each chunk also runs \(burnIn) burn-in samples, not counted above" : ""))
             return
         }
         let one = net.exchangedBytesPerStep(processes: batchSize)

@@ -8,7 +8,7 @@ import NeuralFXTraining
 struct TrainCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "train",
-        abstract: "Fit a micro-tcn model or Neural Amp Modeler's WaveNet to a folder of paired recordings.",
+        abstract: "Fit a micro-tcn model or Neural Amp Modeler's WaveNet or LSTM to a folder of paired recordings.",
         discussion: """
         DATASET_DIR holds a native dataset (manifest.json), SignalTrain's layout (Train/ Val/ Test/ with \
         input_<id>_.wav and target_<id>_<DEVICE>__<switch>__<peak>.wav), or one Input.wav with \
@@ -18,6 +18,8 @@ struct TrainCommand: ParsableCommand {
         on pairs at one knob setting (or without knobs) it writes a .nam file that NAM's plugin loads; on pairs at \
         several settings the knobs become extra condition inputs and it writes a NeuralFX .safetensors file \
         (a .nam file cannot hold knobs) that fxrender, fxhost and the LV2 plugin play with the same knobs. \
+        --arch nam-lstm trains NAM's LSTM (3 layers of 18 cells; --layers, --hidden-size, --burn-in, --truncate) \
+        on pairs at one setting and writes a .nam file too. \
         The log (CSV), loss curve and test plot (SVG) and a checkpoint are written next to the model. \
         `fxtrain train --resume CHECKPOINT` alone continues a run with its dataset, output and stopping point; \
         any of them given again overrides the checkpoint's, and fxtrain says so. \
@@ -26,9 +28,9 @@ struct TrainCommand: ParsableCommand {
         """)
 
     @Argument(help: "Dataset folder (with --resume: the checkpoint's, unless given).") var dataset: String?
-    @Option(help: "Architecture: micro-tcn's \(MicroTCNConfig.namedConfigurations.joined(separator: ", ")), or Neural Amp Modeler's WaveNet \(WaveNetPreset.names.joined(separator: ", ")).")
+    @Option(help: "Architecture: micro-tcn's \(MicroTCNConfig.namedConfigurations.joined(separator: ", ")), or Neural Amp Modeler's WaveNet \(WaveNetPreset.names.joined(separator: ", ")) or LSTM \(LSTMConfig.name).")
     var arch = "utcn-300-c"
-    @Option(help: "Model file to write (.safetensors; .nam for a WaveNet without knobs; with --resume: the checkpoint's, unless given).") var out: String?
+    @Option(help: "Model file to write (.safetensors; .nam for NAM's LSTM and a WaveNet without knobs; with --resume: the checkpoint's, unless given).") var out: String?
     @Option(help: "Stop after this many minutes of training (counted across resumed sessions).") var minutes: Double?
     @Option(help: "Stop after this many passes over the training audio.") var epochs: Double?
     @Option(help: "Stop after this many optimizer steps.") var steps: Int?
@@ -40,7 +42,13 @@ struct TrainCommand: ParsableCommand {
     var channels: Int?
     @Option(help: "Normalization while training: batch (BatchNorm with batch statistics, as micro-tcn) or fixed (the running statistics held at mean 0, variance 1).")
     var normalization = "batch"
-    @Option(name: .customLong("lr"), help: "Learning rate (default 0.001, for NAM's WaveNet 0.004 as NAM's trainer).") var learningRate: Float?
+    @Option(name: .customLong("lr"), help: "Learning rate (default 0.001; NAM's WaveNet 0.004 and LSTM 0.008, as NAM's recipes).") var learningRate: Float?
+    @Option(help: "nam-lstm: stacked LSTM layers (NAM's recipe: \(LSTMConfig.nam.layers)).") var layers: Int?
+    @Option(name: .customLong("hidden-size"), help: "nam-lstm: cells per layer (NAM's recipe: \(LSTMConfig.nam.hiddenSize)).") var hiddenSize: Int?
+    @Option(name: .customLong("burn-in"), help: "nam-lstm: input samples before each chunk the LSTM runs over without loss (NAM's recipe: \(LSTMConfig.nam.burnIn)).")
+    var burnIn: Int?
+    @Option(help: "nam-lstm: cut backpropagation through time every this many samples after the burn-in (default: exact over the chunk, as NAM's recipe).")
+    var truncate: Int?
     @Option(name: .customLong("batch"), help: "Chunks per batch.") var batchSize = 8
     @Option(name: .customLong("chunk"), help: "Output samples per chunk.") var chunkLength = 8192
     @Option(help: "Loss: terms l1, mse, esr, esr-pre[=A], stft, mrstft, each optionally W* a weight (mse+0.001*mrstft), joined by '+'. MSE is the default: it learned both bundled devices best (docs/training.md).")
@@ -206,19 +214,26 @@ struct TrainCommand: ParsableCommand {
                     throw DatasetError("unknown normalization '\(normalization)'; use batch or fixed")
                 }
                 let preset = WaveNetPreset(rawValue: arch.lowercased())
+                let lstm = arch.lowercased() == LSTMConfig.name
+                if !lstm && (layers != nil || hiddenSize != nil || burnIn != nil || truncate != nil) {
+                    throw DatasetError("--layers, --hidden-size, --burn-in and --truncate are nam-lstm's")
+                }
                 // Pairs at several knob settings give the WaveNet the knobs as
                 // condition inputs; at one setting it is a capture of it (.nam).
                 let settingCount = Set(data.pairs.map { data.conditioning($0) }).count
                 let waveNetKnobs = settingCount > 1 ? data.knobs.conditioningSize : 0
                 guard var s = preset.map({ TrainingSettings(waveNet: $0, knobs: waveNetKnobs) })
+                        ?? (lstm ? TrainingSettings(lstm: LSTMConfig(layers: layers ?? LSTMConfig.nam.layers,
+                                                                    hiddenSize: hiddenSize ?? LSTMConfig.nam.hiddenSize,
+                                                                    burnIn: burnIn ?? LSTMConfig.nam.burnIn, truncation: truncate)) : nil)
                         ?? TrainingSettings.named(arch, nparams: data.knobs.conditioningSize, activation: kind) else {
                     throw DatasetError("unknown architecture '\(arch)'; use one of "
-                                       + (MicroTCNConfig.namedConfigurations + WaveNetPreset.names).joined(separator: ", "))
+                                       + (MicroTCNConfig.namedConfigurations + WaveNetPreset.names + [LSTMConfig.name]).joined(separator: ", "))
                 }
-                if preset != nil && channels != nil {
-                    throw DatasetError("--channels sets micro-tcn's width; NAM's presets have their own")
+                if s.trainsNAM && channels != nil {
+                    throw DatasetError("--channels sets micro-tcn's width; NAM's models have their own")
                 }
-                s.learningRate = learningRate ?? (preset != nil ? 4e-3 : 1e-3)
+                s.learningRate = learningRate ?? (preset != nil ? 4e-3 : s.learningRate)
                 s.batchSize = batchSize
                 s.chunkLength = chunkLength
                 s.loss = loss
@@ -245,8 +260,8 @@ struct TrainCommand: ParsableCommand {
             if settings.waveNet != nil && settings.knobInputs > 0 && !out.hasSuffix(".safetensors") {
                 throw DatasetError("a .nam file cannot hold knobs, and this WaveNet takes the dataset's \(settings.knobInputs) knob inputs: give --out NAME.safetensors")
             }
-            if settings.waveNet != nil && settings.knobInputs == 0 && !out.hasSuffix(".nam") {
-                throw DatasetError("NAM's WaveNet without knobs is written as a .nam file: give --out NAME.nam")
+            if settings.trainsNAM && settings.knobInputs == 0 && !out.hasSuffix(".nam") {
+                throw DatasetError("NAM's \(settings.lstm != nil ? "LSTM" : "WaveNet")\(settings.lstm != nil ? "" : " without knobs") is written as a .nam file: give --out NAME.nam")
             }
             if let ranks, ranks.size > settings.batchSize {
                 throw DatasetError("\(ranks.size) processes share a batch of \(settings.batchSize): each needs at least one item; raise --batch or start fewer")
@@ -376,14 +391,15 @@ struct TrainCommand: ParsableCommand {
                                       description: description ?? "NAM WaveNet \(settings.architecture) with knobs trained by fxtrain on \(dataset)",
                                       sampleRate: Double(data.sampleRate), knobs: data.knobs, provenance: facts,
                                       overwrite: overwrite || resume != nil)
+        } else if let lstm = settings.lstm {
+            facts["description"] = description ?? "NAM LSTM (\(lstm.layers) x \(lstm.hiddenSize)) trained by fxtrain on \(dataset)"
+            try NAMFileWriter.write(lstmLayers: lstm.layers, hiddenSize: lstm.hiddenSize, weights: lstm.fileWeights(trainer.best.parameters),
+                                    sampleRate: Double(data.sampleRate), metadata: namMetadata(trainer, name: name, facts: facts),
+                                    to: out, overwrite: overwrite || resume != nil)
         } else if let config = settings.waveNetConfig {
             facts["description"] = description ?? "NAM WaveNet \(settings.architecture) trained by fxtrain on \(dataset)"
-            // NAM's plugin shows `validation_esr` from its trainer's `training` entry.
-            let bestRow = trainer.history.min { $0.validationLoss < $1.validationLoss }
-            let esr = bestRow.map(\.validationESR).flatMap { $0.isFinite ? $0 : nil }
-            let metadata: [String: Any] = ["name": name, "training": ["validation_esr": esr.map { $0 as Any } ?? NSNull(), "fxtrain": facts]]
             try NAMFileWriter.write(config: config, weights: trainer.best.parameters, sampleRate: Double(data.sampleRate),
-                                    metadata: metadata, to: out, overwrite: overwrite || resume != nil)
+                                    metadata: namMetadata(trainer, name: name, facts: facts), to: out, overwrite: overwrite || resume != nil)
         } else {
             try ModelFile.save(trainer.bestMicroTCNWeights!, to: out, name: name,
                                description: description ?? "micro-tcn \(settings.architecture) trained by fxtrain on \(dataset)",
@@ -397,6 +413,14 @@ struct TrainCommand: ParsableCommand {
             try? svg.write(toFile: base + "-test.svg", atomically: true, encoding: .utf8)
         }
         say("wrote \(out), \(base)-log.csv, \(base)-loss.svg, \(base)-test.svg")
+    }
+
+    /// A .nam file's metadata: its name, and the best validation ESR where
+    /// NAM's plugin shows it (its trainer's `training` entry), beside fxtrain's facts.
+    func namMetadata(_ trainer: Trainer, name: String, facts: [String: Any]) -> [String: Any] {
+        let bestRow = trainer.history.min { $0.validationLoss < $1.validationLoss }
+        let esr = bestRow.map(\.validationESR).flatMap { $0.isFinite ? $0 : nil }
+        return ["name": name, "training": ["validation_esr": esr.map { $0 as Any } ?? NSNull(), "fxtrain": facts]]
     }
 
     /// The run's facts plus the commands that trained it: the first session's
