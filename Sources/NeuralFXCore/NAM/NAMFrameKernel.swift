@@ -7,7 +7,10 @@
 /// as the time kernel stores them). Four accumulators take turns over the
 /// inputs, so the multiply-adds do not wait on each other; the sums therefore
 /// group differently from the time kernel's, and agree with it to float
-/// rounding. Layers padded to 8 rows load 8 weights and zero the other lanes.
+/// rounding. Layers padded to 8 rows load 8 weights and zero the other lanes;
+/// layers of 4 rows load 8 too (their buffers end with `NAMWaveNet.frameLoadSlack`
+/// spare floats), and lanes 4 to 7 then hold sums of the next rows' weights
+/// that nothing reads.
 enum NAMFrameKernel {
     typealias Lanes = SIMD16<Float>
 
@@ -42,7 +45,7 @@ enum NAMFrameKernel {
         }
     }
 
-    /// 16 rows from `p`, or 8 and zeros when the layer has only 8.
+    /// 16 rows from `p`, or 8 and zeros when the layer has 8 or 4.
     @_transparent
     static func row(_ p: UnsafePointer<Float>, _ width: Int) -> Lanes {
         if width >= 16 { return Lanes.load(p) }
@@ -50,7 +53,7 @@ enum NAMFrameKernel {
     }
 
     /// `out[o] = initial(o) + sum over taps j, inputs i of W[j][i][o] * source[i * sourceStride + j * tapOffset]`
-    /// for all `rows` (8 or a multiple of 16) rows; writes whole 16-lane vectors.
+    /// for all `rows` (4, 8 or a multiple of 16) rows; writes whole 16-lane vectors.
     @_transparent
     static func product(into out: UnsafeMutablePointer<Float>, rows: Int, weights: UnsafePointer<Float>, inputs: Int,
                         source: UnsafePointer<Float>, sourceStride: Int = 1, taps: Int = 1, tapOffset: Int = 0,

@@ -66,12 +66,16 @@ enum NAMTimeKernel {
         }
     }
 
-    /// All output rows: groups of 16, or one group of 8 when `rows == 8`.
+    /// All output rows: groups of 16, or one group of 8 or 4 when `rows` is 8 or 4.
     @inline(__always)
     static func run(_ output: Output, rows: Int, weights: UnsafePointer<Float>, source: Source, initial: Initial,
                     frames: Int) {
         if rows == 8 {
             rows8(output, weights: weights, weightStride: 8, source: source, initial: initial, frames: frames)
+            return
+        }
+        if rows == 4 {
+            rows4(output, weights: weights, source: source, initial: initial, frames: frames)
             return
         }
         for g in stride(from: 0, to: rows, by: 16) {
@@ -248,6 +252,92 @@ enum NAMTimeKernel {
             output.put(a5, 5, t)
             output.put(a6, 6, t)
             output.put(a7, 7, t)
+            t += 16
+        }
+    }
+}
+
+extension NAMTimeKernel {
+    /// 4 output rows (the small presets' second array, of 2 to 4 channels)
+    /// over four 16-frame tiles at a time: 16 independent accumulators, as
+    /// `rows8` keeps with two tiles; padding these layers to 8 rows doubled
+    /// their work. Then single tiles.
+    @inline(__always)
+    static func rows4(_ output: Output, weights: UnsafePointer<Float>, source: Source, initial: Initial, frames: Int) {
+        var t = 0
+        while t + 64 <= frames {
+            var a0 = initial.start(0, t), b0 = initial.start(0, t + 16), c0 = initial.start(0, t + 32), d0 = initial.start(0, t + 48)
+            var a1 = initial.start(1, t), b1 = initial.start(1, t + 16), c1 = initial.start(1, t + 32), d1 = initial.start(1, t + 48)
+            var a2 = initial.start(2, t), b2 = initial.start(2, t + 16), c2 = initial.start(2, t + 32), d2 = initial.start(2, t + 48)
+            var a3 = initial.start(3, t), b3 = initial.start(3, t + 16), c3 = initial.start(3, t + 32), d3 = initial.start(3, t + 48)
+            for j in 0..<source.taps {
+                let base = source.pointer + j * source.tapOffset + t
+                var w = weights + j * source.inputs * 4
+                for i in 0..<source.inputs {
+                    let p = base + i * source.rowStride
+                    let x = Lanes.load(p), y = Lanes.load(p + 16), u = Lanes.load(p + 32), v = Lanes.load(p + 48)
+                    let w0 = Lanes(repeating: w[0])
+                    a0 = a0.addingProduct(x, w0)
+                    b0 = b0.addingProduct(y, w0)
+                    c0 = c0.addingProduct(u, w0)
+                    d0 = d0.addingProduct(v, w0)
+                    let w1 = Lanes(repeating: w[1])
+                    a1 = a1.addingProduct(x, w1)
+                    b1 = b1.addingProduct(y, w1)
+                    c1 = c1.addingProduct(u, w1)
+                    d1 = d1.addingProduct(v, w1)
+                    let w2 = Lanes(repeating: w[2])
+                    a2 = a2.addingProduct(x, w2)
+                    b2 = b2.addingProduct(y, w2)
+                    c2 = c2.addingProduct(u, w2)
+                    d2 = d2.addingProduct(v, w2)
+                    let w3 = Lanes(repeating: w[3])
+                    a3 = a3.addingProduct(x, w3)
+                    b3 = b3.addingProduct(y, w3)
+                    c3 = c3.addingProduct(u, w3)
+                    d3 = d3.addingProduct(v, w3)
+                    w += 4
+                }
+            }
+            output.put(a0, 0, t)
+            output.put(b0, 0, t + 16)
+            output.put(c0, 0, t + 32)
+            output.put(d0, 0, t + 48)
+            output.put(a1, 1, t)
+            output.put(b1, 1, t + 16)
+            output.put(c1, 1, t + 32)
+            output.put(d1, 1, t + 48)
+            output.put(a2, 2, t)
+            output.put(b2, 2, t + 16)
+            output.put(c2, 2, t + 32)
+            output.put(d2, 2, t + 48)
+            output.put(a3, 3, t)
+            output.put(b3, 3, t + 16)
+            output.put(c3, 3, t + 32)
+            output.put(d3, 3, t + 48)
+            t += 64
+        }
+        while t < frames {
+            var a0 = initial.start(0, t)
+            var a1 = initial.start(1, t)
+            var a2 = initial.start(2, t)
+            var a3 = initial.start(3, t)
+            for j in 0..<source.taps {
+                let base = source.pointer + j * source.tapOffset + t
+                var w = weights + j * source.inputs * 4
+                for i in 0..<source.inputs {
+                    let x = Lanes.load(base + i * source.rowStride)
+                    a0 = a0.addingProduct(x, Lanes(repeating: w[0]))
+                    a1 = a1.addingProduct(x, Lanes(repeating: w[1]))
+                    a2 = a2.addingProduct(x, Lanes(repeating: w[2]))
+                    a3 = a3.addingProduct(x, Lanes(repeating: w[3]))
+                    w += 4
+                }
+            }
+            output.put(a0, 0, t)
+            output.put(a1, 1, t)
+            output.put(a2, 2, t)
+            output.put(a3, 3, t)
             t += 16
         }
     }

@@ -3,7 +3,7 @@
 /// Signals are channel-major: each channel is a row of the block's frames
 /// (rows padded to whole 16-frame tiles), so every convolution is a
 /// `NAMTimeKernel` pass whose vectors run over time and are full width for
-/// any channel count. Output channels are padded to 8 or a multiple of 16
+/// any channel count. Output channels are padded to 4, 8 or a multiple of 16
 /// with zero weights; padded rows are never read as inputs. Each layer keeps
 /// its input history in a `ChannelRing`. Work runs layer by layer over the
 /// whole block, so each weight is loaded once per 16 frames.
@@ -94,7 +94,12 @@ public final class NAMWaveNet: StreamingNetwork {
     /// `rings`, for walking them frame by frame without reference counting.
     private var ringReferences = UnsafeMutableBufferPointer<Unmanaged<ChannelRing>>(start: nil, count: 0)
 
-    static func paddedRows(_ channels: Int) -> Int { channels <= 8 ? 8 : (channels + 15) / 16 * 16 }
+    static func paddedRows(_ channels: Int) -> Int { channels <= 4 ? 4 : channels <= 8 ? 8 : (channels + 15) / 16 * 16 }
+    /// `NAMFrameKernel` loads 4-row layers' weights and biases 8 at a time
+    /// (a 4-wide load into a 16-lane vector cost a third more per frame):
+    /// every buffer it loads from ends with this many spare floats, and the
+    /// lanes past the real rows hold sums nothing reads.
+    static let frameLoadSlack = 4
 
     public init(_ blueprint: NAMWaveNetBlueprint) {
         self.blueprint = blueprint
@@ -119,7 +124,7 @@ public final class NAMWaveNet: StreamingNetwork {
             let convRows = c.gated ? 2 * rows : rows
             // PyTorch [out][in] (kernel 1) -> [in][outRows].
             func pointwise(_ cout: Int, _ cin: Int, _ outRows: Int) -> FloatBuffer {
-                let packed = FloatBuffer(count: cin * outRows)
+                let packed = FloatBuffer(count: cin * outRows + Self.frameLoadSlack)
                 let v = take(cout * cin)
                 for o in 0..<cout { for i in 0..<cin { packed[i * outRows + o] = v[v.startIndex + o * cin + i] } }
                 return packed
@@ -131,23 +136,23 @@ public final class NAMWaveNet: StreamingNetwork {
                 // Padded row of conv output channel o.
                 func row(_ o: Int) -> Int { o < c.channels ? o : rows + (o - c.channels) }
                 let convW = take(c.convChannels * c.channels * k)
-                let conv = FloatBuffer(count: k * c.channels * convRows)
+                let conv = FloatBuffer(count: k * c.channels * convRows + Self.frameLoadSlack)
                 for o in 0..<c.convChannels {
                     for i in 0..<c.channels {
                         for j in 0..<k { conv[(j * c.channels + i) * convRows + row(o)] = convW[convW.startIndex + (o * c.channels + i) * k + j] }
                     }
                 }
-                let convBias = FloatBuffer(count: convRows), fileConvBias = FloatBuffer(count: convRows)
+                let convBias = FloatBuffer(count: convRows + Self.frameLoadSlack), fileConvBias = FloatBuffer(count: convRows)
                 for (o, v) in take(c.convChannels).enumerated() { convBias[row(o)] = v; fileConvBias[row(o)] = v }
                 // Mixer `[out][condition]`: the audio column, then one per knob.
                 let mixer = take(c.convChannels * c.conditionSize)
-                let mix = FloatBuffer(count: convRows), knobMix = FloatBuffer(count: knobCount * convRows)
+                let mix = FloatBuffer(count: convRows + Self.frameLoadSlack), knobMix = FloatBuffer(count: knobCount * convRows)
                 for o in 0..<c.convChannels {
                     mix[row(o)] = mixer[mixer.startIndex + o * c.conditionSize]
                     for k in 0..<knobCount { knobMix[k * convRows + row(o)] = mixer[mixer.startIndex + o * c.conditionSize + 1 + k] }
                 }
                 let pw = pointwise(c.channels, c.channels, rows)
-                let pointwiseBias = FloatBuffer(count: rows)
+                let pointwiseBias = FloatBuffer(count: rows + Self.frameLoadSlack)
                 for (o, v) in take(c.channels).enumerated() { pointwiseBias[o] = v }
                 layers.append(Layer(dilation: d, conv: keep(conv), convBias: keep(convBias),
                                     fileConvBias: keep(fileConvBias),
@@ -157,7 +162,7 @@ public final class NAMWaveNet: StreamingNetwork {
             }
             let headRows = Self.paddedRows(c.headSize)
             let headRechannel = pointwise(c.headSize, c.channels, headRows)
-            let headBias = FloatBuffer(count: headRows)
+            let headBias = FloatBuffer(count: headRows + Self.frameLoadSlack)
             if c.headBias { for (o, v) in take(c.headSize).enumerated() { headBias[o] = v } }
             let layerList = UnsafeMutableBufferPointer<Layer>.allocate(capacity: layers.count)
             _ = layerList.initialize(from: layers)
