@@ -9,6 +9,7 @@ output of tools/microtcn_reference.py. Run from the repository root:
     python3 tools/make_microtcn_fixtures.py
 """
 import json
+import math
 import os
 import subprocess
 import sys
@@ -83,6 +84,40 @@ def main():
         save_file(io, os.path.join(OUT, f"{name}-io.safetensors"))
         print(f"{name}: receptive field {receptive_field(cfg)}, {n} samples")
     converted_checkpoint(generator)
+    gain_computer()
+
+
+def gain_computer():
+    """A micro-tcn with the gain computer (GainComputer in the Swift core),
+    its time constants short enough that 12,000 samples of the on-off tone
+    cross attack and both releases, and its threshold under the quiet parts."""
+    name, n = "small-gain", 12000
+    cfg = full_config(nblocks=2, kernel_size=3, dilation_growth=2, channel_width=8, gain_computer=True)
+    generator = torch.Generator().manual_seed(4321)
+    model = MicroTCN(cfg).eval()
+    randomize(model, generator)
+    with torch.no_grad():
+        model.gain.knob.bias.copy_(torch.tensor([math.log(50), -1.5, 0.5, -0.5, math.log(100), math.log(500),
+                                                 math.log(3000), 0.2]))
+        model.gain.knob.weight.copy_(torch.randn(8, cfg["nparams"], generator=generator) * 0.3)
+    state = {k: v.contiguous() for k, v in model.state_dict().items()}
+    metadata = {
+        "architecture": "micro-tcn",
+        "config": json.dumps(cfg, sort_keys=True),
+        "sample_rate": "44100",
+        "knobs": json.dumps(KNOBS[:cfg["nparams"]]),
+        "name": name,
+        "provenance": json.dumps({"trained_on": "nothing: random weights for a parity fixture",
+                                  "made_by": "tools/make_microtcn_fixtures.py"}),
+    }
+    save_file(state, os.path.join(OUT, f"{name}.safetensors"), metadata=metadata)
+    x = signal(n, generator)[None, None, :]
+    cond = torch.rand(1, 1, cfg["nparams"], generator=generator)
+    with torch.no_grad():
+        y = model.stream_equivalent(x, cond)
+    save_file({"input": x.flatten().contiguous(), "output": y.flatten().contiguous(),
+               "conditioning": cond.flatten().contiguous()}, os.path.join(OUT, f"{name}-io.safetensors"))
+    print(f"{name}: {n} samples")
 
 
 def converted_checkpoint(generator):

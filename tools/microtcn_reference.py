@@ -130,6 +130,74 @@ class Envelopes(torch.nn.Module):
         return self.proj(features[..., -frames:])
 
 
+class KnobMap(torch.nn.Module):
+    """A linear map from the knobs to the gain computer's eight parameters
+    (`weight` [8, nparams] only with knobs, `bias` [8])."""
+
+    def __init__(self, nparams):
+        super().__init__()
+        if nparams > 0:
+            self.weight = torch.nn.Parameter(torch.zeros(8, nparams))
+        self.bias = torch.nn.Parameter(torch.zeros(8))
+
+    def forward(self, p):
+        return self.bias if p is None else self.bias + p.reshape(p.shape[0], -1) @ self.weight.T
+
+
+class GainComputer(torch.nn.Module):
+    """NeuralFX's gain computer (config gain_computer = true; GainComputer in
+    the Swift core): a compressor side-chain whose gain multiplies the
+    network's output. Raw parameters (knob map output), in this order:
+    detector, attack, fast and slow release as the log of a time constant in
+    samples; threshold in units of 20 dB; slope and slow share as logits;
+    knee width as log(width / 10 dB). Per sample: e = a e + (1 - a) x^2,
+    L = 10 log10(e + 1e-9), r = slope * knee(L - threshold), a fast and a
+    slow part of r each follow it with the attack coefficient while rising
+    and their own release while falling; gain = 10^(-(fast + slow) / 20).
+    The state starts at 0 at the input's first sample."""
+
+    DETECTOR, THRESHOLD, SLOPE, KNEE, ATTACK, FAST, SLOW, SHARE = range(8)
+
+    def __init__(self, nparams):
+        super().__init__()
+        self.knob = KnobMap(nparams)
+
+    @staticmethod
+    def coefficients(log_tau):
+        rate = torch.exp(-log_tau)
+        return torch.exp(-rate), -torch.expm1(-rate)
+
+    @staticmethod
+    def knee(over, width):
+        half = width / 2
+        inside = (over + half) ** 2 / (2 * width)
+        return torch.where(over <= -half, torch.zeros_like(over), torch.where(over >= half, over, inside))
+
+    def forward(self, x, p=None):
+        raw = self.knob(p).expand(x.shape[0], 8)
+        decay, gain = self.coefficients(raw[:, self.DETECTOR])
+        attack = self.coefficients(raw[:, self.ATTACK])[1]
+        fast_release = self.coefficients(raw[:, self.FAST])[1]
+        slow_release = self.coefficients(raw[:, self.SLOW])[1]
+        threshold = 20 * raw[:, self.THRESHOLD]
+        slope = torch.sigmoid(raw[:, self.SLOPE])
+        width = 10 * torch.exp(raw[:, self.KNEE])
+        share = torch.sigmoid(raw[:, self.SHARE])
+        power = x[:, 0] ** 2
+        e = torch.zeros(x.shape[0], dtype=x.dtype)
+        fast = torch.zeros_like(e)
+        slow = torch.zeros_like(e)
+        gains = []
+        for t in range(power.shape[-1]):
+            e = decay * e + gain * power[:, t]
+            r = slope * self.knee(10 * torch.log10(e + 1e-9) - threshold, width)
+            fast_target, slow_target = (1 - share) * r, share * r
+            fast = fast + torch.where(fast_target > fast, attack, fast_release) * (fast_target - fast)
+            slow = slow + torch.where(slow_target > slow, attack, slow_release) * (slow_target - slow)
+            gains.append(torch.pow(10.0, -(fast + slow) / 20))
+        return torch.stack(gains, -1)[:, None, :]
+
+
 class MicroTCN(torch.nn.Module):
     def __init__(self, cfg):
         super().__init__()
@@ -148,12 +216,18 @@ class MicroTCN(torch.nn.Module):
         self.output = torch.nn.Conv1d(cout, 1, 1)
         if cfg.get("envelope_channels", 0) > 0:
             self.env = Envelopes(cfg["envelope_channels"], self.blocks[0].conv1.out_channels)
+        if cfg.get("gain_computer", False):
+            self.gain = GainComputer(cfg["nparams"])
 
     def forward(self, x, p=None):
         embedding = self.gen(p) if self.cfg["nparams"] > 0 else None
+        signal = x
         for n, block in enumerate(self.blocks):
             x = block(x, embedding, self.env if n == 0 and hasattr(self, "env") else None)
-        return torch.tanh(self.output(x))
+        y = torch.tanh(self.output(x))
+        if hasattr(self, "gain"):
+            y = y * self.gain(signal, p)[..., -y.shape[-1]:]
+        return y
 
     def stream_equivalent(self, x, p=None):
         """Output aligned with the input: what a causal streaming engine that

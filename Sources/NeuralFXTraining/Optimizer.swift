@@ -11,6 +11,9 @@ public struct AdamOptimizer: Codable, Equatable, Sendable {
     public var step = 0
     public var firstMoment: [Float]
     public var secondMoment: [Float]
+    /// Per-parameter multipliers of the learning rate (nil: all 1), for
+    /// parameters whose useful range is far wider than one step's reach.
+    public var rateScale: [Float]?
 
     public init(parameterCount: Int, learningRate: Float, weightDecay: Float = 0) {
         self.learningRate = learningRate
@@ -23,11 +26,13 @@ public struct AdamOptimizer: Codable, Equatable, Sendable {
         step += 1
         let c1 = 1 - Float.pow(beta1, Float(step)), c2 = 1 - Float.pow(beta2, Float(step))
         let stepSize = learningRate / c1
+        let scale = rateScale ?? []
         for i in parameters.indices {
             let g = gradient[i] + weightDecay * parameters[i]
             firstMoment[i] = beta1 * firstMoment[i] + (1 - beta1) * g
             secondMoment[i] = beta2 * secondMoment[i] + (1 - beta2) * g * g
-            parameters[i] -= stepSize * firstMoment[i] / ((secondMoment[i] / c2).squareRoot() + epsilon)
+            let step = scale.isEmpty ? stepSize : stepSize * scale[i]
+            parameters[i] -= step * firstMoment[i] / ((secondMoment[i] / c2).squareRoot() + epsilon)
         }
     }
 }

@@ -111,6 +111,15 @@ public final class Trainer {
         }
         random = SplitMix64(seed: settings.seed &+ 0x7261_696E)
         adam = AdamOptimizer(parameterCount: network.parameters.count, learningRate: settings.learningRate, weightDecay: settings.weightDecay)
+        if let microTCN = network as? TrainingNetwork<Float>, settings.config.hasGainComputer {
+            var scale = [Float](repeating: 1, count: network.parameters.count)
+            let faster = settings.gainRateScale ?? TrainingSettings.gainComputerRateScale
+            for (name, shape) in zip(microTCN.layout.names, microTCN.layout.shapes) where name.hasPrefix("gain.") {
+                let o = microTCN.layout.offset(name)
+                for i in o..<(o + shape.reduce(1, *)) { scale[i] = faster }
+            }
+            adam.rateScale = scale
+        }
         plateau = PlateauScheduler(patience: settings.plateauPatience)
         best = network.state
         let pad = [Float](repeating: 0, count: network.inputLength - settings.chunkLength)

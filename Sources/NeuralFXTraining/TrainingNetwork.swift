@@ -7,9 +7,9 @@ import RealModule
 /// Chunks are unpadded: `inputLength = outputLength + receptiveField - 1`
 /// input samples give `outputLength` outputs, output `t` belonging to input
 /// sample `t + receptiveField - 1`, exactly as the streaming `MicroTCN`
-/// aligns them. Models with envelopes take `warmup` more input samples in
-/// front, which only the envelopes run over, so their state at the chunk's
-/// start holds seconds of history at little cost. Items run in parallel; parameter gradients are kept per
+/// aligns them. Models with envelopes or a gain computer take `warmup` more
+/// input samples in front, which only those run over, so their state at the
+/// chunk's start holds seconds of history at little cost. Items run in parallel; parameter gradients are kept per
 /// item and summed in item order, so a seed reproduces a run bit for bit.
 /// Across processes (`exchange`), each computes its share of the items and
 /// the per-item values are gathered before every in-order sum, so the
@@ -22,7 +22,7 @@ public final class TrainingNetwork<T: TrainingScalar> {
     public let outputLength: Int
     /// Input samples per item: the warm-up, then what the blocks see.
     public let inputLength: Int
-    /// Input samples before the blocks' input that only the envelopes run over.
+    /// Input samples before the blocks' input that only the envelopes and the gain computer run over.
     public let warmup: Int
     /// Threads for the batch (1 = serial); results do not depend on it.
     public var threads: Int
@@ -43,6 +43,7 @@ public final class TrainingNetwork<T: TrainingScalar> {
 
     let convs: [DilatedConvolution]
     let envelope: EnvelopeTraining<T>?
+    let gainComputer: GainComputerTraining<T>?
     /// Frames entering block `n` (`frames[nblocks]` = output length).
     let frames: [Int]
     let items: [ItemState<T>]
@@ -62,7 +63,7 @@ public final class TrainingNetwork<T: TrainingScalar> {
     public init(config: MicroTCNConfig, batchSize: Int, outputLength: Int, threads: Int = 2,
                 weights: MicroTCNWeights, exchange: BatchExchange? = nil, warmup: Int = 0) {
         precondition(config.unsupportedReason == nil && config.kernelSize >= 2 && batchSize > 0 && outputLength > 0)
-        precondition(warmup >= 0 && (warmup == 0 || config.envelopes > 0), "a warm-up is for envelopes")
+        precondition(warmup >= 0 && (warmup == 0 || config.hasLongMemory), "a warm-up is for long memory")
         self.config = config
         layout = ParameterLayout(config)
         self.batchSize = batchSize
@@ -86,6 +87,10 @@ public final class TrainingNetwork<T: TrainingScalar> {
         envelope = config.envelopes > 0
             ? EnvelopeTraining(channels: config.envelopes, outChannels: convs[0].outChannels, length: warmup + frames[0],
                                offset: warmup + convs[0].span, frames: frames[1])
+            : nil
+        gainComputer = config.hasGainComputer
+            ? GainComputerTraining(knobs: config.nparams, length: warmup + frames[0], offset: warmup + config.receptiveField - 1,
+                                   frames: outputLength)
             : nil
         packed = convs.map { Storage($0.weightCount) }
         transposed = convs.map { Storage($0.groups == 1 ? $0.weightCount : 0) }
@@ -167,6 +172,12 @@ public final class TrainingNetwork<T: TrainingScalar> {
             }
             forEachLocalItem { b in self.outputForward(b, p) }
         }
+    }
+
+    /// The gain computer's knob map weight (none without knobs) and bias in `base`.
+    private func gainTensors<P>(_ base: P, _ advance: (P, Int) -> P) -> (weight: P?, bias: P) {
+        (config.nparams > 0 ? advance(base, layout.offset("gain.knob.weight")) : nil,
+         advance(base, layout.offset("gain.knob.bias")))
     }
 
     private func conditioningForward(_ b: Int, _ p: UnsafePointer<T>) {
@@ -296,6 +307,14 @@ public final class TrainingNetwork<T: TrainingScalar> {
                                                   weights: p + layout.offset("output.weight"), bias: p + layout.offset("output.bias"),
                                                   into: out)
         for t in 0..<outputLength { out[t] = T.tanh(out[t]) }
+        if let gainComputer {
+            let (w, bias) = gainTensors(p) { $0 + $1 }
+            let g = item.gains.pointer
+            gainComputer.forward(input(b), knobs: item.knobs.pointer, weight: w, bias: bias, trace: item.gainTrace.pointer,
+                                 gains: g)
+            item.ungained.pointer.update(from: out, count: outputLength)
+            for t in 0..<outputLength { out[t] *= g[t] }
+        }
     }
 
     // MARK: Items across processes
@@ -414,11 +433,24 @@ public final class TrainingNetwork<T: TrainingScalar> {
 
     private func outputBackward(_ b: Int, _ p: UnsafePointer<T>) {
         let item = items[b], cin = config.outChannels(ofBlock: config.nblocks - 1)
-        let g = item.outputGradient.pointer, out = item.output.pointer, pre = item.scratchZ.pointer
-        for t in 0..<outputLength { pre[t] = g[t] * (1 - out[t] * out[t]) }
+        let g = item.outputGradient.pointer, pre = item.scratchZ.pointer
+        let grad = item.gradient.pointer
+        if let gainComputer {
+            // y = gain · u: the gain's gradient is g u, u's is g · gain.
+            let u = item.ungained.pointer, gains = item.gains.pointer, dGain = item.gainGradient.pointer
+            for t in 0..<outputLength {
+                dGain[t] = g[t] * u[t]
+                pre[t] = g[t] * gains[t] * (1 - u[t] * u[t])
+            }
+            let (w, bias) = gainTensors(grad) { $0 + $1 }
+            gainComputer.backward(input(b), knobs: item.knobs.pointer, trace: item.gainTrace.pointer, gains: gains,
+                                  gainGradient: dGain, weightGradient: w, biasGradient: bias)
+        } else {
+            let out = item.output.pointer
+            for t in 0..<outputLength { pre[t] = g[t] * (1 - out[t] * out[t]) }
+        }
         let dy = item.upstream.pointer
         dy.update(repeating: 0, count: outputLength * cin)
-        let grad = item.gradient.pointer
         LinearMap(inputs: cin, outputs: 1).backward(item.blockInputs[config.nblocks].pointer, frames: outputLength, outputGradient: pre,
                                                    weights: p + layout.offset("output.weight"),
                                                    weightGradient: grad + layout.offset("output.weight"),
@@ -596,11 +628,22 @@ final class ItemState<T: TrainingScalar> {
     let levels: Storage<T>
     let features: Storage<T>
     let levelGradient: Storage<T>
+    /// Gain computer: its trace over the input, its gains at the output
+    /// frames, the output before them, and the gains' gradient.
+    let gainTrace: Storage<T>
+    let gains: Storage<T>
+    let ungained: Storage<T>
+    let gainGradient: Storage<T>
 
     init(config c: MicroTCNConfig, frames: [Int], warmup: Int, parameterCount: Int) {
         let blocks = 0..<c.nblocks
-        let k = c.envelopes, inputs = k > 0 ? warmup + frames[0] : 0
+        let k = c.envelopes, inputs = c.hasLongMemory ? warmup + frames[0] : 0
         warmedInput = Storage(warmup > 0 ? inputs : 0)
+        let gained = c.hasGainComputer ? frames[c.nblocks] : 0
+        gainTrace = Storage(c.hasGainComputer ? GainComputerTraining<T>.traceCount(length: inputs) : 0)
+        gains = Storage(gained)
+        ungained = Storage(gained)
+        gainGradient = Storage(gained)
         levels = Storage(inputs * k)
         features = Storage(frames.count > 1 ? frames[1] * k : 0)
         levelGradient = Storage(inputs)

@@ -38,14 +38,21 @@ public struct TrainingSettings: Codable, Equatable, Sendable {
     public var evaluationSeconds: Double = 10
     public var threads: Int = 2
     public var normalization: Normalization = .batch
-    /// Seconds of input before each chunk that only the envelopes run over
-    /// (`TrainingNetwork.warmup`): nil for models without envelopes.
+    /// Seconds of input before each chunk that only the envelopes and the
+    /// gain computer run over (`TrainingNetwork.warmup`): nil for models
+    /// without either.
     public var warmupSeconds: Double?
     /// Whether each knob setting's loss is weighted by the inverse of its
     /// targets' mean power (`Trainer.settingWeights`), so that heavy
     /// compression, whose output is 20 to 30 dB quieter, counts as much as a
     /// light setting under MSE. nil: off.
     public var weightSettings: Bool?
+    /// Multiplies the learning rate of the gain computer's knob map: its
+    /// thresholds span tens of dB and its time constants factors of a
+    /// hundred, far beyond what the network's learning rate moves them in
+    /// a run. nil: `gainComputerRateScale`.
+    public var gainRateScale: Float?
+    public static let gainComputerRateScale: Float = 10
 
     /// Models with envelopes warm up for 8 s: nearly three of the slowest
     /// starting time constants (3 s), so at a chunk's start the slowest
@@ -98,7 +105,7 @@ public struct TrainingSettings: Codable, Equatable, Sendable {
         config.silenceReferenced = true
         config.activation = activation
         var settings = TrainingSettings(architecture: architecture.lowercased(), config: config)
-        if config.envelopes > 0 { settings.warmupSeconds = envelopeWarmupSeconds }
+        if config.hasLongMemory { settings.warmupSeconds = envelopeWarmupSeconds }
         return settings
     }
 
@@ -119,8 +126,9 @@ public struct TrainingSettings: Codable, Equatable, Sendable {
         if validationInterval < 1 { return "validation interval must be at least 1 step" }
         if weightDecay < 0 || gradientClip < 0 { return "weight decay and gradient clip must not be negative" }
         if maxLatency < 0 { return "maximum latency must not be negative" }
+        if let g = gainRateScale, !(g > 0 && g <= 1000) { return "gain computer learning rate scale \(g) is outside (0, 1000]" }
         if let w = warmupSeconds, !(w >= 0 && w <= 60) { return "warm-up \(w) s is outside 0...60 seconds" }
-        if (warmupSeconds ?? 0) > 0 && config.envelopes == 0 { return "a warm-up needs a model with envelopes" }
+        if (warmupSeconds ?? 0) > 0 && !config.hasLongMemory { return "a warm-up needs a model with envelopes or a gain computer" }
         if (try? LossFunction(parsing: loss)) == nil { return (LossParseError(text: loss)).description }
         return nil
     }

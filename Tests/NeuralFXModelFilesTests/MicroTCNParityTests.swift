@@ -11,7 +11,7 @@ func fixtureURL(_ relative: String) -> URL {
 /// (fixtures made by tools/make_microtcn_fixtures.py).
 final class MicroTCNParityTests: XCTestCase {
     static let cases = ["utcn-100-c", "small-gelu", "small-snake", "small-gated", "small-tanh", "small-silu",
-                        "small-relu-unconditioned", "small-grouped", "small-growth", "converted-checkpoint"]
+                        "small-relu-unconditioned", "small-grouped", "small-growth", "converted-checkpoint", "small-gain"]
 
     func testEveryFixtureMatchesPyTorch() throws {
         for name in Self.cases {
@@ -76,6 +76,28 @@ final class MicroTCNParityTests: XCTestCase {
             + [("env.log_tau", [6], [Float](repeating: 1, count: 6))]
         XCTAssertThrowsError(try ModelFile.loadSafetensors(Safetensors.serialize(missing, metadata: try Safetensors.parse(plain).metadata))) { e in
             XCTAssertTrue("\(e)".contains("unexpected tensor env.log_tau"), "\(e)")
+        }
+    }
+
+    /// Gain computer models keep the knob map under `gain.knob.*` and say
+    /// so in the config; a file without the map is refused by name.
+    func testGainComputerModelSavesAndLoads() throws {
+        let weights = MicroTCNWeights.random(MicroTCNConfig.named("utcn-100-c-gain", nparams: 2)!, seed: 6)
+        let knobs = KnobSchema([
+            .switchKnob("mode", label: "Mode", positions: ["compress", "limit"], default: 1, conditioningIndex: 0),
+            .continuous("peak", label: "Peak Reduction", range: 0...1, default: 0.25, conditioningIndex: 1),
+        ])
+        let data = try ModelFile.serialize(weights, name: "gain", sampleRate: 44100, knobs: knobs)
+        let (tensors, metadata) = try Safetensors.parse(data)
+        XCTAssertEqual(tensors["gain.knob.weight"]?.shape, [8, 2])
+        XCTAssertEqual(tensors["gain.knob.bias"]?.shape, [8])
+        XCTAssertTrue(metadata[ModelFile.configKey]!.contains("\"gain_computer\":true"))
+        let model = try ModelFile.loadSafetensors(data)
+        XCTAssertEqual(model.blueprint as? MicroTCNWeights, weights)
+        XCTAssertTrue(model.info.contains { $0.key == "architecture" && $0.value.contains("gain computer") })
+        let missing = weights.namedTensors.filter { $0.name != "gain.knob.bias" }
+        XCTAssertThrowsError(try ModelFile.loadSafetensors(Safetensors.serialize(missing, metadata: metadata))) { e in
+            XCTAssertTrue("\(e)".contains("'gain.knob.bias' is missing"), "\(e)")
         }
     }
 

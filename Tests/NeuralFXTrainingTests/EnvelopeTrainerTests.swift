@@ -2,8 +2,8 @@ import XCTest
 import NeuralFXCore
 import NeuralFXTraining
 
-/// The trainer with envelopes: each chunk comes with its warm-up, and what
-/// the network trains on is what the streaming model computes.
+/// The trainer with envelopes or a gain computer: each chunk comes with its
+/// warm-up, and what the network trains on is what the streaming model computes.
 final class EnvelopeTrainerTests: XCTestCase {
     /// With a warm-up longer than the data (2 s), every chunk's input holds
     /// its pair's whole past (silence before the start), so with fixed
@@ -12,6 +12,17 @@ final class EnvelopeTrainerTests: XCTestCase {
     func testEveryChunkCarriesItsWarmUpAndMatchesStreaming() throws {
         var settings = SyntheticData.smallSettings()
         settings.config.envelopeChannels = 3
+        try checkWarmUp(settings)
+    }
+
+    func testGainComputerChunksCarryTheirWarmUpAndMatchStreaming() throws {
+        var settings = SyntheticData.smallSettings()
+        settings.config.gainComputer = true
+        try checkWarmUp(settings)
+    }
+
+    func checkWarmUp(_ start: TrainingSettings, file: StaticString = #filePath, line: UInt = #line) throws {
+        var settings = start
         settings.warmupSeconds = 3
         settings.normalization = .fixed
         let data = SyntheticData.clipperDataset()
@@ -31,7 +42,7 @@ final class EnvelopeTrainerTests: XCTestCase {
                     padded[s + input.count - 1] == input[input.count - 1] && Array(padded[s..<(s + input.count)]) == input
                 }
             }
-            XCTAssertTrue(found, "item \(b) is not a stretch of any pair")
+            XCTAssertTrue(found, "item \(b) is not a stretch of any pair", file: file, line: line)
             let model = MicroTCN(weights)
             model.prepare(maxBlockSize: 1000)
             var knobs = [net.knobs(b)[0]]
@@ -40,13 +51,13 @@ final class EnvelopeTrainerTests: XCTestCase {
             let streamed = renderInBlocks(input, blockSize: 1000) { model.process($0, $1, frameCount: $2) }.suffix(settings.chunkLength)
             let trained = (0..<settings.chunkLength).map { net.output(b)[$0] }
             let difference = zip(streamed, trained).map { abs($0 - $1) }.max()!
-            XCTAssertLessThan(difference, 1e-4, "item \(b)")
+            XCTAssertLessThan(difference, 1e-4, "item \(b)", file: file, line: line)
             // Without the warm-up, the envelopes start from silence and the output differs.
             model.reset()
             let unwarmed = renderInBlocks(Array(input[net.warmup...]), blockSize: 1000) { model.process($0, $1, frameCount: $2) }
                 .suffix(settings.chunkLength)
             warmUpEffect = max(warmUpEffect, zip(unwarmed, trained).map { abs($0 - $1) }.max()!)
         }
-        XCTAssertGreaterThan(warmUpEffect, 1e-3)
+        XCTAssertGreaterThan(warmUpEffect, 1e-3, file: file, line: line)
     }
 }

@@ -16,6 +16,17 @@ final class GradientCheckTests: XCTestCase {
         var rng = SplitMix64(seed: seed ^ 0xABCD)
         // Time constants of a few samples, so that envelopes move within these short inputs.
         weights.envelope?.logTimeConstants = (0..<config.envelopes).map { _ in rng.nextFloat(in: 0.5...3.5) }
+        // The same for the gain computer, with its threshold (-20 dB) below
+        // these inputs' level and a knee (6 dB) they cross.
+        if var gain = weights.gainComputer {
+            typealias P = GainComputer.Parameter
+            let start: [P: ClosedRange<Float>] = [.detector: 0.5...1.5, .threshold: -1.1 ... -0.9, .slope: -0.5...0.5,
+                                                  .knee: -0.6 ... -0.4, .attack: 0.5...1.5, .fastRelease: 1.5...2.5,
+                                                  .slowRelease: 2.5...3.5, .slowShare: -0.5...0.5]
+            gain.knobBias = P.allCases.map { rng.nextFloat(in: start[$0]!) }
+            gain.knobWeight = gain.knobWeight.map { _ in rng.nextFloat(in: -0.3...0.3) }
+            weights.gainComputer = gain
+        }
         for n in weights.blocks.indices {
             if let p = weights.blocks[n].activationParameters {
                 weights.blocks[n].activationParameters = p.map { _ in
@@ -120,6 +131,17 @@ final class GradientCheckTests: XCTestCase {
         check(c, normalization: .fixed, warmup: 10)
     }
 
+    /// The gain computer's knob map, through the reverse scan over its
+    /// ballistics, knee and detector, with and without a warm-up and knobs.
+    func testGainComputer() {
+        var c = small(.prelu)
+        c.gainComputer = true
+        check(c, warmup: 0)
+        check(c, warmup: 25)
+        c.nparams = 0
+        check(c, normalization: .fixed, warmup: 10)
+    }
+
     /// What the warm-up holds changes the output (so the check above goes
     /// through it), and only through the envelopes.
     func testWarmUpReachesTheOutputThroughTheEnvelopesOnly() {
@@ -200,6 +222,9 @@ final class GradientCheckTests: XCTestCase {
             config.residualDelay = residualDelay
             checkTrainingForwardMatchesStreaming(config)
         }
+        var config = MicroTCNConfig(nparams: 2, nblocks: 3, kernelSize: 3, dilationGrowth: 3, channelWidth: 6)
+        config.gainComputer = true
+        checkTrainingForwardMatchesStreaming(config)
     }
 
     func checkTrainingForwardMatchesStreaming(_ config: MicroTCNConfig) {

@@ -37,6 +37,28 @@ final class TrainerTests: XCTestCase {
         XCTAssertNotEqual(straight.network.parameters, try trainer(settings).network.parameters, "training changed nothing")
     }
 
+    /// The gain computer's parameters, and only they, step `gainRateScale` times as far.
+    func testGainComputerParametersLearnFaster() throws {
+        var settings = SyntheticData.smallSettings()
+        settings.config.gainComputer = true
+        settings.warmupSeconds = 0.5
+        settings.gainRateScale = 25
+        let t = try trainer(settings)
+        let net = try XCTUnwrap(t.network as? TrainingNetwork<Float>)
+        let scale = try XCTUnwrap(t.adam.rateScale)
+        for (name, shape) in zip(net.layout.names, net.layout.shapes) {
+            let o = net.layout.offset(name)
+            XCTAssertEqual(Set(scale[o..<(o + shape.reduce(1, *))]), [name.hasPrefix("gain.") ? 25 : 1], name)
+        }
+        let before = net.parameters
+        _ = try t.trainStep()
+        let bias = net.layout.offset("gain.knob.bias")
+        // Adam's first step moves every parameter with a gradient by its rate.
+        let moved = abs(net.parameters[bias + 1] - before[bias + 1])
+        XCTAssertEqual(moved, 25 * settings.learningRate, accuracy: 1e-5)
+        XCTAssertNil(try trainer(SyntheticData.smallSettings()).adam.rateScale)
+    }
+
     /// The network learns what comes before a level knob's gain: trained on
     /// targets at three levels, it ends where training on the unleveled
     /// targets ends.

@@ -53,24 +53,29 @@ public struct MicroTCNWeights: NetworkBlueprint, Equatable {
     public var outputBias: [Float]
     /// `env.*`, for configurations with envelopes.
     public var envelope: EnvelopeWeights?
+    /// `gain.*`, for configurations with a gain computer.
+    public var gainComputer: GainComputerWeights?
 
     public static let generatorWidths = [16, 32, 32]
     /// Width of the embedding the generator feeds to every FiLM adaptor.
     public static let embeddingSize = 32
 
     public init(config: MicroTCNConfig, generator: [(weight: [Float], bias: [Float])],
-                blocks: [MicroTCNBlockWeights], outputWeight: [Float], outputBias: [Float], envelope: EnvelopeWeights? = nil) {
+                blocks: [MicroTCNBlockWeights], outputWeight: [Float], outputBias: [Float], envelope: EnvelopeWeights? = nil,
+                gainComputer: GainComputerWeights? = nil) {
         self.config = config
         self.generator = generator
         self.blocks = blocks
         self.outputWeight = outputWeight
         self.outputBias = outputBias
         self.envelope = envelope
+        self.gainComputer = gainComputer
     }
 
     public static func == (a: MicroTCNWeights, b: MicroTCNWeights) -> Bool {
         a.config == b.config && a.blocks == b.blocks && a.outputWeight == b.outputWeight
-            && a.outputBias == b.outputBias && a.envelope == b.envelope && a.generator.count == b.generator.count
+            && a.outputBias == b.outputBias && a.envelope == b.envelope && a.gainComputer == b.gainComputer
+            && a.generator.count == b.generator.count
             && zip(a.generator, b.generator).allSatisfy { $0.weight == $1.weight && $0.bias == $1.bias }
     }
 
@@ -121,6 +126,10 @@ public struct MicroTCNWeights: NetworkBlueprint, Equatable {
             out.append(("env.log_tau", [c.envelopes]))
             out.append(("env.proj.weight", [c.convChannels(ofBlock: 0), c.envelopes, 1]))
         }
+        if c.hasGainComputer {
+            if c.nparams > 0 { out.append(("gain.knob.weight", [GainComputer.parameterCount, c.nparams])) }
+            out.append(("gain.knob.bias", [GainComputer.parameterCount]))
+        }
         return out
     }
 
@@ -157,7 +166,9 @@ public struct MicroTCNWeights: NetworkBlueprint, Equatable {
         }
         self.init(config: c, generator: generator, blocks: blocks,
                   outputWeight: t("output.weight"), outputBias: t("output.bias"),
-                  envelope: c.envelopes > 0 ? EnvelopeWeights(logTimeConstants: t("env.log_tau"), projection: t("env.proj.weight")) : nil)
+                  envelope: c.envelopes > 0 ? EnvelopeWeights(logTimeConstants: t("env.log_tau"), projection: t("env.proj.weight")) : nil,
+                  gainComputer: c.hasGainComputer
+                      ? GainComputerWeights(knobWeight: c.nparams > 0 ? t("gain.knob.weight") : [], knobBias: t("gain.knob.bias")) : nil)
     }
 
     /// Every tensor by its micro-tcn name, for writing model files.
@@ -186,13 +197,16 @@ public struct MicroTCNWeights: NetworkBlueprint, Equatable {
         values["output.bias"] = outputBias
         values["env.log_tau"] = envelope?.logTimeConstants
         values["env.proj.weight"] = envelope?.projection
+        values["gain.knob.weight"] = gainComputer?.knobWeight
+        values["gain.knob.bias"] = gainComputer?.knobBias
         return MicroTCNWeights.expectedShapes(config).map { ($0.name, $0.shape, values[$0.name] ?? []) }
     }
 
     public func makeNetwork() -> any StreamingNetwork { MicroTCN(self) }
 
     /// A randomly initialized model (He initialization for the convolutions,
-    /// PyTorch's defaults elsewhere, envelopes spread from 10 ms to 3 s at
+    /// PyTorch's defaults elsewhere, a gain computer at its start
+    /// (`GainComputerWeights.start`), envelopes spread from 10 ms to 3 s at
     /// `sampleRate`), for tests and as a training start.
     public static func random(_ c: MicroTCNConfig, seed: UInt64, sampleRate: Double = 44100) -> MicroTCNWeights {
         var rng = SplitMix64(seed: seed)
@@ -206,6 +220,10 @@ public struct MicroTCNWeights: NetworkBlueprint, Equatable {
             else if name.hasSuffix("relu.weight") { tensors[name] = [Float](repeating: 0.25, count: n) }
             else if name.hasSuffix("act.alpha") { tensors[name] = [Float](repeating: 1, count: n) }
             else if name == "env.log_tau" { tensors[name] = EnvelopeWeights.spreadTimeConstants(count: n, sampleRate: sampleRate) }
+            else if name.hasPrefix("gain.") {
+                let start = GainComputerWeights.start(knobs: c.nparams, sampleRate: sampleRate)
+                tensors[name] = name.hasSuffix("weight") ? start.knobWeight : start.knobBias
+            }
             else if name.hasSuffix("conv1.weight") {
                 // He et al. 2015 (uniform form): variance 2 / fan_in.
                 tensors[name] = uniform(n, bound: (6 / Float(fanIn)).squareRoot())
@@ -237,6 +255,8 @@ public final class MicroTCN: StreamingNetwork {
     let generator: [Dense]
     /// Adds the envelopes' features to block 0's convolution output.
     let envelope: EnvelopeSideChain?
+    /// Computes the gain that multiplies the output.
+    let gainComputer: GainComputer?
 
     private var maxBlock = 0
     /// Frames that go through all the layers together. Longer blocks are cut
@@ -248,6 +268,7 @@ public final class MicroTCN: StreamingNetwork {
     private var bufferB = FloatBuffer(count: 0)
     private var convScratch = FloatBuffer(count: 0)
     private var pointwiseScratch = FloatBuffer(count: 0)
+    private var gains = FloatBuffer(count: 0)
     private let conditioning: FloatBuffer
     private let embedding: FloatBuffer
     private let denseScratch: FloatBuffer
@@ -298,6 +319,7 @@ public final class MicroTCN: StreamingNetwork {
             return Dense(inputs: fanIn, outputs: MicroTCNWeights.generatorWidths[i], weights: g.weight, bias: g.bias)
         }
         envelope = w.envelope.map { EnvelopeSideChain($0, outChannels: c.convChannels(ofBlock: 0)) }
+        gainComputer = w.gainComputer.map { GainComputer($0, knobs: c.nparams) }
         conditioning = FloatBuffer(count: max(c.nparams, 1))
         embedding = FloatBuffer(count: MicroTCNWeights.embeddingSize)
         let widest = (0..<c.nblocks).map { c.convChannels(ofBlock: $0) }.max()!
@@ -310,7 +332,7 @@ public final class MicroTCN: StreamingNetwork {
     public var multiplyAddsPerSample: Int { weights.config.multiplyAddsPerSample }
     public var stateBytes: Int {
         convs.reduce(0) { $0 + $1.stateBytes } + bufferA.byteCount + bufferB.byteCount + convScratch.byteCount
-            + pointwiseScratch.byteCount + (envelope?.stateBytes ?? 0)
+            + pointwiseScratch.byteCount + gains.byteCount + (envelope?.stateBytes ?? 0)
     }
 
     public func prepare(maxBlockSize: Int) {
@@ -324,6 +346,7 @@ public final class MicroTCN: StreamingNetwork {
         bufferB = FloatBuffer(count: maxChunk * widest)
         convScratch = FloatBuffer(count: maxChunk * widest)
         pointwiseScratch = FloatBuffer(count: c.grouped ? maxChunk * widest : 0)
+        gains = FloatBuffer(count: gainComputer == nil ? 0 : maxChunk)
         reset()
     }
 
@@ -334,6 +357,7 @@ public final class MicroTCN: StreamingNetwork {
 
     private func applyConditioning() {
         guard weights.config.nparams > 0 else { return }
+        gainComputer?.setConditioning(conditioning.pointer)
         // Generator: knobs -> 16 -> 32 -> 32, ReLU after each layer.
         var src = UnsafePointer(conditioning.pointer)
         let a = denseScratch.pointer, b = embedding.pointer
@@ -373,6 +397,7 @@ public final class MicroTCN: StreamingNetwork {
     public func reset() {
         guard maxBlock > 0 else { return }
         envelope?.reset()
+        gainComputer?.reset()
         settleSilence()
         for n in 0..<weights.config.nblocks { convs[n].reset(steadyInput: steadyInputs[n].pointer) }
     }
@@ -477,5 +502,10 @@ public final class MicroTCN: StreamingNetwork {
         Activation.applyFast(.tanh, input: outputSamples, output: outputSamples, frames: frameCount, channels: 1,
                              parameters: nil)
         if silenceOutput != 0 { for t in 0..<frameCount { outputSamples[t] -= silenceOutput } }
+        if let gainComputer {
+            let g = gains.pointer
+            gainComputer.gains(of: input, frames: frameCount, into: g)
+            for t in 0..<frameCount { outputSamples[t] *= g[t] }
+        }
     }
 }

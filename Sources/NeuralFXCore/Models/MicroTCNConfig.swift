@@ -31,9 +31,16 @@ public struct MicroTCNConfig: Codable, Equatable, Sendable {
     /// (`EnvelopeSideChain`): memory over seconds at constant cost. nil (not
     /// written to model files) or 0: none, as in micro-tcn.
     public var envelopeChannels: Int?
+    /// A learned compressor side-chain whose gain multiplies the output
+    /// (`GainComputer`). nil (not written to model files) or false: none.
+    public var gainComputer: Bool?
 
     /// The number of envelopes (0: none).
     public var envelopes: Int { envelopeChannels ?? 0 }
+    public var hasGainComputer: Bool { gainComputer ?? false }
+    /// Whether some part of the model remembers beyond the receptive field
+    /// (and so trains with a warm-up in front of each chunk).
+    public var hasLongMemory: Bool { envelopes > 0 || hasGainComputer }
 
     enum CodingKeys: String, CodingKey {
         case nparams, ninputs, noutputs, nblocks
@@ -41,6 +48,7 @@ public struct MicroTCNConfig: Codable, Equatable, Sendable {
         case channelWidth = "channel_width", stackSize = "stack_size", grouped, causal
         case skipConnections = "skip_connections", activation, residualDelay = "residual_delay"
         case silenceReferenced = "silence_referenced", envelopeChannels = "envelope_channels"
+        case gainComputer = "gain_computer"
     }
 
     public init(nparams: Int, nblocks: Int, kernelSize: Int, dilationGrowth: Int, channelWidth: Int = 32,
@@ -72,6 +80,7 @@ public struct MicroTCNConfig: Codable, Equatable, Sendable {
         residualDelay = try c.decodeIfPresent(Int.self, forKey: .residualDelay) ?? 1
         silenceReferenced = try c.decodeIfPresent(Bool.self, forKey: .silenceReferenced) ?? false
         envelopeChannels = try c.decodeIfPresent(Int.self, forKey: .envelopeChannels)
+        gainComputer = try c.decodeIfPresent(Bool.self, forKey: .gainComputer)
     }
 
     /// Envelopes of the `-env` configurations: six time constants, about a
@@ -79,9 +88,15 @@ public struct MicroTCNConfig: Codable, Equatable, Sendable {
     public static let defaultEnvelopes = 6
 
     /// The named configurations of the paper (all causal), and each with
-    /// the envelope side-chain when the name ends in `-env`.
+    /// the envelope side-chain when the name ends in `-env`, with the gain
+    /// computer when it ends in `-gain`.
     public static func named(_ name: String, nparams: Int) -> MicroTCNConfig? {
         let lower = name.lowercased()
+        if lower.hasSuffix("-gain") {
+            guard var c = named(String(lower.dropLast(5)), nparams: nparams) else { return nil }
+            c.gainComputer = true
+            return c
+        }
         if lower.hasSuffix("-env") {
             guard var c = named(String(lower.dropLast(4)), nparams: nparams) else { return nil }
             c.envelopeChannels = defaultEnvelopes
@@ -96,7 +111,7 @@ public struct MicroTCNConfig: Codable, Equatable, Sendable {
         }
     }
 
-    public static let namedConfigurations = ["utcn-100-c", "utcn-300-c", "utcn-1000-c", "tcn-324", "utcn-100-c-env"]
+    public static let namedConfigurations = ["utcn-100-c", "utcn-300-c", "utcn-1000-c", "tcn-324", "utcn-100-c-env", "utcn-100-c-gain"]
 
     public func dilation(ofBlock n: Int) -> Int {
         var d = 1
@@ -158,6 +173,8 @@ public struct MicroTCNConfig: Codable, Equatable, Sendable {
         }
         // Envelopes: the recurrence, and the projection into block 0.
         total += envelopes * (2 + convChannels(ofBlock: 0))
+        // The gain computer: about a dozen multiply-adds, a log and an exp.
+        if hasGainComputer { total += 12 }
         return total + outChannels(ofBlock: nblocks - 1)
     }
 }

@@ -1,0 +1,121 @@
+import Foundation
+import XCTest
+import NeuralFXCore
+
+final class GainComputerTests: XCTestCase {
+    typealias P = GainComputer.Parameter
+    static let sampleRate = 44100.0
+
+    /// A gain computer with no knob dependence but the threshold, which the
+    /// first knob raises by 40 dB: at knob 0 it starts at -40 dB.
+    func computer(slope: Float = 0, share: Float = 0) -> GainComputer {
+        var w = GainComputerWeights.start(knobs: 1, sampleRate: Self.sampleRate)
+        w.knobBias[P.threshold.rawValue] = -40 / Float(GainComputer.thresholdScale)
+        w.knobWeight[P.threshold.rawValue] = 40 / Float(GainComputer.thresholdScale)
+        w.knobBias[P.slope.rawValue] = slope
+        w.knobBias[P.slowShare.rawValue] = share
+        return GainComputer(w, knobs: 1)
+    }
+
+    func gains(_ c: GainComputer, _ x: [Float], knob: Float = 0) -> [Float] {
+        var knob = knob
+        c.setConditioning(&knob)
+        var g = [Float](repeating: 0, count: x.count)
+        x.withUnsafeBufferPointer { c.gains(of: $0.baseAddress!, frames: x.count, into: &g) }
+        return g
+    }
+
+    func sine(_ n: Int, amplitude: Float) -> [Float] {
+        (0..<n).map { amplitude * Float(sin(2 * Double.pi * 997 * Double($0) / Self.sampleRate)) }
+    }
+
+    /// Held at a level well above the knee, the reduction settles at
+    /// slope · (level - threshold): the static curve, in dB of RMS power.
+    func testSteadyReductionFollowsTheStaticCurve() {
+        let c = computer(slope: 0.8)  // slope = logistic(0.8)
+        let x = sine(Int(8 * Self.sampleRate), amplitude: 0.5)
+        _ = gains(c, x)
+        let level = 10 * log10(0.125)  // mean square of the sine
+        let slope = 1 / (1 + exp(-0.8))
+        let expected = slope * (level - -40)
+        // The detector ripples at twice the tone's frequency around its mean.
+        XCTAssertEqual(Double(c.reductionDecibels), expected, accuracy: 0.3)
+        // Silence from the start: no reduction at all.
+        c.reset()
+        XCTAssertEqual(gains(c, [Float](repeating: 0, count: 1000)).min()!, 1)
+    }
+
+    /// The knob map moves the threshold: 40 dB higher at knob 1, so the same
+    /// tone at -9 dB RMS is below it and passes unchanged.
+    func testKnobsSetTheThreshold() {
+        let c = computer(slope: 2)
+        let x = sine(Int(2 * Self.sampleRate), amplitude: 0.5)
+        XCTAssertLessThan(gains(c, x, knob: 0).last!, 0.1)
+        c.reset()
+        XCTAssertEqual(gains(c, x, knob: 1).last!, 1, accuracy: 1e-6)
+    }
+
+    /// After a loud passage the slow part of the reduction lets go over its
+    /// own time constant (1 s at the start), the fast one over 50 ms.
+    func testSlowPartReleasesOverItsTimeConstant() {
+        let c = computer(slope: 2, share: 0)  // share 0.5
+        let loud = sine(Int(3 * Self.sampleRate), amplitude: 0.5)
+        _ = gains(c, loud)
+        let held = Double(c.reductionDecibels)
+        XCTAssertGreaterThan(held, 20)
+        let quiet = [Float](repeating: 0, count: Int(Self.sampleRate))
+        let after = gains(c, quiet)
+        // 1 s later: the fast half (50 ms) is gone, the slow half at 1/e.
+        let remaining = -20 * log10(Double(after.last!))
+        XCTAssertEqual(remaining / (held / 2), exp(-1), accuracy: 0.06)
+        // At 200 ms the fast half has all but gone (e^-4), the slow half barely moved.
+        let early = -20 * log10(Double(after[Int(0.2 * Self.sampleRate)]))
+        XCTAssertEqual(early / (held / 2), exp(-0.2) + exp(-4), accuracy: 0.06)
+    }
+
+    /// Hostile but finite tensors give finite gains in 0...1.
+    func testExtremeParametersStayFinite() {
+        for value: Float in [-1e30, -80, 80, 1e30] {
+            var w = GainComputerWeights.start(knobs: 1, sampleRate: Self.sampleRate)
+            w.knobBias = w.knobBias.map { _ in value }
+            w.knobWeight = [value, -value, value, value, -value, value, value, -value]
+            let g = gains(GainComputer(w, knobs: 1), sine(4000, amplitude: 0.9) + [Float](repeating: 0, count: 100), knob: 1)
+            XCTAssertTrue(g.allSatisfy { $0.isFinite && $0 >= 0 && $0 <= 1 }, "value \(value)")
+        }
+    }
+
+    /// Inside a micro-tcn: a loud burst long before the receptive field still
+    /// lowers the output's level, silence gives exact silence, and
+    /// `process` is the same at every block size (the streaming test covers
+    /// the named configuration; this one runs over many chunks).
+    func testInsideAMicroTCN() {
+        var config = MicroTCNConfig.named("utcn-100-c-gain", nparams: 2)!
+        config.silenceReferenced = true
+        config.residualDelay = 0
+        var weights = MicroTCNWeights.random(config, seed: 12)
+        weights.gainComputer!.knobBias[P.slope.rawValue] = 2
+        let burst = testSignal(3 * config.receptiveField, seed: 2).map { $0 * 4 }
+        let gap = [Float](repeating: 0, count: 2 * config.receptiveField)
+        let probe = testSignal(3000, seed: 4)
+        let net = weights.makeNetwork()
+        net.prepare(maxBlockSize: 512)
+        net.setConditioning([0, 0.5])
+        net.reset()
+        let heard = burst + gap + probe
+        let all = stream(net, heard, blocks: randomBlocks(total: heard.count, maxBlock: 512, seed: 1))
+        // Once the burst has left the receptive field, silence in is silence out.
+        XCTAssertEqual(all[(burst.count + config.receptiveField)..<(burst.count + gap.count)].map(abs).max()!, 0)
+        net.reset()
+        let fresh = stream(net, gap + probe, blocks: [Int](repeating: 500, count: (gap.count + probe.count) / 500) + [(gap.count + probe.count) % 500])
+        func rms(_ y: ArraySlice<Float>) -> Double { (y.reduce(0.0) { $0 + Double($1 * $1) } / Double(y.count)).squareRoot() }
+        XCTAssertLessThan(rms(all.suffix(probe.count)), 0.9 * rms(fresh.suffix(probe.count)))
+        for maxBlock in [1, 77, 300] {
+            let streamed = weights.makeNetwork()
+            streamed.prepare(maxBlockSize: maxBlock)
+            streamed.setConditioning([0, 0.5])
+            streamed.reset()
+            let y = stream(streamed, heard, blocks: randomBlocks(total: heard.count, maxBlock: maxBlock, seed: 3))
+            XCTAssertEqual(maxAbsDifference(y, all), 0, "max block \(maxBlock)")
+        }
+    }
+}
