@@ -102,6 +102,10 @@ public final class GainComputer {
 
     public let knobs: Int
     public let weights: GainComputerWeights
+    /// The two unit conversions, read here once: a static constant computed
+    /// by a function is set up lazily on first use, which must not be the
+    /// audio thread's (it allocated there in jalv).
+    private let toDecibels = Float(GainComputer.decibelsPerNeper), toExponent = Float(GainComputer.gainPerDecibel)
     private var settings = Settings<Float> { _ in 0 }
     private var level: Float = 0, fast: Float = 0, slow: Float = 0
 
@@ -142,8 +146,8 @@ public final class GainComputer {
 
     /// The gain for each of `frames` input samples.
     public func gains(of input: UnsafePointer<Float>, frames: Int, into gain: UnsafeMutablePointer<Float>) {
-        let s = settings
-        let floor = Float(Self.floor), toDecibels = Float(Self.decibelsPerNeper), toExponent = Float(Self.gainPerDecibel)
+        let s = settings, toDecibels = toDecibels, toExponent = toExponent
+        let floor = Float(Self.floor)
         var e = level, f = fast, sl = slow
         for t in 0..<frames {
             e = s.detector.decay * e + s.detector.gain * (input[t] * input[t])
