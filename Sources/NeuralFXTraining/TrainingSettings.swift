@@ -52,7 +52,7 @@ public struct TrainingSettings: Codable, Equatable, Sendable {
     /// hundred, far beyond what the network's learning rate moves them in
     /// a run. nil: `gainComputerRateScale`.
     public var gainRateScale: Float?
-    public static let gainComputerRateScale: Float = 10
+    public static let gainComputerRateScale: Float = 30
 
     /// Models with envelopes warm up for 8 s: nearly three of the slowest
     /// starting time constants (3 s), so at a chunk's start the slowest

@@ -77,7 +77,7 @@ struct TrainCommand: ParsableCommand {
     @Option(help: "A work to cite when using the model (repeatable; with --resume: give them again).") var cite: [String] = []
     @Flag(name: .customLong("weight-settings"), help: "Weight each knob setting's loss by the inverse of its targets' mean power, so that quiet settings (heavy compression) count as much as loud ones.")
     var weightSettings = false
-    @Option(name: .customLong("gain-rate"), help: "Multiply the learning rate of the gain computer's parameters (architectures ending in -gain) by this (default 10).")
+    @Option(name: .customLong("gain-rate"), help: "Multiply the learning rate of the gain computer's parameters (architectures ending in -gain) by this (default 30).")
     var gainRate: Float?
     @Flag(help: "Replace an existing model file.") var overwrite = false
 
