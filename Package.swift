@@ -120,7 +120,8 @@ let package = Package(
         .testTarget(name: "NeuralFXToolsTests", dependencies: ["NeuralFXTools", "NeuralFXAudio", "NeuralFXResampling", "NeuralFXCore"]),
         // Runs the built fxrender (a dependency so that `swift test` builds it).
         .testTarget(name: "FXRenderTests",
-                    dependencies: ["fxrender", "NeuralFXTools", "NeuralFXModelFiles", "NeuralFXAudio", "NeuralFXResampling", "NeuralFXCore"]),
+                    dependencies: ["fxrender", "NeuralFXTools", "NeuralFXModelFiles", "NeuralFXAudio", "NeuralFXResampling", "NeuralFXCore",
+                                   "NeuralFXDevices"]),
 
         // Reference devices (optical compressor, overdrive) and the paired
         // datasets rendered from them.

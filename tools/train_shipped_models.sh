@@ -3,7 +3,7 @@
 # models/overdrive.safetensors), the architecture and activation comparisons,
 # and the tables and plots in docs/models.md and docs/activations.md.
 #
-#   tools/train_shipped_models.sh datasets | la2a | la2a-env | overdrive | activations | report
+#   tools/train_shipped_models.sh datasets | la2a | la2a-env | la2a-gain | overdrive | activations | report
 #
 # Phases run in this order; each writes under $WORK (default out/shipped).
 # Training runs use one thread each. For the figures in docs/models.md and
@@ -64,6 +64,18 @@ la2a-env)
     staged utcn-100-c-env "$W/la2a-ds" "$W/la2a-env-esr" "55" --loss esr --patience 10
     wait
     staged utcn-100-c-env "$W/la2a-ds" "$W/la2a-env-wmse" "45 63" --loss mse --weight-settings --patience 10
+    ;;
+la2a-gain)
+    # uTCN-100-C with the gain computer (issue 17): the side-chain's learning
+    # rate 1x, 10x and 30x the network's (docs/training.md), and with the
+    # settings weighted alike; then the 30x run continued to 60 minutes.
+    staged utcn-100-c-gain "$W/la2a-ds" "$W/la2a-gain-1x" "15" --loss mse --patience 10 --gain-rate 1 &
+    staged utcn-100-c-gain "$W/la2a-ds" "$W/la2a-gain-1x-w" "15" --loss mse --patience 10 --gain-rate 1 --weight-settings
+    wait
+    staged utcn-100-c-gain "$W/la2a-ds" "$W/la2a-gain-10x" "20" --loss mse --patience 10 --gain-rate 10 &
+    staged utcn-100-c-gain "$W/la2a-ds" "$W/la2a-gain-30x" "20 60" --loss mse --patience 10 --gain-rate 30
+    wait
+    staged utcn-100-c-gain "$W/la2a-ds" "$W/la2a-gain-30x-w" "45" --loss mse --patience 10 --gain-rate 30 --weight-settings
     ;;
 overdrive)
     # The pairs are aligned by construction; heavy distortion misleads the

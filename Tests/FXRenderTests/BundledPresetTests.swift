@@ -2,6 +2,7 @@ import Foundation
 import NeuralFXAudio
 import NeuralFXModelFiles
 import NeuralFXTools
+import NeuralFXDevices
 import XCTest
 
 /// Every preset shipped in presets/ names a bundled model and fits its knobs,
@@ -85,7 +86,19 @@ final class BundledPresetTests: XCTestCase {
         let (quietChange, loudChange) = quietAndLoudChange(input: input, output: output)
         XCTAssertLessThan(loudChange, -2.5, "loudest tenth changed by \(loudChange) dB")
         XCTAssertLessThan(loudChange, quietChange - 1.5, "loud \(loudChange) dB against quiet \(quietChange) dB")
-        XCTAssertLessThan(peakToLoudness(output), peakToLoudness(input) - 1.5)
+        // The peak-to-loudness ratio follows the device's: its 10 ms attack
+        // lets the hits' first milliseconds through while the body of the
+        // mix comes down, so its PLR rises (by 1.7 dB here). The shipped
+        // model's changes by -0.3 dB (2 December; the uTCN-100-C before it:
+        // -2.1 dB), the 2.5 dB margin leaves room for retraining, not for a
+        // model that squashes the peaks.
+        let device = OpticalCompressor(sampleRate: 44100)
+        device.setKnob(1, to: 0.4)
+        var reference = [Float](repeating: 0, count: input.count)
+        input.withUnsafeBufferPointer { device.process($0.baseAddress!, &reference, frameCount: input.count) }
+        let modelChange = peakToLoudness(output) - peakToLoudness(input)
+        let deviceChange = peakToLoudness(reference) - peakToLoudness(input)
+        XCTAssertEqual(modelChange, deviceChange, accuracy: 2.5, "PLR change: model \(modelChange) dB, device \(deviceChange) dB")
     }
 
     /// Mean level change (dB) of the quieter half and of the loudest tenth
