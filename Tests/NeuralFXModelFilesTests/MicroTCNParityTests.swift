@@ -13,6 +13,12 @@ final class MicroTCNParityTests: XCTestCase {
     static let cases = ["utcn-100-c", "small-gelu", "small-snake", "small-gated", "small-tanh", "small-silu",
                         "small-relu-unconditioned", "small-grouped", "small-growth", "converted-checkpoint", "small-gain"]
 
+    /// The knobs the save-and-load tests write into their files.
+    static let compressorKnobs = KnobSchema([
+        .switchKnob("mode", label: "Mode", positions: ["compress", "limit"], default: 1, conditioningIndex: 0),
+        .continuous("peak", label: "Peak Reduction", range: 0...1, default: 0.25, conditioningIndex: 1),
+    ])
+
     func testEveryFixtureMatchesPyTorch() throws {
         for name in Self.cases {
             let model = try ModelFile.load(path: fixtureURL("microtcn/\(name).safetensors").path)
@@ -53,10 +59,7 @@ final class MicroTCNParityTests: XCTestCase {
     /// names (`env.log_tau`, `env.proj.weight`) and their count in the config.
     func testEnvelopeModelSavesAndLoads() throws {
         let weights = MicroTCNWeights.random(MicroTCNConfig.named("utcn-100-c-env", nparams: 2)!, seed: 5)
-        let knobs = KnobSchema([
-            .switchKnob("mode", label: "Mode", positions: ["compress", "limit"], default: 1, conditioningIndex: 0),
-            .continuous("peak", label: "Peak Reduction", range: 0...1, default: 0.25, conditioningIndex: 1),
-        ])
+        let knobs = Self.compressorKnobs
         let data = try ModelFile.serialize(weights, name: "env", sampleRate: 44100, knobs: knobs)
         let (tensors, metadata) = try Safetensors.parse(data)
         XCTAssertEqual(tensors["env.log_tau"]?.shape, [6])
@@ -83,10 +86,7 @@ final class MicroTCNParityTests: XCTestCase {
     /// so in the config; a file without the map is refused by name.
     func testGainComputerModelSavesAndLoads() throws {
         let weights = MicroTCNWeights.random(MicroTCNConfig.named("utcn-100-c-gain", nparams: 2)!, seed: 6)
-        let knobs = KnobSchema([
-            .switchKnob("mode", label: "Mode", positions: ["compress", "limit"], default: 1, conditioningIndex: 0),
-            .continuous("peak", label: "Peak Reduction", range: 0...1, default: 0.25, conditioningIndex: 1),
-        ])
+        let knobs = Self.compressorKnobs
         let data = try ModelFile.serialize(weights, name: "gain", sampleRate: 44100, knobs: knobs)
         let (tensors, metadata) = try Safetensors.parse(data)
         XCTAssertEqual(tensors["gain.knob.weight"]?.shape, [8, 2])
@@ -104,10 +104,7 @@ final class MicroTCNParityTests: XCTestCase {
     func testSaveThenLoadGivesTheSameModel() throws {
         let config = MicroTCNConfig.named("utcn-300-c", nparams: 2)!
         let weights = MicroTCNWeights.random(config, seed: 77)
-        let knobs = KnobSchema([
-            .switchKnob("mode", label: "Mode", positions: ["compress", "limit"], default: 1, conditioningIndex: 0),
-            .continuous("peak", label: "Peak Reduction", range: 0...1, default: 0.25, conditioningIndex: 1),
-        ])
+        let knobs = Self.compressorKnobs
         let dir = FileManager.default.temporaryDirectory.appendingPathComponent("nfx-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: dir) }
