@@ -85,14 +85,17 @@ def main():
         print(f"{name}: receptive field {receptive_field(cfg)}, {n} samples")
     converted_checkpoint(generator)
     gain_computer()
+    gain_computer(feedback=True)
 
 
-def gain_computer():
+def gain_computer(feedback=False):
     """A micro-tcn with the gain computer (GainComputer in the Swift core),
     its time constants short enough that 12,000 samples of the on-off tone
-    cross attack and both releases, and its threshold under the quiet parts."""
-    name, n = "small-gain", 12000
-    cfg = full_config(nblocks=2, kernel_size=3, dilation_growth=2, channel_width=8, gain_computer=True)
+    cross attack and both releases, and its threshold under the quiet parts;
+    with feedback, the same with the detector hearing the gained signal."""
+    name, n = ("small-gain-fb" if feedback else "small-gain"), 12000
+    extra = {"gain_feedback": True} if feedback else {}
+    cfg = full_config(nblocks=2, kernel_size=3, dilation_growth=2, channel_width=8, gain_computer=True, **extra)
     generator = torch.Generator().manual_seed(4321)
     model = MicroTCN(cfg).eval()
     randomize(model, generator)

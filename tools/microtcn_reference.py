@@ -154,13 +154,16 @@ class GainComputer(torch.nn.Module):
     L = 10 log10(e + 1e-9), r = slope * knee(L - threshold), a fast and a
     slow part of r each follow it with the attack coefficient while rising
     and their own release while falling; gain = 10^(-(fast + slow) / 20).
-    The state starts at 0 at the input's first sample."""
+    The state starts at 0 at the input's first sample. With feedback (config
+    gain_feedback = true) the detector hears x times the previous sample's
+    gain, and the slope is exp of its parameter (the ratio less one)."""
 
     DETECTOR, THRESHOLD, SLOPE, KNEE, ATTACK, FAST, SLOW, SHARE = range(8)
 
-    def __init__(self, nparams):
+    def __init__(self, nparams, feedback=False):
         super().__init__()
         self.knob = KnobMap(nparams)
+        self.feedback = feedback
 
     @staticmethod
     def coefficients(log_tau):
@@ -180,21 +183,23 @@ class GainComputer(torch.nn.Module):
         fast_release = self.coefficients(raw[:, self.FAST])[1]
         slow_release = self.coefficients(raw[:, self.SLOW])[1]
         threshold = 20 * raw[:, self.THRESHOLD]
-        slope = torch.sigmoid(raw[:, self.SLOPE])
+        slope = torch.exp(raw[:, self.SLOPE]) if self.feedback else torch.sigmoid(raw[:, self.SLOPE])
         width = 10 * torch.exp(raw[:, self.KNEE])
         share = torch.sigmoid(raw[:, self.SHARE])
-        power = x[:, 0] ** 2
         e = torch.zeros(x.shape[0], dtype=x.dtype)
         fast = torch.zeros_like(e)
         slow = torch.zeros_like(e)
+        previous = torch.ones_like(e)
         gains = []
-        for t in range(power.shape[-1]):
-            e = decay * e + gain * power[:, t]
+        for t in range(x.shape[-1]):
+            heard = x[:, 0, t] * previous if self.feedback else x[:, 0, t]
+            e = decay * e + gain * heard ** 2
             r = slope * self.knee(10 * torch.log10(e + 1e-9) - threshold, width)
             fast_target, slow_target = (1 - share) * r, share * r
             fast = fast + torch.where(fast_target > fast, attack, fast_release) * (fast_target - fast)
             slow = slow + torch.where(slow_target > slow, attack, slow_release) * (slow_target - slow)
             gains.append(torch.pow(10.0, -(fast + slow) / 20))
+            previous = gains[-1]
         return torch.stack(gains, -1)[:, None, :]
 
 
@@ -217,7 +222,7 @@ class MicroTCN(torch.nn.Module):
         if cfg.get("envelope_channels", 0) > 0:
             self.env = Envelopes(cfg["envelope_channels"], self.blocks[0].conv1.out_channels)
         if cfg.get("gain_computer", False):
-            self.gain = GainComputer(cfg["nparams"])
+            self.gain = GainComputer(cfg["nparams"], cfg.get("gain_feedback", False))
 
     def forward(self, x, p=None):
         embedding = self.gen(p) if self.cfg["nparams"] > 0 else None

@@ -134,7 +134,7 @@ public enum ModelFile {
         let layout = "\(config.nblocks) blocks, kernel \(config.kernelSize), dilation growth \(config.dilationGrowth), "
             + "\(config.channelWidth) channels, \(config.activation.rawValue)"
             + (config.envelopes > 0 ? ", \(config.envelopes) envelopes" : "")
-            + (config.hasGainComputer ? ", gain computer" : "")
+            + (config.hasGainComputer ? (config.hasGainFeedback ? ", feedback gain computer" : ", gain computer") : "")
         return info(metadata, architecture: "micro-tcn (\(layout))", receptiveField: config.receptiveField)
     }
 

@@ -7,10 +7,14 @@ import RealModule
 ///
 /// The gradient is exact: a reverse scan through the ballistics, the knee
 /// and the detector gives each of the eight parameters its share, which the
-/// knob map passes on to its weight and bias.
+/// knob map passes on to its weight and bias. With feedback the detector's
+/// input depends on the previous gain, so the scan also carries the
+/// detector's adjoint back into the previous sample's fast and slow parts.
 struct GainComputerTraining<T: TrainingScalar> {
     typealias P = GainComputer.Parameter
     let knobs: Int
+    /// Whether the detector hears the gained input (`GainComputer.feedback`).
+    let feedback: Bool
     /// Input samples the side-chain runs over.
     let length: Int
     /// The input sample of the first output frame.
@@ -52,12 +56,13 @@ struct GainComputerTraining<T: TrainingScalar> {
         let tr = trace(storage)
         parameters(knobValues, weight: weight, bias: bias, into: tr.raw)
         let raw = UnsafePointer(tr.raw)
-        let s = GainComputer.Settings<T> { raw[$0] }
+        let s = GainComputer.Settings<T>(feedback: feedback) { raw[$0] }
         let floor = T(GainComputer.floor), toDecibels = T(GainComputer.decibelsPerNeper)
         let toExponent = T(GainComputer.gainPerDecibel)
         var e: T = 0, f: T = 0, sl: T = 0
         for t in 0..<length {
-            e = s.detector.decay * e + s.detector.gain * (input[t] * input[t])
+            let heard = input[t] * (feedback ? T.exp(-toExponent * (f + sl)) : 1)
+            e = s.detector.decay * e + s.detector.gain * (heard * heard)
             let r = s.slope * GainComputer.knee(toDecibels * T.log(e + floor) - s.threshold, width: s.width).value
             let fastTarget = (1 - s.share) * r, slowTarget = s.share * r
             f += (fastTarget > f ? s.attack : s.fastRelease) * (fastTarget - f)
@@ -80,7 +85,7 @@ struct GainComputerTraining<T: TrainingScalar> {
                   weightGradient: UnsafeMutablePointer<T>?, biasGradient: UnsafeMutablePointer<T>) {
         let tr = trace(storage)
         let raw = UnsafePointer(tr.raw)
-        let s = GainComputer.Settings<T> { raw[$0] }
+        let s = GainComputer.Settings<T>(feedback: feedback) { raw[$0] }
         let floor = T(GainComputer.floor), toDecibels = T(GainComputer.decibelsPerNeper)
         let toExponent = T(GainComputer.gainPerDecibel)
         // Adjoints carried back from sample t + 1, and the sums that become
@@ -117,11 +122,19 @@ struct GainComputerTraining<T: TrainingScalar> {
             let dOver = dTarget * s.slope * k.dOver
             dThreshold -= dOver
             dWidth += dTarget * s.slope * k.dWidth
-            // L = c ln(e + floor); e[t] = a e[t-1] + (1 - a) x².
+            // L = c ln(e + floor); e[t] = a e[t-1] + (1 - a) h², h the
+            // detector's input: x, or with feedback x·exp(-c (F + S)) of t - 1.
             let lambdaLevel = dOver * toDecibels / (e + floor) + carryLevel
             let previousLevel: T = t > 0 ? tr.level[t - 1] : 0
-            dDecay += lambdaLevel * (previousLevel - input[t] * input[t])
+            let heard = input[t] * (feedback ? T.exp(-toExponent * (previousFast + previousSlow)) : 1)
+            dDecay += lambdaLevel * (previousLevel - heard * heard)
             carryLevel = lambdaLevel * s.detector.decay
+            if feedback {
+                // ∂(h²)/∂F[t-1] = ∂(h²)/∂S[t-1] = -2c h².
+                let dPrevious = lambdaLevel * s.detector.gain * (-2 * toExponent * heard * heard)
+                carryFast += dPrevious
+                carrySlow += dPrevious
+            }
         }
         // From the coefficients to the raw parameters: with u = exp(-θ), the
         // decay a = exp(-u) has ∂a/∂θ = u a and the gain 1 - a has -u a.
@@ -132,7 +145,7 @@ struct GainComputerTraining<T: TrainingScalar> {
         dRaw[P.fastRelease.rawValue] = -dFastRelease * uA(.fastRelease)
         dRaw[P.slowRelease.rawValue] = -dSlowRelease * uA(.slowRelease)
         dRaw[P.threshold.rawValue] = dThreshold * T(GainComputer.thresholdScale)
-        dRaw[P.slope.rawValue] = dSlope * s.slope * (1 - s.slope)
+        dRaw[P.slope.rawValue] = dSlope * (feedback ? s.slope : s.slope * (1 - s.slope))
         dRaw[P.knee.rawValue] = dWidth * s.width
         dRaw[P.slowShare.rawValue] = dShare * s.share * (1 - s.share)
         for i in 0..<GainComputer.parameterCount {

@@ -89,8 +89,8 @@ public final class TrainingNetwork<T: TrainingScalar> {
                                offset: warmup + convs[0].span, frames: frames[1])
             : nil
         gainComputer = config.hasGainComputer
-            ? GainComputerTraining(knobs: config.nparams, length: warmup + frames[0], offset: warmup + config.receptiveField - 1,
-                                   frames: outputLength)
+            ? GainComputerTraining(knobs: config.nparams, feedback: config.hasGainFeedback, length: warmup + frames[0],
+                                   offset: warmup + config.receptiveField - 1, frames: outputLength)
             : nil
         packed = convs.map { Storage($0.weightCount) }
         transposed = convs.map { Storage($0.groups == 1 ? $0.weightCount : 0) }

@@ -8,13 +8,13 @@ final class GainComputerTests: XCTestCase {
 
     /// A gain computer with no knob dependence but the threshold, which the
     /// first knob raises by 40 dB: at knob 0 it starts at -40 dB.
-    func computer(slope: Float = 0, share: Float = 0) -> GainComputer {
+    func computer(slope: Float = 0, share: Float = 0, feedback: Bool = false) -> GainComputer {
         var w = GainComputerWeights.start(knobs: 1, sampleRate: Self.sampleRate)
         w.knobBias[P.threshold.rawValue] = -40 / Float(GainComputer.thresholdScale)
         w.knobWeight[P.threshold.rawValue] = 40 / Float(GainComputer.thresholdScale)
         w.knobBias[P.slope.rawValue] = slope
         w.knobBias[P.slowShare.rawValue] = share
-        return GainComputer(w, knobs: 1)
+        return GainComputer(w, knobs: 1, feedback: feedback)
     }
 
     func gains(_ c: GainComputer, _ x: [Float], knob: Float = 0) -> [Float] {
@@ -43,6 +43,48 @@ final class GainComputerTests: XCTestCase {
         // Silence from the start: no reduction at all.
         c.reset()
         XCTAssertEqual(gains(c, [Float](repeating: 0, count: 1000)).min()!, 1)
+    }
+
+    /// With feedback the slope is exp of its parameter, the ratio less one,
+    /// and the loop divides it by one plus itself: the same parameter gives
+    /// the same static curve as the feed-forward side-chain.
+    func testFeedbackHasTheSameStaticCurve() {
+        let x = sine(Int(8 * Self.sampleRate), amplitude: 0.5)
+        for slope: Float in [-1, 0.8, 2.5] {
+            let forward = computer(slope: slope), loop = computer(slope: slope, feedback: true)
+            _ = gains(forward, x)
+            _ = gains(loop, x)
+            XCTAssertGreaterThan(forward.reductionDecibels, 5)
+            // The detector's ripple at twice the tone's frequency goes round
+            // the loop, which at 13:1 shifts the mean by a few hundredths.
+            XCTAssertEqual(loop.reductionDecibels, forward.reductionDecibels, accuracy: 0.02 * forward.reductionDecibels,
+                           "slope \(slope)")
+        }
+    }
+
+    /// After a burst far over the threshold, a feed-forward detector has to
+    /// fall all the way from the burst's level before the release starts;
+    /// the feedback detector hears the reduced level, just over the
+    /// threshold, and lets go at once.
+    func testFeedbackReleasesAtOnce() {
+        func recovery(feedback: Bool) -> (held: Float, after: Float) {
+            var w = GainComputerWeights.start(knobs: 1, sampleRate: Self.sampleRate)
+            w.knobBias[P.threshold.rawValue] = -30 / Float(GainComputer.thresholdScale)
+            w.knobBias[P.slope.rawValue] = 2.2  // 10:1
+            w.knobBias[P.detector.rawValue] = Float(log(0.03 * Self.sampleRate))
+            w.knobBias[P.slowShare.rawValue] = -20  // all fast
+            let c = GainComputer(w, knobs: 1, feedback: feedback)
+            _ = gains(c, sine(Int(Self.sampleRate), amplitude: 0.7))
+            let held = c.reductionDecibels
+            _ = gains(c, [Float](repeating: 0, count: Int(0.1 * Self.sampleRate)))
+            return (held, c.reductionDecibels)
+        }
+        let forward = recovery(feedback: false), loop = recovery(feedback: true)
+        XCTAssertEqual(loop.held, forward.held, accuracy: 1.5)
+        XCTAssertGreaterThan(forward.held, 20)
+        // 100 ms after: the feed-forward detector is still over the threshold.
+        XCTAssertGreaterThan(forward.after, 0.5 * forward.held)
+        XCTAssertLessThan(loop.after, 0.25 * loop.held)
     }
 
     /// The knob map moves the threshold: 40 dB higher at knob 1, so the same
@@ -79,8 +121,11 @@ final class GainComputerTests: XCTestCase {
             var w = GainComputerWeights.start(knobs: 1, sampleRate: Self.sampleRate)
             w.knobBias = w.knobBias.map { _ in value }
             w.knobWeight = [value, -value, value, value, -value, value, value, -value]
-            let g = gains(GainComputer(w, knobs: 1), sine(4000, amplitude: 0.9) + [Float](repeating: 0, count: 100), knob: 1)
-            XCTAssertTrue(g.allSatisfy { $0.isFinite && $0 >= 0 && $0 <= 1 }, "value \(value)")
+            for feedback in [false, true] {
+                let g = gains(GainComputer(w, knobs: 1, feedback: feedback),
+                              sine(4000, amplitude: 0.9) + [Float](repeating: 0, count: 100), knob: 1)
+                XCTAssertTrue(g.allSatisfy { $0.isFinite && $0 >= 0 && $0 <= 1 }, "value \(value), feedback \(feedback)")
+            }
         }
     }
 
@@ -89,7 +134,12 @@ final class GainComputerTests: XCTestCase {
     /// `process` is the same at every block size (the streaming test covers
     /// the named configuration; this one runs over many chunks).
     func testInsideAMicroTCN() {
-        var config = MicroTCNConfig.named("utcn-100-c-gain", nparams: 2)!
+        checkInsideAMicroTCN("utcn-100-c-gain")
+        checkInsideAMicroTCN("utcn-100-c-gain-fb")
+    }
+
+    func checkInsideAMicroTCN(_ name: String) {
+        var config = MicroTCNConfig.named(name, nparams: 2)!
         config.silenceReferenced = true
         config.residualDelay = 0
         var weights = MicroTCNWeights.random(config, seed: 12)
@@ -108,14 +158,14 @@ final class GainComputerTests: XCTestCase {
         net.reset()
         let fresh = stream(net, gap + probe, blocks: [Int](repeating: 500, count: (gap.count + probe.count) / 500) + [(gap.count + probe.count) % 500])
         func rms(_ y: ArraySlice<Float>) -> Double { (y.reduce(0.0) { $0 + Double($1 * $1) } / Double(y.count)).squareRoot() }
-        XCTAssertLessThan(rms(all.suffix(probe.count)), 0.9 * rms(fresh.suffix(probe.count)))
+        XCTAssertLessThan(rms(all.suffix(probe.count)), 0.9 * rms(fresh.suffix(probe.count)), name)
         for maxBlock in [1, 77, 300] {
             let streamed = weights.makeNetwork()
             streamed.prepare(maxBlockSize: maxBlock)
             streamed.setConditioning([0, 0.5])
             streamed.reset()
             let y = stream(streamed, heard, blocks: randomBlocks(total: heard.count, maxBlock: maxBlock, seed: 3))
-            XCTAssertEqual(maxAbsDifference(y, all), 0, "max block \(maxBlock)")
+            XCTAssertEqual(maxAbsDifference(y, all), 0, "\(name), max block \(maxBlock)")
         }
     }
 }

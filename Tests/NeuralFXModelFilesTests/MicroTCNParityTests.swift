@@ -11,7 +11,8 @@ func fixtureURL(_ relative: String) -> URL {
 /// (fixtures made by tools/make_microtcn_fixtures.py).
 final class MicroTCNParityTests: XCTestCase {
     static let cases = ["utcn-100-c", "small-gelu", "small-snake", "small-gated", "small-tanh", "small-silu",
-                        "small-relu-unconditioned", "small-grouped", "small-growth", "converted-checkpoint", "small-gain"]
+                        "small-relu-unconditioned", "small-grouped", "small-growth", "converted-checkpoint", "small-gain",
+                        "small-gain-fb"]
 
     /// The knobs the save-and-load tests write into their files.
     static let compressorKnobs = KnobSchema([
@@ -99,6 +100,14 @@ final class MicroTCNParityTests: XCTestCase {
         XCTAssertThrowsError(try ModelFile.loadSafetensors(Safetensors.serialize(missing, metadata: metadata))) { e in
             XCTAssertTrue("\(e)".contains("'gain.knob.bias' is missing"), "\(e)")
         }
+        XCTAssertFalse(metadata[ModelFile.configKey]!.contains("gain_feedback"))
+        // The feedback topology: same tensors, one more config entry.
+        let looped = MicroTCNWeights.random(MicroTCNConfig.named("utcn-100-c-gain-fb", nparams: 2)!, seed: 6)
+        let loopedData = try ModelFile.serialize(looped, name: "gain", sampleRate: 44100, knobs: knobs)
+        XCTAssertTrue(try Safetensors.parse(loopedData).metadata[ModelFile.configKey]!.contains("\"gain_feedback\":true"))
+        let loopedModel = try ModelFile.loadSafetensors(loopedData)
+        XCTAssertEqual((loopedModel.blueprint as? MicroTCNWeights)?.config.hasGainFeedback, true)
+        XCTAssertTrue(loopedModel.info.contains { $0.key == "architecture" && $0.value.contains("feedback gain computer") })
     }
 
     func testSaveThenLoadGivesTheSameModel() throws {

@@ -142,6 +142,18 @@ final class GradientCheckTests: XCTestCase {
         check(c, normalization: .fixed, warmup: 10)
     }
 
+    /// The same with feedback: the scan also carries the detector's adjoint
+    /// back into the previous sample's reduction.
+    func testFeedbackGainComputer() {
+        var c = small(.prelu)
+        c.gainComputer = true
+        c.gainFeedback = true
+        check(c, warmup: 0)
+        check(c, warmup: 25)
+        c.nparams = 0
+        check(c, normalization: .fixed, warmup: 10)
+    }
+
     /// What the warm-up holds changes the output (so the check above goes
     /// through it), and only through the envelopes.
     func testWarmUpReachesTheOutputThroughTheEnvelopesOnly() {
@@ -224,6 +236,8 @@ final class GradientCheckTests: XCTestCase {
         }
         var config = MicroTCNConfig(nparams: 2, nblocks: 3, kernelSize: 3, dilationGrowth: 3, channelWidth: 6)
         config.gainComputer = true
+        checkTrainingForwardMatchesStreaming(config)
+        config.gainFeedback = true
         checkTrainingForwardMatchesStreaming(config)
     }
 

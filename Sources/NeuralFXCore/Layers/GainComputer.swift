@@ -43,6 +43,14 @@ public struct GainComputerWeights: Equatable, Sendable {
 ///   release stages);
 /// - gain `10^(-(F + S) / 20)`.
 ///
+/// With `feedback` the detector hears the input times the previous sample's
+/// gain, the compressed signal, as an LA-2A's does: the loop speeds the
+/// attack up, and after a loud passage the level it detects is only a little
+/// over the threshold, so the release starts at once instead of waiting for
+/// the detector to fall from the input's level. The slope is then the ratio
+/// less one (`exp` of its parameter, not the logistic), so one parameter
+/// value gives the same static curve in both topologies.
+///
 /// The knobs set all eight parameters through one linear map, as FiLM sets
 /// a block's scale and shift. Time constants train as the log of a count of
 /// samples (`EnvelopeSideChain.coefficients`), the slope and share as
@@ -74,9 +82,9 @@ public final class GainComputer {
         public var share: T
 
         /// The values for the raw parameters `p` (the knob map's output).
-        public init(_ p: (Int) -> T) {
+        public init(feedback: Bool, _ p: (Int) -> T) {
             threshold = T(GainComputer.thresholdScale) * p(Parameter.threshold.rawValue)
-            slope = GainComputer.logistic(p(Parameter.slope.rawValue))
+            slope = feedback ? T.exp(p(Parameter.slope.rawValue)) : GainComputer.logistic(p(Parameter.slope.rawValue))
             width = T(GainComputer.kneeScale) * T.exp(p(Parameter.knee.rawValue))
             detector = EnvelopeSideChain.coefficients(logTimeConstant: p(Parameter.detector.rawValue))
             attack = EnvelopeSideChain.coefficients(logTimeConstant: p(Parameter.attack.rawValue)).gain
@@ -102,16 +110,19 @@ public final class GainComputer {
 
     public let knobs: Int
     public let weights: GainComputerWeights
+    /// Whether the detector hears the gained signal (see above).
+    public let feedback: Bool
     /// The two unit conversions, read here once: a static constant computed
     /// by a function is set up lazily on first use, which must not be the
     /// audio thread's (it allocated there in jalv).
     private let toDecibels = Float(GainComputer.decibelsPerNeper), toExponent = Float(GainComputer.gainPerDecibel)
-    private var settings = Settings<Float> { _ in 0 }
+    private var settings = Settings<Float>(feedback: false) { _ in 0 }
     private var level: Float = 0, fast: Float = 0, slow: Float = 0
 
-    public init(_ w: GainComputerWeights, knobs: Int) {
+    public init(_ w: GainComputerWeights, knobs: Int, feedback: Bool = false) {
         precondition(w.knobBias.count == Self.parameterCount && w.knobWeight.count == Self.parameterCount * knobs)
         self.knobs = knobs
+        self.feedback = feedback
         weights = w
         let zeros = [Float](repeating: 0, count: max(knobs, 1))
         zeros.withUnsafeBufferPointer { setConditioning($0.baseAddress!) }
@@ -124,13 +135,13 @@ public final class GainComputer {
             weights.knobBias.withUnsafeBufferPointer { b in
                 // Double, so a file's extreme values saturate instead of
                 // overflowing before the clamps below.
-                let raw = Settings<Double> { i in
+                let raw = Settings<Double>(feedback: feedback) { i in
                     var sum = Double(b[i])
                     for j in 0..<k { sum += Double(w[i * k + j]) * Double(values[j]) }
                     return sum
                 }
                 settings.threshold = Float(raw.threshold.clamped(to: -200...200))
-                settings.slope = Float(raw.slope)
+                settings.slope = Float(raw.slope.clamped(to: 0...1e3))
                 settings.width = Float(raw.width.clamped(to: 1e-3...1e3))
                 settings.detector = (Float(raw.detector.decay), Float(raw.detector.gain))
                 settings.attack = Float(raw.attack)
@@ -149,14 +160,19 @@ public final class GainComputer {
         let s = settings, toDecibels = toDecibels, toExponent = toExponent
         let floor = Float(Self.floor)
         var e = level, f = fast, sl = slow
+        // The previous sample's gain, recomputed from the state so that a
+        // block boundary changes no bit.
+        var previous = feedback ? Float.exp(-toExponent * (f + sl)) : 1
         for t in 0..<frames {
-            e = s.detector.decay * e + s.detector.gain * (input[t] * input[t])
+            let heard = input[t] * previous
+            e = s.detector.decay * e + s.detector.gain * (heard * heard)
             let l = toDecibels * Float.log(e + floor)
             let r = s.slope * Self.knee(l - s.threshold, width: s.width).value
             let fastTarget = (1 - s.share) * r, slowTarget = s.share * r
             f += (fastTarget > f ? s.attack : s.fastRelease) * (fastTarget - f)
             sl += (slowTarget > sl ? s.attack : s.slowRelease) * (slowTarget - sl)
             gain[t] = Float.exp(-toExponent * (f + sl))
+            if feedback { previous = gain[t] }
         }
         level = e
         fast = f

@@ -319,7 +319,7 @@ public final class MicroTCN: StreamingNetwork {
             return Dense(inputs: fanIn, outputs: MicroTCNWeights.generatorWidths[i], weights: g.weight, bias: g.bias)
         }
         envelope = w.envelope.map { EnvelopeSideChain($0, outChannels: c.convChannels(ofBlock: 0)) }
-        gainComputer = w.gainComputer.map { GainComputer($0, knobs: c.nparams) }
+        gainComputer = w.gainComputer.map { GainComputer($0, knobs: c.nparams, feedback: c.hasGainFeedback) }
         conditioning = FloatBuffer(count: max(c.nparams, 1))
         embedding = FloatBuffer(count: MicroTCNWeights.embeddingSize)
         let widest = (0..<c.nblocks).map { c.convChannels(ofBlock: $0) }.max()!

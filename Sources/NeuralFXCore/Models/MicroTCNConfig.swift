@@ -34,10 +34,15 @@ public struct MicroTCNConfig: Codable, Equatable, Sendable {
     /// A learned compressor side-chain whose gain multiplies the output
     /// (`GainComputer`). nil (not written to model files) or false: none.
     public var gainComputer: Bool?
+    /// Whether the gain computer's detector hears the gained signal
+    /// (`GainComputer.feedback`). nil (not written to model files) or false:
+    /// it hears the input.
+    public var gainFeedback: Bool?
 
     /// The number of envelopes (0: none).
     public var envelopes: Int { envelopeChannels ?? 0 }
     public var hasGainComputer: Bool { gainComputer ?? false }
+    public var hasGainFeedback: Bool { hasGainComputer && (gainFeedback ?? false) }
     /// Whether some part of the model remembers beyond the receptive field
     /// (and so trains with a warm-up in front of each chunk).
     public var hasLongMemory: Bool { envelopes > 0 || hasGainComputer }
@@ -48,7 +53,7 @@ public struct MicroTCNConfig: Codable, Equatable, Sendable {
         case channelWidth = "channel_width", stackSize = "stack_size", grouped, causal
         case skipConnections = "skip_connections", activation, residualDelay = "residual_delay"
         case silenceReferenced = "silence_referenced", envelopeChannels = "envelope_channels"
-        case gainComputer = "gain_computer"
+        case gainComputer = "gain_computer", gainFeedback = "gain_feedback"
     }
 
     public init(nparams: Int, nblocks: Int, kernelSize: Int, dilationGrowth: Int, channelWidth: Int = 32,
@@ -81,6 +86,7 @@ public struct MicroTCNConfig: Codable, Equatable, Sendable {
         silenceReferenced = try c.decodeIfPresent(Bool.self, forKey: .silenceReferenced) ?? false
         envelopeChannels = try c.decodeIfPresent(Int.self, forKey: .envelopeChannels)
         gainComputer = try c.decodeIfPresent(Bool.self, forKey: .gainComputer)
+        gainFeedback = try c.decodeIfPresent(Bool.self, forKey: .gainFeedback)
     }
 
     /// Envelopes of the `-env` configurations: six time constants, about a
@@ -89,9 +95,15 @@ public struct MicroTCNConfig: Codable, Equatable, Sendable {
 
     /// The named configurations of the paper (all causal), and each with
     /// the envelope side-chain when the name ends in `-env`, with the gain
-    /// computer when it ends in `-gain`.
+    /// computer when it ends in `-gain`, with its feedback topology when it
+    /// ends in `-gain-fb`.
     public static func named(_ name: String, nparams: Int) -> MicroTCNConfig? {
         let lower = name.lowercased()
+        if lower.hasSuffix("-gain-fb") {
+            guard var c = named(String(lower.dropLast(3)), nparams: nparams) else { return nil }
+            c.gainFeedback = true
+            return c
+        }
         if lower.hasSuffix("-gain") {
             guard var c = named(String(lower.dropLast(5)), nparams: nparams) else { return nil }
             c.gainComputer = true
@@ -111,7 +123,8 @@ public struct MicroTCNConfig: Codable, Equatable, Sendable {
         }
     }
 
-    public static let namedConfigurations = ["utcn-100-c", "utcn-300-c", "utcn-1000-c", "tcn-324", "utcn-100-c-env", "utcn-100-c-gain"]
+    public static let namedConfigurations = ["utcn-100-c", "utcn-300-c", "utcn-1000-c", "tcn-324", "utcn-100-c-env", "utcn-100-c-gain",
+                                             "utcn-100-c-gain-fb"]
 
     public func dilation(ofBlock n: Int) -> Int {
         var d = 1
