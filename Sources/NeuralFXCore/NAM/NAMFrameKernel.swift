@@ -17,7 +17,11 @@ enum NAMFrameKernel {
     /// Blocks shorter than this run frame by frame: on the standard capture
     /// one frame costs about a quarter of a 16-frame tile (fxbench, RTF 0.075
     /// at block 1 against 0.017 at block 16), so tiles win from 4 frames.
-    static let largestBlock = 4
+    /// Networks of layers no wider than 8 rows (the feather and nano presets)
+    /// have cheap tiles: nano measured RTF 0.064 at block 3 frame by frame
+    /// and 0.034-0.038 at block 4 in tiles, so 3 frames in a tile cost 0.05,
+    /// and 2 frames (0.07) still less frame by frame.
+    static func largestBlock(widestRows: Int) -> Int { widestRows <= 8 ? 3 : 4 }
 
     /// What a product starts from, per output row: `bias + mix * audio + addend`.
     struct Initial {

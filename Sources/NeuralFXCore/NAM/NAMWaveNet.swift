@@ -89,6 +89,8 @@ public final class NAMWaveNet: StreamingNetwork {
     private let framePointer: UnsafeMutablePointer<Float>
     private let frameRows: Int
     private let hasPostHead: Bool
+    /// Blocks shorter than this run frame by frame (`NAMFrameKernel.largestBlock`).
+    private let frameBlockLimit: Int
     /// Each layer's older taps for the frame, `2 * frameRows` floats apart.
     private var history: UnsafeMutablePointer<Float> { framePointer + 7 * frameRows + 1 }
     /// `rings`, for walking them frame by frame without reference counting.
@@ -194,6 +196,7 @@ public final class NAMWaveNet: StreamingNetwork {
         frameScratch = FloatBuffer(count: 7 * frameRows + 1 + arrays.map(\.layers.count).max()! * 2 * frameRows)
         framePointer = frameScratch.pointer
         hasPostHead = !head.isEmpty
+        frameBlockLimit = NAMFrameKernel.largestBlock(widestRows: arrays.map { max($0.convRows, $0.headRows) }.max()!)
     }
 
     deinit {
@@ -277,7 +280,7 @@ public final class NAMWaveNet: StreamingNetwork {
     public func process(_ input: UnsafePointer<Float>, _ output: UnsafeMutablePointer<Float>, frameCount: Int) {
         precondition(frameCount <= maxBlock, "block larger than prepared")
         guard frameCount > 0 else { return }
-        if frameCount < NAMFrameKernel.largestBlock {
+        if frameCount < frameBlockLimit {
             for t in 0..<frameCount { output[t] = processFrame(input[t]) }
             return
         }
