@@ -17,11 +17,21 @@ enum NAMFrameKernel {
     /// Blocks shorter than this run frame by frame: on the standard capture
     /// one frame costs about a quarter of a 16-frame tile (fxbench, RTF 0.075
     /// at block 1 against 0.017 at block 16), so tiles win from 4 frames.
-    /// Networks of layers no wider than 8 rows (the feather and nano presets)
-    /// have cheap tiles: nano measured RTF 0.064 at block 3 frame by frame
-    /// and 0.034-0.038 at block 4 in tiles, so 3 frames in a tile cost 0.05,
-    /// and 2 frames (0.07) still less frame by frame.
-    static func largestBlock(widestRows: Int) -> Int { widestRows <= 8 ? 3 : 4 }
+    /// The AVX2 build's tiles cost twice that against a frame (RTF 0.17 per
+    /// frame; tiles 0.33 at block 4, 0.24 at 6, 0.17 at 8), so there frames
+    /// run up to 7. Networks of layers no wider than 8 rows (the feather and
+    /// nano presets) have cheap tiles on both widths: nano measured RTF 0.064
+    /// at block 3 frame by frame and 0.034-0.044 at block 4 in tiles, so 3
+    /// frames in a tile cost 0.05-0.06, and 2 frames (0.07-0.09) still less
+    /// frame by frame.
+    static func largestBlock(widestRows: Int) -> Int {
+        if widestRows <= 8 { return 3 }
+        #if NEURALFX_VECTOR256
+        return 8
+        #else
+        return 4
+        #endif
+    }
 
     /// What a product starts from, per output row: `bias + mix * audio + addend`.
     struct Initial {
