@@ -3,7 +3,7 @@
 # models/overdrive.safetensors), the architecture and activation comparisons,
 # and the tables and plots in docs/models.md and docs/activations.md.
 #
-#   tools/train_shipped_models.sh datasets | la2a | la2a-env | la2a-gain | overdrive | activations | report
+#   tools/train_shipped_models.sh datasets | la2a | la2a-env | la2a-gain | la2a-gain-fb | overdrive | activations | report
 #
 # Phases run in this order; each writes under $WORK (default out/shipped).
 # Training runs use one thread each. For the figures in docs/models.md and
@@ -76,6 +76,15 @@ la2a-gain)
     staged utcn-100-c-gain "$W/la2a-ds" "$W/la2a-gain-30x" "20 60" --loss mse --patience 10 --gain-rate 30
     wait
     staged utcn-100-c-gain "$W/la2a-ds" "$W/la2a-gain-30x-w" "45" --loss mse --patience 10 --gain-rate 30 --weight-settings
+    ;;
+la2a-gain-fb)
+    # The gain computer with feedback (docs/models.md): 60 minutes as the
+    # shipped feed-forward run, then both topologies with the settings
+    # weighted alike, side by side.
+    staged utcn-100-c-gain-fb "$W/la2a-ds" "$W/la2a-fb" "20 60" --loss mse --patience 10 --gain-rate 30
+    staged utcn-100-c-gain-fb "$W/la2a-ds" "$W/la2a-fbw" "45" --loss mse --patience 10 --gain-rate 30 --weight-settings &
+    staged utcn-100-c-gain "$W/la2a-ds" "$W/la2a-ffw" "45" --loss mse --patience 10 --gain-rate 30 --weight-settings
+    wait
     ;;
 overdrive)
     # The pairs are aligned by construction; heavy distortion misleads the
