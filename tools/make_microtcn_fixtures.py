@@ -86,23 +86,35 @@ def main():
     converted_checkpoint(generator)
     gain_computer()
     gain_computer(feedback=True)
+    gain_computer(feedback=True, cell=True)
 
 
-def gain_computer(feedback=False):
+def gain_computer(feedback=False, cell=False):
     """A micro-tcn with the gain computer (GainComputer in the Swift core),
     its time constants short enough that 12,000 samples of the on-off tone
     cross attack and both releases, and its threshold under the quiet parts;
-    with feedback, the same with the detector hearing the gained signal."""
-    name, n = ("small-gain-fb" if feedback else "small-gain"), 12000
+    with feedback, the same with the detector hearing the gained signal;
+    with the optical cell, a memory that charges and fades within the
+    signal too."""
+    name = "small-gain-cell" if cell else "small-gain-fb" if feedback else "small-gain"
+    n = 12000
     extra = {"gain_feedback": True} if feedback else {}
+    if cell:
+        extra["gain_cell"] = True
     cfg = full_config(nblocks=2, kernel_size=3, dilation_growth=2, channel_width=8, gain_computer=True, **extra)
     generator = torch.Generator().manual_seed(4321)
     model = MicroTCN(cfg).eval()
     randomize(model, generator)
     with torch.no_grad():
-        model.gain.knob.bias.copy_(torch.tensor([math.log(50), -1.5, 0.5, -0.5, math.log(100), math.log(500),
-                                                 math.log(3000), 0.2]))
-        model.gain.knob.weight.copy_(torch.randn(8, cfg["nparams"], generator=generator) * 0.3)
+        bias = [math.log(50), -1.5, 0.5, -0.5, math.log(100), math.log(500), math.log(3000), 0.2]
+        if cell:
+            # Peak detector 5 up / 200 down, slow release 3,000 samples
+            # growing by up to 6,000; heaviness over 10 dB; memory charging
+            # over 1,500 and fading over 4,000 samples.
+            bias[0] = math.log(5)
+            bias += [math.log(200), math.log(6000), 0.0, math.log(1500), math.log(4000)]
+        model.gain.knob.bias.copy_(torch.tensor(bias))
+        model.gain.knob.weight.copy_(torch.randn(len(bias), cfg["nparams"], generator=generator) * 0.3)
     state = {k: v.contiguous() for k, v in model.state_dict().items()}
     metadata = {
         "architecture": "micro-tcn",

@@ -131,14 +131,15 @@ class Envelopes(torch.nn.Module):
 
 
 class KnobMap(torch.nn.Module):
-    """A linear map from the knobs to the gain computer's eight parameters
-    (`weight` [8, nparams] only with knobs, `bias` [8])."""
+    """A linear map from the knobs to the gain computer's parameters
+    (`weight` [count, nparams] only with knobs, `bias` [count]; count 8, or
+    13 with the optical cell)."""
 
-    def __init__(self, nparams):
+    def __init__(self, nparams, count=8):
         super().__init__()
         if nparams > 0:
-            self.weight = torch.nn.Parameter(torch.zeros(8, nparams))
-        self.bias = torch.nn.Parameter(torch.zeros(8))
+            self.weight = torch.nn.Parameter(torch.zeros(count, nparams))
+        self.bias = torch.nn.Parameter(torch.zeros(count))
 
     def forward(self, p):
         return self.bias if p is None else self.bias + p.reshape(p.shape[0], -1) @ self.weight.T
@@ -156,14 +157,28 @@ class GainComputer(torch.nn.Module):
     and their own release while falling; gain = 10^(-(fast + slow) / 20).
     The state starts at 0 at the input's first sample. With feedback (config
     gain_feedback = true) the detector hears x times the previous sample's
-    gain, and the slope is exp of its parameter (the ratio less one)."""
+    gain, and the slope is exp of its parameter (the ratio less one).
+
+    With the optical cell (config gain_cell = true) five more parameters
+    follow: the detector's release (log samples; DETECTOR is then its
+    attack), the slow release's growth tau1 (log samples), the heaviness
+    scale as log(H / 10 dB), the memory's charge and decay (log samples).
+    The detector follows peaks, e += k (|x| - e) with the attack while
+    |x| > e and the release otherwise, and L = 10 log10(e^2 + 1e-9); the
+    slow part releases with 1 - exp(-1 / (exp(SLOW) + tau1 m)), m the memory
+    before this sample; after the two parts the memory moves towards
+    min((fast + slow) / H, 1) with the charge while below it, the decay
+    otherwise."""
 
     DETECTOR, THRESHOLD, SLOPE, KNEE, ATTACK, FAST, SLOW, SHARE = range(8)
+    DETECTOR_RELEASE, GROWTH, SCALE, CHARGE, DECAY = range(8, 13)
 
-    def __init__(self, nparams, feedback=False):
+    def __init__(self, nparams, feedback=False, cell=False):
         super().__init__()
-        self.knob = KnobMap(nparams)
+        self.count = 13 if cell else 8
+        self.knob = KnobMap(nparams, self.count)
         self.feedback = feedback
+        self.cell = cell
 
     @staticmethod
     def coefficients(log_tau):
@@ -177,7 +192,7 @@ class GainComputer(torch.nn.Module):
         return torch.where(over <= -half, torch.zeros_like(over), torch.where(over >= half, over, inside))
 
     def forward(self, x, p=None):
-        raw = self.knob(p).expand(x.shape[0], 8)
+        raw = self.knob(p).expand(x.shape[0], self.count)
         decay, gain = self.coefficients(raw[:, self.DETECTOR])
         attack = self.coefficients(raw[:, self.ATTACK])[1]
         fast_release = self.coefficients(raw[:, self.FAST])[1]
@@ -186,18 +201,35 @@ class GainComputer(torch.nn.Module):
         slope = torch.exp(raw[:, self.SLOPE]) if self.feedback else torch.sigmoid(raw[:, self.SLOPE])
         width = 10 * torch.exp(raw[:, self.KNEE])
         share = torch.sigmoid(raw[:, self.SHARE])
+        if self.cell:
+            detector_release = self.coefficients(raw[:, self.DETECTOR_RELEASE])[1]
+            tau0, tau1 = torch.exp(raw[:, self.SLOW]), torch.exp(raw[:, self.GROWTH])
+            scale = 10 * torch.exp(raw[:, self.SCALE])
+            charge = self.coefficients(raw[:, self.CHARGE])[1]
+            discharge = self.coefficients(raw[:, self.DECAY])[1]
         e = torch.zeros(x.shape[0], dtype=x.dtype)
         fast = torch.zeros_like(e)
         slow = torch.zeros_like(e)
+        memory = torch.zeros_like(e)
         previous = torch.ones_like(e)
         gains = []
         for t in range(x.shape[-1]):
             heard = x[:, 0, t] * previous if self.feedback else x[:, 0, t]
-            e = decay * e + gain * heard ** 2
-            r = slope * self.knee(10 * torch.log10(e + 1e-9) - threshold, width)
+            if self.cell:
+                peak = heard.abs()
+                e = e + torch.where(peak > e, gain, detector_release) * (peak - e)
+                level = 10 * torch.log10(e ** 2 + 1e-9)
+                slow_release = -torch.expm1(-1 / (tau0 + tau1 * memory))
+            else:
+                e = decay * e + gain * heard ** 2
+                level = 10 * torch.log10(e + 1e-9)
+            r = slope * self.knee(level - threshold, width)
             fast_target, slow_target = (1 - share) * r, share * r
             fast = fast + torch.where(fast_target > fast, attack, fast_release) * (fast_target - fast)
             slow = slow + torch.where(slow_target > slow, attack, slow_release) * (slow_target - slow)
+            if self.cell:
+                heaviness = torch.clamp((fast + slow) / scale, max=1)
+                memory = memory + torch.where(heaviness > memory, charge, discharge) * (heaviness - memory)
             gains.append(torch.pow(10.0, -(fast + slow) / 20))
             previous = gains[-1]
         return torch.stack(gains, -1)[:, None, :]
@@ -222,7 +254,7 @@ class MicroTCN(torch.nn.Module):
         if cfg.get("envelope_channels", 0) > 0:
             self.env = Envelopes(cfg["envelope_channels"], self.blocks[0].conv1.out_channels)
         if cfg.get("gain_computer", False):
-            self.gain = GainComputer(cfg["nparams"], cfg.get("gain_feedback", False))
+            self.gain = GainComputer(cfg["nparams"], cfg.get("gain_feedback", False), cfg.get("gain_cell", False))
 
     def forward(self, x, p=None):
         embedding = self.gen(p) if self.cfg["nparams"] > 0 else None

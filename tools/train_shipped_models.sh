@@ -3,7 +3,7 @@
 # models/overdrive.safetensors), the architecture and activation comparisons,
 # and the tables and plots in docs/models.md and docs/activations.md.
 #
-#   tools/train_shipped_models.sh datasets | la2a | la2a-env | la2a-gain | la2a-gain-fb | overdrive | activations | report
+#   tools/train_shipped_models.sh datasets | la2a | la2a-env | la2a-gain | la2a-gain-fb | la2a-gain-cell | overdrive | activations | report
 #
 # Phases run in this order; each writes under $WORK (default out/shipped).
 # Training runs use one thread each. For the figures in docs/models.md and
@@ -84,6 +84,13 @@ la2a-gain-fb)
     staged utcn-100-c-gain-fb "$W/la2a-ds" "$W/la2a-fb" "20 60" --loss mse --patience 10 --gain-rate 30
     staged utcn-100-c-gain-fb "$W/la2a-ds" "$W/la2a-fbw" "45" --loss mse --patience 10 --gain-rate 30 --weight-settings &
     staged utcn-100-c-gain "$W/la2a-ds" "$W/la2a-ffw" "45" --loss mse --patience 10 --gain-rate 30 --weight-settings
+    wait
+    ;;
+la2a-gain-cell)
+    # The optical-cell gain computer (docs/models.md): 60 minutes as the
+    # shipped run, plain and with the settings weighted alike, side by side.
+    staged utcn-100-c-gain-cell "$W/la2a-ds" "$W/la2a-cell" "20 60" --loss mse --patience 10 --gain-rate 30 &
+    staged utcn-100-c-gain-cell "$W/la2a-ds" "$W/la2a-cellw" "60" --loss mse --patience 10 --gain-rate 30 --weight-settings
     wait
     ;;
 overdrive)

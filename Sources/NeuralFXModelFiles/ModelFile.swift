@@ -130,11 +130,15 @@ public enum ModelFile {
         return values
     }
 
+    private static func gainComputerDescription(_ config: MicroTCNConfig) -> String {
+        (config.hasGainFeedback ? ", feedback" : ",") + (config.hasGainCell ? " optical-cell gain computer" : " gain computer")
+    }
+
     static func info(_ metadata: [String: String], _ config: MicroTCNConfig) -> [(key: String, value: String)] {
         let layout = "\(config.nblocks) blocks, kernel \(config.kernelSize), dilation growth \(config.dilationGrowth), "
             + "\(config.channelWidth) channels, \(config.activation.rawValue)"
             + (config.envelopes > 0 ? ", \(config.envelopes) envelopes" : "")
-            + (config.hasGainComputer ? (config.hasGainFeedback ? ", feedback gain computer" : ", gain computer") : "")
+            + (config.hasGainComputer ? gainComputerDescription(config) : "")
         return info(metadata, architecture: "micro-tcn (\(layout))", receptiveField: config.receptiveField)
     }
 

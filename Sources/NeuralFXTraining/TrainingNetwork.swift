@@ -89,7 +89,7 @@ public final class TrainingNetwork<T: TrainingScalar> {
                                offset: warmup + convs[0].span, frames: frames[1])
             : nil
         gainComputer = config.hasGainComputer
-            ? GainComputerTraining(knobs: config.nparams, feedback: config.hasGainFeedback, length: warmup + frames[0],
+            ? GainComputerTraining(knobs: config.nparams, feedback: config.hasGainFeedback, opticalCell: config.hasGainCell, length: warmup + frames[0],
                                    offset: warmup + config.receptiveField - 1, frames: outputLength)
             : nil
         packed = convs.map { Storage($0.weightCount) }
@@ -640,7 +640,7 @@ final class ItemState<T: TrainingScalar> {
         let k = c.envelopes, inputs = c.hasLongMemory ? warmup + frames[0] : 0
         warmedInput = Storage(warmup > 0 ? inputs : 0)
         let gained = c.hasGainComputer ? frames[c.nblocks] : 0
-        gainTrace = Storage(c.hasGainComputer ? GainComputerTraining<T>.traceCount(length: inputs) : 0)
+        gainTrace = Storage(c.hasGainComputer ? GainComputerTraining<T>.traceCount(length: inputs, opticalCell: c.hasGainCell) : 0)
         gains = Storage(gained)
         ungained = Storage(gained)
         gainGradient = Storage(gained)

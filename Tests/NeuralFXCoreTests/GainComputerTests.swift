@@ -8,13 +8,13 @@ final class GainComputerTests: XCTestCase {
 
     /// A gain computer with no knob dependence but the threshold, which the
     /// first knob raises by 40 dB: at knob 0 it starts at -40 dB.
-    func computer(slope: Float = 0, share: Float = 0, feedback: Bool = false) -> GainComputer {
-        var w = GainComputerWeights.start(knobs: 1, sampleRate: Self.sampleRate)
+    func computer(slope: Float = 0, share: Float = 0, feedback: Bool = false, opticalCell: Bool = false) -> GainComputer {
+        var w = GainComputerWeights.start(knobs: 1, sampleRate: Self.sampleRate, opticalCell: opticalCell)
         w.knobBias[P.threshold.rawValue] = -40 / Float(GainComputer.thresholdScale)
         w.knobWeight[P.threshold.rawValue] = 40 / Float(GainComputer.thresholdScale)
         w.knobBias[P.slope.rawValue] = slope
         w.knobBias[P.slowShare.rawValue] = share
-        return GainComputer(w, knobs: 1, feedback: feedback)
+        return GainComputer(w, knobs: 1, feedback: feedback, opticalCell: opticalCell)
     }
 
     func gains(_ c: GainComputer, _ x: [Float], knob: Float = 0) -> [Float] {
@@ -43,6 +43,52 @@ final class GainComputerTests: XCTestCase {
         // Silence from the start: no reduction at all.
         c.reset()
         XCTAssertEqual(gains(c, [Float](repeating: 0, count: 1000)).min()!, 1)
+    }
+
+    /// The optical cell's detector follows the peaks: the same sine reads
+    /// 3 dB higher than its mean square, and the reduction settles at
+    /// slope · (peak level - threshold).
+    func testOpticalCellDetectorReadsPeaks() {
+        let c = computer(slope: 0.8, opticalCell: true)
+        _ = gains(c, sine(Int(4 * Self.sampleRate), amplitude: 0.5))
+        let slope = 1 / (1 + exp(-0.8))
+        // The 1 ms attack charges only near each peak and the 20 ms release
+        // sags between them (0.5 ms apart): the follower settles about
+        // 0.7 dB under the peak.
+        XCTAssertEqual(Double(c.reductionDecibels), slope * (20 * log10(0.5) - -40), accuracy: 0.6)
+        XCTAssertGreaterThan(Double(c.reductionDecibels), slope * (10 * log10(0.125) - -40) + 1.5)
+    }
+
+    /// The cell's memory: after five seconds of heavy reduction the slow
+    /// part lets go over about 2 s, after a tenth of a second over about
+    /// 0.7 s (τ₀ 0.5 s, growing by 2 s with a memory that charges over 5 s
+    /// while the reduction is over 10 dB), and without the growth over 0.5 s
+    /// whatever came before.
+    func testOpticalCellReleasesSlowerAfterLongReduction() {
+        func remaining(burstSeconds: Double, growth: Bool = true) -> Double {
+            var w = GainComputerWeights.start(knobs: 1, sampleRate: Self.sampleRate, opticalCell: true)
+            w.knobBias[P.threshold.rawValue] = -40 / Float(GainComputer.thresholdScale)
+            w.knobBias[P.slope.rawValue] = 2
+            w.knobBias[P.slowShare.rawValue] = 20  // all slow
+            if !growth { w.knobBias[P.slowReleaseGrowth.rawValue] = -50 }
+            let c = GainComputer(w, knobs: 1, opticalCell: true)
+            _ = gains(c, sine(Int(burstSeconds * Self.sampleRate), amplitude: 0.5))
+            let held = Double(c.reductionDecibels)
+            XCTAssertGreaterThan(held, 20)
+            _ = gains(c, [Float](repeating: 0, count: Int(Self.sampleRate)))
+            return Double(c.reductionDecibels) / held
+        }
+        let short = remaining(burstSeconds: 0.1), long = remaining(burstSeconds: 5)
+        let fixedShort = remaining(burstSeconds: 0.1, growth: false), fixedLong = remaining(burstSeconds: 5, growth: false)
+        // Without growth: one second at τ₀ = 0.5 s, the detector's 20 ms
+        // release first.
+        XCTAssertEqual(fixedShort, exp(-1 / 0.5), accuracy: 0.02)
+        XCTAssertEqual(fixedLong, fixedShort, accuracy: 1e-3)
+        // With it: the memory keeps charging while the reduction is heavy,
+        // from about 0.02 after the short burst, 0.63 after the long one.
+        XCTAssertEqual(short, exp(-1 / 0.75), accuracy: 0.03)
+        XCTAssertGreaterThan(long, exp(-1 / 1.9))
+        XCTAssertLessThan(long, exp(-1 / 2.6))
     }
 
     /// With feedback the slope is exp of its parameter, the ratio less one,
@@ -118,13 +164,17 @@ final class GainComputerTests: XCTestCase {
     /// Hostile but finite tensors give finite gains in 0...1.
     func testExtremeParametersStayFinite() {
         for value: Float in [-1e30, -80, 80, 1e30] {
-            var w = GainComputerWeights.start(knobs: 1, sampleRate: Self.sampleRate)
-            w.knobBias = w.knobBias.map { _ in value }
-            w.knobWeight = [value, -value, value, value, -value, value, value, -value]
-            for feedback in [false, true] {
-                let g = gains(GainComputer(w, knobs: 1, feedback: feedback),
-                              sine(4000, amplitude: 0.9) + [Float](repeating: 0, count: 100), knob: 1)
-                XCTAssertTrue(g.allSatisfy { $0.isFinite && $0 >= 0 && $0 <= 1 }, "value \(value), feedback \(feedback)")
+            for opticalCell in [false, true] {
+                var w = GainComputerWeights.start(knobs: 1, sampleRate: Self.sampleRate, opticalCell: opticalCell)
+                w.knobBias = w.knobBias.map { _ in value }
+                w.knobWeight = ([value, -value, value, value, -value, value, value, -value, value, -value, value, -value, value])
+                    .prefix(w.knobBias.count).map { $0 }
+                for feedback in [false, true] {
+                    let g = gains(GainComputer(w, knobs: 1, feedback: feedback, opticalCell: opticalCell),
+                                  sine(4000, amplitude: 0.9) + [Float](repeating: 0, count: 100), knob: 1)
+                    XCTAssertTrue(g.allSatisfy { $0.isFinite && $0 >= 0 && $0 <= 1 },
+                                  "value \(value), feedback \(feedback), optical cell \(opticalCell)")
+                }
             }
         }
     }
@@ -136,14 +186,20 @@ final class GainComputerTests: XCTestCase {
     func testInsideAMicroTCN() {
         checkInsideAMicroTCN("utcn-100-c-gain")
         checkInsideAMicroTCN("utcn-100-c-gain-fb")
+        // The threshold at +6 dB, between the probe's peaks and the burst's:
+        // under the start's -30 dB the peak detector's 20 ms release holds
+        // the loop's target up while the 10 ms attack climbs, and a fresh
+        // start at 8.4:1 overshoots to 75 dB, below what the burst leaves.
+        checkInsideAMicroTCN("utcn-100-c-gain-cell", threshold: 6)
     }
 
-    func checkInsideAMicroTCN(_ name: String) {
+    func checkInsideAMicroTCN(_ name: String, threshold: Float? = nil) {
         var config = MicroTCNConfig.named(name, nparams: 2)!
         config.silenceReferenced = true
         config.residualDelay = 0
         var weights = MicroTCNWeights.random(config, seed: 12)
         weights.gainComputer!.knobBias[P.slope.rawValue] = 2
+        if let threshold { weights.gainComputer!.knobBias[P.threshold.rawValue] = threshold / Float(GainComputer.thresholdScale) }
         let burst = testSignal(3 * config.receptiveField, seed: 2).map { $0 * 4 }
         let gap = [Float](repeating: 0, count: 2 * config.receptiveField)
         let probe = testSignal(3000, seed: 4)

@@ -14,7 +14,8 @@ final class RealTimeSafetyTests: XCTestCase {
 
     /// Processing, knob moves and resets allocate nothing, at any block size.
     func testEngineProcessAllocatesNothing() {
-        for config in ["utcn-100-c", "utcn-300-c", "tcn-324", "utcn-100-c-env", "utcn-100-c-gain", "level knob", "silence-referenced"] {
+        for config in ["utcn-100-c", "utcn-300-c", "tcn-324", "utcn-100-c-env", "utcn-100-c-gain", "utcn-100-c-gain-cell", "level knob",
+                       "silence-referenced"] {
             let model: EffectModel
             switch config {
             case "level knob": model = levelKnobModel()

@@ -12,7 +12,7 @@ func fixtureURL(_ relative: String) -> URL {
 final class MicroTCNParityTests: XCTestCase {
     static let cases = ["utcn-100-c", "small-gelu", "small-snake", "small-gated", "small-tanh", "small-silu",
                         "small-relu-unconditioned", "small-grouped", "small-growth", "converted-checkpoint", "small-gain",
-                        "small-gain-fb"]
+                        "small-gain-fb", "small-gain-cell"]
 
     /// The knobs the save-and-load tests write into their files.
     static let compressorKnobs = KnobSchema([
@@ -108,6 +108,19 @@ final class MicroTCNParityTests: XCTestCase {
         let loopedModel = try ModelFile.loadSafetensors(loopedData)
         XCTAssertEqual((loopedModel.blueprint as? MicroTCNWeights)?.config.hasGainFeedback, true)
         XCTAssertTrue(loopedModel.info.contains { $0.key == "architecture" && $0.value.contains("feedback gain computer") })
+        // The optical cell: five more rows in the knob map; a file whose map
+        // has the feed-forward shape is refused by name.
+        let cell = MicroTCNWeights.random(MicroTCNConfig.named("utcn-100-c-gain-cell", nparams: 2)!, seed: 6)
+        let cellData = try ModelFile.serialize(cell, name: "gain", sampleRate: 44100, knobs: knobs)
+        let (cellTensors, cellMetadata) = try Safetensors.parse(cellData)
+        XCTAssertEqual(cellTensors["gain.knob.weight"]?.shape, [13, 2])
+        XCTAssertTrue(cellMetadata[ModelFile.configKey]!.contains("\"gain_cell\":true"))
+        let cellModel = try ModelFile.loadSafetensors(cellData)
+        XCTAssertEqual(cellModel.blueprint as? MicroTCNWeights, cell)
+        XCTAssertTrue(cellModel.info.contains { $0.key == "architecture" && $0.value.contains("feedback optical-cell gain computer") })
+        XCTAssertThrowsError(try ModelFile.loadSafetensors(Safetensors.serialize(looped.namedTensors, metadata: cellMetadata))) { e in
+            XCTAssertTrue("\(e)".contains("gain.knob.weight"), "\(e)")
+        }
     }
 
     func testSaveThenLoadGivesTheSameModel() throws {

@@ -22,8 +22,10 @@ final class GradientCheckTests: XCTestCase {
             typealias P = GainComputer.Parameter
             let start: [P: ClosedRange<Float>] = [.detector: 0.5...1.5, .threshold: -1.1 ... -0.9, .slope: -0.5...0.5,
                                                   .knee: -0.6 ... -0.4, .attack: 0.5...1.5, .fastRelease: 1.5...2.5,
-                                                  .slowRelease: 2.5...3.5, .slowShare: -0.5...0.5]
-            gain.knobBias = P.allCases.map { rng.nextFloat(in: start[$0]!) }
+                                                  .slowRelease: 2.5...3.5, .slowShare: -0.5...0.5,
+                                                  .detectorRelease: 1.0...2.0, .slowReleaseGrowth: 1.5...2.5,
+                                                  .memoryScale: 0.9...1.1, .memoryCharge: 0.5...1.5, .memoryDecay: 1.5...2.5]
+            gain.knobBias = P.allCases.prefix(gain.knobBias.count).map { rng.nextFloat(in: start[$0]!) }
             gain.knobWeight = gain.knobWeight.map { _ in rng.nextFloat(in: -0.3...0.3) }
             weights.gainComputer = gain
         }
@@ -154,6 +156,20 @@ final class GradientCheckTests: XCTestCase {
         check(c, normalization: .fixed, warmup: 10)
     }
 
+    /// The optical cell, with and without feedback: the scan also carries
+    /// the memory's adjoint and the peak detector's two coefficients.
+    func testOpticalCellGainComputer() {
+        var c = small(.prelu)
+        c.gainComputer = true
+        c.gainCell = true
+        check(c, warmup: 25)
+        c.gainFeedback = true
+        check(c, warmup: 0)
+        check(c, warmup: 25)
+        c.nparams = 0
+        check(c, normalization: .fixed, warmup: 10)
+    }
+
     /// What the warm-up holds changes the output (so the check above goes
     /// through it), and only through the envelopes.
     func testWarmUpReachesTheOutputThroughTheEnvelopesOnly() {
@@ -238,6 +254,8 @@ final class GradientCheckTests: XCTestCase {
         config.gainComputer = true
         checkTrainingForwardMatchesStreaming(config)
         config.gainFeedback = true
+        checkTrainingForwardMatchesStreaming(config)
+        config.gainCell = true
         checkTrainingForwardMatchesStreaming(config)
     }
 

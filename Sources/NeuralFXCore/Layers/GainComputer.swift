@@ -1,11 +1,12 @@
 import RealModule
 
 /// The learned tensors of a gain computer: one linear map from the knobs to
-/// its eight parameters (`GainComputer.Parameter`), in PyTorch's layout.
+/// its eight parameters, or thirteen with the optical cell
+/// (`GainComputer.Parameter`), in PyTorch's layout.
 public struct GainComputerWeights: Equatable, Sendable {
-    /// `gain.knob.weight` `[8, nparams]`.
+    /// `gain.knob.weight` `[8 or 13, nparams]`.
     public var knobWeight: [Float]
-    /// `gain.knob.bias` `[8]`.
+    /// `gain.knob.bias` `[8 or 13]`.
     public var knobBias: [Float]
 
     public init(knobWeight: [Float], knobBias: [Float]) {
@@ -16,15 +17,28 @@ public struct GainComputerWeights: Equatable, Sendable {
     /// Where training starts: no knob dependence yet; a 10 ms detector, a
     /// threshold at -30 dB with a 2:1 slope over a 10 dB knee, a 10 ms
     /// attack, 50 ms fast and 1 s slow release sharing the reduction evenly.
-    public static func start(knobs: Int, sampleRate: Double) -> GainComputerWeights {
+    /// The optical cell's detector starts as a peak follower (1 ms up,
+    /// 20 ms down) and its slow release at 0.5 s, growing by up to 2 s with
+    /// a memory of reduction past 10 dB that builds over 5 s and fades over
+    /// 20 s: the order of magnitude published for T4 cells, not any one
+    /// device's values.
+    public static func start(knobs: Int, sampleRate: Double, opticalCell: Bool = false) -> GainComputerWeights {
+        typealias P = GainComputer.Parameter
         let samples = { (seconds: Double) in Float(Double.log(seconds * sampleRate)) }
-        var bias = [Float](repeating: 0, count: GainComputer.parameterCount)
-        bias[GainComputer.Parameter.detector.rawValue] = samples(0.01)
-        bias[GainComputer.Parameter.threshold.rawValue] = -30 / Float(GainComputer.thresholdScale)
-        bias[GainComputer.Parameter.attack.rawValue] = samples(0.01)
-        bias[GainComputer.Parameter.fastRelease.rawValue] = samples(0.05)
-        bias[GainComputer.Parameter.slowRelease.rawValue] = samples(1)
-        return GainComputerWeights(knobWeight: [Float](repeating: 0, count: GainComputer.parameterCount * knobs), knobBias: bias)
+        let count = GainComputer.parameterCount(opticalCell: opticalCell)
+        var bias = [Float](repeating: 0, count: count)
+        bias[P.detector.rawValue] = samples(opticalCell ? 0.001 : 0.01)
+        bias[P.threshold.rawValue] = -30 / Float(GainComputer.thresholdScale)
+        bias[P.attack.rawValue] = samples(0.01)
+        bias[P.fastRelease.rawValue] = samples(0.05)
+        bias[P.slowRelease.rawValue] = samples(opticalCell ? 0.5 : 1)
+        if opticalCell {
+            bias[P.detectorRelease.rawValue] = samples(0.02)
+            bias[P.slowReleaseGrowth.rawValue] = samples(2)
+            bias[P.memoryCharge.rawValue] = samples(5)
+            bias[P.memoryDecay.rawValue] = samples(20)
+        }
+        return GainComputerWeights(knobWeight: [Float](repeating: 0, count: count * knobs), knobBias: bias)
     }
 }
 
@@ -43,6 +57,16 @@ public struct GainComputerWeights: Equatable, Sendable {
 ///   release stages);
 /// - gain `10^(-(F + S) / 20)`.
 ///
+/// With the optical cell (`opticalCell`), as in a T4 cell:
+/// - the detector follows the peaks of what it hears, `e += k (|x| - e)` with
+///   `k` its attack coefficient while `|x| > e` and its release one
+///   otherwise, and `L = 10 log10(e² + floor)`;
+/// - the slow part releases over `τ = τ₀ + τ₁ m` samples, where the memory
+///   `m` moves towards the heaviness `min((F + S) / H, 1)` with a charge
+///   coefficient while below it and a decay one while above: after long
+///   heavy reduction the level comes back over seconds, after a short
+///   peak quickly.
+///
 /// With `feedback` the detector hears the input times the previous sample's
 /// gain, the compressed signal, as an LA-2A's does: the loop speeds the
 /// attack up, and after a loud passage the level it detects is only a little
@@ -58,10 +82,15 @@ public struct GainComputerWeights: Equatable, Sendable {
 /// sample after another, so any block size gives the same bits; it starts
 /// at zero, and silence in gives silence out whatever the gain.
 public final class GainComputer {
+    /// The knob map's outputs. The optical cell adds the last five; with it
+    /// `detector` is the detector's attack.
     public enum Parameter: Int, CaseIterable, Sendable {
         case detector, threshold, slope, knee, attack, fastRelease, slowRelease, slowShare
+        case detectorRelease, slowReleaseGrowth, memoryScale, memoryCharge, memoryDecay
     }
-    public static let parameterCount = Parameter.allCases.count
+    public static func parameterCount(opticalCell: Bool) -> Int {
+        opticalCell ? Parameter.allCases.count : Parameter.slowShare.rawValue + 1
+    }
     /// Detector power floor (-90 dB) under the log.
     public static let floor = 1e-9
     /// dB per unit of the threshold parameter, so that one optimizer step
@@ -69,6 +98,8 @@ public final class GainComputer {
     public static let thresholdScale = 20.0
     /// Knee width in dB at a knee parameter of 0.
     public static let kneeScale = 10.0
+    /// The optical cell's heaviness scale `H` in dB at a parameter of 0.
+    public static let memoryScaleDecibels = 10.0
     /// dB per natural-log unit of power: 10 / ln 10.
     public static let decibelsPerNeper = 10 / Double.log(10)
     /// ln 10 / 20: from dB of reduction to the exponent of the gain.
@@ -80,9 +111,15 @@ public final class GainComputer {
         public var detector: (decay: T, gain: T)
         public var attack: T, fastRelease: T, slowRelease: T
         public var share: T
+        /// The optical cell's: the detector's release coefficient, the slow
+        /// release's time `τ₀` and its growth `τ₁` in samples, the
+        /// heaviness scale `H` in dB and the memory's two coefficients.
+        /// Zero without it.
+        public var detectorRelease: T = 0, slowReleaseSamples: T = 0, slowReleaseGrowth: T = 0
+        public var memoryScale: T = 0, memoryCharge: T = 0, memoryDecay: T = 0
 
         /// The values for the raw parameters `p` (the knob map's output).
-        public init(feedback: Bool, _ p: (Int) -> T) {
+        public init(feedback: Bool, opticalCell: Bool = false, _ p: (Int) -> T) {
             threshold = T(GainComputer.thresholdScale) * p(Parameter.threshold.rawValue)
             slope = feedback ? T.exp(p(Parameter.slope.rawValue)) : GainComputer.logistic(p(Parameter.slope.rawValue))
             width = T(GainComputer.kneeScale) * T.exp(p(Parameter.knee.rawValue))
@@ -91,7 +128,21 @@ public final class GainComputer {
             fastRelease = EnvelopeSideChain.coefficients(logTimeConstant: p(Parameter.fastRelease.rawValue)).gain
             slowRelease = EnvelopeSideChain.coefficients(logTimeConstant: p(Parameter.slowRelease.rawValue)).gain
             share = GainComputer.logistic(p(Parameter.slowShare.rawValue))
+            if opticalCell {
+                detectorRelease = EnvelopeSideChain.coefficients(logTimeConstant: p(Parameter.detectorRelease.rawValue)).gain
+                slowReleaseSamples = T.exp(p(Parameter.slowRelease.rawValue))
+                slowReleaseGrowth = T.exp(p(Parameter.slowReleaseGrowth.rawValue))
+                memoryScale = T(GainComputer.memoryScaleDecibels) * T.exp(p(Parameter.memoryScale.rawValue))
+                memoryCharge = EnvelopeSideChain.coefficients(logTimeConstant: p(Parameter.memoryCharge.rawValue)).gain
+                memoryDecay = EnvelopeSideChain.coefficients(logTimeConstant: p(Parameter.memoryDecay.rawValue)).gain
+            }
         }
+
+        /// The slow part's release coefficient at memory `m`: one sample of
+        /// a one-pole over `τ₀ + τ₁ m` samples (`expMinusOne`: over 10⁵
+        /// samples `1 - exp` would keep only two digits in Float).
+        @inlinable
+        public func cellSlowRelease(memory m: T) -> T { -T.expMinusOne(-1 / (slowReleaseSamples + slowReleaseGrowth * m)) }
     }
 
     @inlinable
@@ -112,17 +163,21 @@ public final class GainComputer {
     public let weights: GainComputerWeights
     /// Whether the detector hears the gained signal (see above).
     public let feedback: Bool
+    /// Whether it is the optical cell (see above).
+    public let opticalCell: Bool
     /// The two unit conversions, read here once: a static constant computed
     /// by a function is set up lazily on first use, which must not be the
     /// audio thread's (it allocated there in jalv).
     private let toDecibels = Float(GainComputer.decibelsPerNeper), toExponent = Float(GainComputer.gainPerDecibel)
     private var settings = Settings<Float>(feedback: false) { _ in 0 }
-    private var level: Float = 0, fast: Float = 0, slow: Float = 0
+    private var level: Float = 0, fast: Float = 0, slow: Float = 0, memory: Float = 0
 
-    public init(_ w: GainComputerWeights, knobs: Int, feedback: Bool = false) {
-        precondition(w.knobBias.count == Self.parameterCount && w.knobWeight.count == Self.parameterCount * knobs)
+    public init(_ w: GainComputerWeights, knobs: Int, feedback: Bool = false, opticalCell: Bool = false) {
+        let count = Self.parameterCount(opticalCell: opticalCell)
+        precondition(w.knobBias.count == count && w.knobWeight.count == count * knobs)
         self.knobs = knobs
         self.feedback = feedback
+        self.opticalCell = opticalCell
         weights = w
         let zeros = [Float](repeating: 0, count: max(knobs, 1))
         zeros.withUnsafeBufferPointer { setConditioning($0.baseAddress!) }
@@ -135,7 +190,7 @@ public final class GainComputer {
             weights.knobBias.withUnsafeBufferPointer { b in
                 // Double, so a file's extreme values saturate instead of
                 // overflowing before the clamps below.
-                let raw = Settings<Double>(feedback: feedback) { i in
+                let raw = Settings<Double>(feedback: feedback, opticalCell: opticalCell) { i in
                     var sum = Double(b[i])
                     for j in 0..<k { sum += Double(w[i * k + j]) * Double(values[j]) }
                     return sum
@@ -148,35 +203,55 @@ public final class GainComputer {
                 settings.fastRelease = Float(raw.fastRelease)
                 settings.slowRelease = Float(raw.slowRelease)
                 settings.share = Float(raw.share)
+                settings.detectorRelease = Float(raw.detectorRelease)
+                // Bounded so that τ₀ + τ₁ m is never ∞ · 0.
+                settings.slowReleaseSamples = Float(raw.slowReleaseSamples.clamped(to: 0...1e12))
+                settings.slowReleaseGrowth = Float(raw.slowReleaseGrowth.clamped(to: 0...1e12))
+                settings.memoryScale = Float(raw.memoryScale.clamped(to: 1e-3...1e3))
+                settings.memoryCharge = Float(raw.memoryCharge)
+                settings.memoryDecay = Float(raw.memoryDecay)
             }
         }
     }
 
     /// The state after silence from the start.
-    public func reset() { level = 0; fast = 0; slow = 0 }
+    public func reset() { level = 0; fast = 0; slow = 0; memory = 0 }
 
     /// The gain for each of `frames` input samples.
     public func gains(of input: UnsafePointer<Float>, frames: Int, into gain: UnsafeMutablePointer<Float>) {
         let s = settings, toDecibels = toDecibels, toExponent = toExponent
-        let floor = Float(Self.floor)
-        var e = level, f = fast, sl = slow
+        let floor = Float(Self.floor), cell = opticalCell
+        var e = level, f = fast, sl = slow, m = memory
         // The previous sample's gain, recomputed from the state so that a
         // block boundary changes no bit.
         var previous = feedback ? Float.exp(-toExponent * (f + sl)) : 1
         for t in 0..<frames {
             let heard = input[t] * previous
-            e = s.detector.decay * e + s.detector.gain * (heard * heard)
-            let l = toDecibels * Float.log(e + floor)
+            let l: Float
+            if cell {
+                let peak = abs(heard)
+                e += (peak > e ? s.detector.gain : s.detectorRelease) * (peak - e)
+                l = toDecibels * Float.log(e * e + floor)
+            } else {
+                e = s.detector.decay * e + s.detector.gain * (heard * heard)
+                l = toDecibels * Float.log(e + floor)
+            }
             let r = s.slope * Self.knee(l - s.threshold, width: s.width).value
             let fastTarget = (1 - s.share) * r, slowTarget = s.share * r
             f += (fastTarget > f ? s.attack : s.fastRelease) * (fastTarget - f)
-            sl += (slowTarget > sl ? s.attack : s.slowRelease) * (slowTarget - sl)
+            let slowRelease = cell ? s.cellSlowRelease(memory: m) : s.slowRelease
+            sl += (slowTarget > sl ? s.attack : slowRelease) * (slowTarget - sl)
+            if cell {
+                let heaviness = min((f + sl) / s.memoryScale, 1)
+                m += (heaviness > m ? s.memoryCharge : s.memoryDecay) * (heaviness - m)
+            }
             gain[t] = Float.exp(-toExponent * (f + sl))
             if feedback { previous = gain[t] }
         }
         level = e
         fast = f
         slow = sl
+        memory = m
     }
 
     /// The reduction the side-chain applies now, in dB.

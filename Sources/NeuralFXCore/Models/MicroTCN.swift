@@ -127,8 +127,8 @@ public struct MicroTCNWeights: NetworkBlueprint, Equatable {
             out.append(("env.proj.weight", [c.convChannels(ofBlock: 0), c.envelopes, 1]))
         }
         if c.hasGainComputer {
-            if c.nparams > 0 { out.append(("gain.knob.weight", [GainComputer.parameterCount, c.nparams])) }
-            out.append(("gain.knob.bias", [GainComputer.parameterCount]))
+            if c.nparams > 0 { out.append(("gain.knob.weight", [GainComputer.parameterCount(opticalCell: c.hasGainCell), c.nparams])) }
+            out.append(("gain.knob.bias", [GainComputer.parameterCount(opticalCell: c.hasGainCell)]))
         }
         return out
     }
@@ -221,7 +221,7 @@ public struct MicroTCNWeights: NetworkBlueprint, Equatable {
             else if name.hasSuffix("act.alpha") { tensors[name] = [Float](repeating: 1, count: n) }
             else if name == "env.log_tau" { tensors[name] = EnvelopeWeights.spreadTimeConstants(count: n, sampleRate: sampleRate) }
             else if name.hasPrefix("gain.") {
-                let start = GainComputerWeights.start(knobs: c.nparams, sampleRate: sampleRate)
+                let start = GainComputerWeights.start(knobs: c.nparams, sampleRate: sampleRate, opticalCell: c.hasGainCell)
                 tensors[name] = name.hasSuffix("weight") ? start.knobWeight : start.knobBias
             }
             else if name.hasSuffix("conv1.weight") {
@@ -319,7 +319,7 @@ public final class MicroTCN: StreamingNetwork {
             return Dense(inputs: fanIn, outputs: MicroTCNWeights.generatorWidths[i], weights: g.weight, bias: g.bias)
         }
         envelope = w.envelope.map { EnvelopeSideChain($0, outChannels: c.convChannels(ofBlock: 0)) }
-        gainComputer = w.gainComputer.map { GainComputer($0, knobs: c.nparams, feedback: c.hasGainFeedback) }
+        gainComputer = w.gainComputer.map { GainComputer($0, knobs: c.nparams, feedback: c.hasGainFeedback, opticalCell: c.hasGainCell) }
         conditioning = FloatBuffer(count: max(c.nparams, 1))
         embedding = FloatBuffer(count: MicroTCNWeights.embeddingSize)
         let widest = (0..<c.nblocks).map { c.convChannels(ofBlock: $0) }.max()!

@@ -38,11 +38,17 @@ public struct MicroTCNConfig: Codable, Equatable, Sendable {
     /// (`GainComputer.feedback`). nil (not written to model files) or false:
     /// it hears the input.
     public var gainFeedback: Bool?
+    /// Whether the gain computer is the optical cell: a peak detector and a
+    /// slow release that lengthens with a memory of heavy reduction
+    /// (`GainComputer.opticalCell`). nil (not written to model files) or
+    /// false: a power detector and fixed releases.
+    public var gainCell: Bool?
 
     /// The number of envelopes (0: none).
     public var envelopes: Int { envelopeChannels ?? 0 }
     public var hasGainComputer: Bool { gainComputer ?? false }
     public var hasGainFeedback: Bool { hasGainComputer && (gainFeedback ?? false) }
+    public var hasGainCell: Bool { hasGainComputer && (gainCell ?? false) }
     /// Whether some part of the model remembers beyond the receptive field
     /// (and so trains with a warm-up in front of each chunk).
     public var hasLongMemory: Bool { envelopes > 0 || hasGainComputer }
@@ -53,7 +59,7 @@ public struct MicroTCNConfig: Codable, Equatable, Sendable {
         case channelWidth = "channel_width", stackSize = "stack_size", grouped, causal
         case skipConnections = "skip_connections", activation, residualDelay = "residual_delay"
         case silenceReferenced = "silence_referenced", envelopeChannels = "envelope_channels"
-        case gainComputer = "gain_computer", gainFeedback = "gain_feedback"
+        case gainComputer = "gain_computer", gainFeedback = "gain_feedback", gainCell = "gain_cell"
     }
 
     public init(nparams: Int, nblocks: Int, kernelSize: Int, dilationGrowth: Int, channelWidth: Int = 32,
@@ -87,6 +93,7 @@ public struct MicroTCNConfig: Codable, Equatable, Sendable {
         envelopeChannels = try c.decodeIfPresent(Int.self, forKey: .envelopeChannels)
         gainComputer = try c.decodeIfPresent(Bool.self, forKey: .gainComputer)
         gainFeedback = try c.decodeIfPresent(Bool.self, forKey: .gainFeedback)
+        gainCell = try c.decodeIfPresent(Bool.self, forKey: .gainCell)
     }
 
     /// Envelopes of the `-env` configurations: six time constants, about a
@@ -96,9 +103,15 @@ public struct MicroTCNConfig: Codable, Equatable, Sendable {
     /// The named configurations of the paper (all causal), and each with
     /// the envelope side-chain when the name ends in `-env`, with the gain
     /// computer when it ends in `-gain`, with its feedback topology when it
-    /// ends in `-gain-fb`.
+    /// ends in `-gain-fb`, and with feedback and the optical cell when it
+    /// ends in `-gain-cell`.
     public static func named(_ name: String, nparams: Int) -> MicroTCNConfig? {
         let lower = name.lowercased()
+        if lower.hasSuffix("-gain-cell") {
+            guard var c = named(String(lower.dropLast(5)) + "-fb", nparams: nparams) else { return nil }
+            c.gainCell = true
+            return c
+        }
         if lower.hasSuffix("-gain-fb") {
             guard var c = named(String(lower.dropLast(3)), nparams: nparams) else { return nil }
             c.gainFeedback = true
@@ -124,7 +137,7 @@ public struct MicroTCNConfig: Codable, Equatable, Sendable {
     }
 
     public static let namedConfigurations = ["utcn-100-c", "utcn-300-c", "utcn-1000-c", "tcn-324", "utcn-100-c-env", "utcn-100-c-gain",
-                                             "utcn-100-c-gain-fb"]
+                                             "utcn-100-c-gain-fb", "utcn-100-c-gain-cell"]
 
     public func dilation(ofBlock n: Int) -> Int {
         var d = 1
