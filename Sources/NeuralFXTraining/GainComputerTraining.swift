@@ -70,32 +70,14 @@ struct GainComputerTraining<T: TrainingScalar> {
         let s = GainComputer.Settings<T>(feedback: feedback, opticalCell: opticalCell) { raw[$0] }
         let floor = T(GainComputer.floor), toDecibels = T(GainComputer.decibelsPerNeper)
         let toExponent = T(GainComputer.gainPerDecibel)
-        var e: T = 0, f: T = 0, sl: T = 0, m: T = 0
+        var state = GainComputerState<T>()
         for t in 0..<length {
-            let heard = input[t] * (feedback ? T.exp(-toExponent * (f + sl)) : 1)
-            let l: T
-            if opticalCell {
-                let peak = abs(heard)
-                e += (peak > e ? s.detector.gain : s.detectorRelease) * (peak - e)
-                l = toDecibels * T.log(e * e + floor)
-            } else {
-                e = s.detector.decay * e + s.detector.gain * (heard * heard)
-                l = toDecibels * T.log(e + floor)
-            }
-            let r = s.slope * GainComputer.knee(l - s.threshold, width: s.width).value
-            let fastTarget = (1 - s.share) * r, slowTarget = s.share * r
-            f += (fastTarget > f ? s.attack : s.fastRelease) * (fastTarget - f)
-            let slowRelease = opticalCell ? s.cellSlowRelease(memory: m) : s.slowRelease
-            sl += (slowTarget > sl ? s.attack : slowRelease) * (slowTarget - sl)
-            if opticalCell {
-                let heaviness = min((f + sl) / s.memoryScale, 1)
-                m += (heaviness > m ? s.memoryCharge : s.memoryDecay) * (heaviness - m)
-                tr.memory[t] = m
-            }
-            tr.level[t] = e
-            tr.target[t] = r
-            tr.fast[t] = f
-            tr.slow[t] = sl
+            let heard = input[t] * (feedback ? T.exp(-toExponent * state.reduction) : 1)
+            tr.target[t] = state.step(heard, s, opticalCell: opticalCell, toDecibels: toDecibels, floor: floor)
+            tr.level[t] = state.level
+            tr.fast[t] = state.fast
+            tr.slow[t] = state.slow
+            if opticalCell { tr.memory[t] = state.memory }
         }
         for i in 0..<frames {
             let t = offset + i

@@ -170,7 +170,7 @@ public final class GainComputer {
     /// audio thread's (it allocated there in jalv).
     private let toDecibels = Float(GainComputer.decibelsPerNeper), toExponent = Float(GainComputer.gainPerDecibel)
     private var settings = Settings<Float>(feedback: false) { _ in 0 }
-    private var level: Float = 0, fast: Float = 0, slow: Float = 0, memory: Float = 0
+    private var state = GainComputerState<Float>()
 
     public init(_ w: GainComputerWeights, knobs: Int, feedback: Bool = false, opticalCell: Bool = false) {
         let count = Self.parameterCount(opticalCell: opticalCell)
@@ -215,47 +215,67 @@ public final class GainComputer {
     }
 
     /// The state after silence from the start.
-    public func reset() { level = 0; fast = 0; slow = 0; memory = 0 }
+    public func reset() { state = GainComputerState() }
 
     /// The gain for each of `frames` input samples.
     public func gains(of input: UnsafePointer<Float>, frames: Int, into gain: UnsafeMutablePointer<Float>) {
         let s = settings, toDecibels = toDecibels, toExponent = toExponent
         let floor = Float(Self.floor), cell = opticalCell
-        var e = level, f = fast, sl = slow, m = memory
+        var state = state
         // The previous sample's gain, recomputed from the state so that a
         // block boundary changes no bit.
-        var previous = feedback ? Float.exp(-toExponent * (f + sl)) : 1
+        var previous = feedback ? Float.exp(-toExponent * state.reduction) : 1
         for t in 0..<frames {
-            let heard = input[t] * previous
-            let l: Float
-            if cell {
-                let peak = abs(heard)
-                e += (peak > e ? s.detector.gain : s.detectorRelease) * (peak - e)
-                l = toDecibels * Float.log(e * e + floor)
-            } else {
-                e = s.detector.decay * e + s.detector.gain * (heard * heard)
-                l = toDecibels * Float.log(e + floor)
-            }
-            let r = s.slope * Self.knee(l - s.threshold, width: s.width).value
-            let fastTarget = (1 - s.share) * r, slowTarget = s.share * r
-            f += (fastTarget > f ? s.attack : s.fastRelease) * (fastTarget - f)
-            let slowRelease = cell ? s.cellSlowRelease(memory: m) : s.slowRelease
-            sl += (slowTarget > sl ? s.attack : slowRelease) * (slowTarget - sl)
-            if cell {
-                let heaviness = min((f + sl) / s.memoryScale, 1)
-                m += (heaviness > m ? s.memoryCharge : s.memoryDecay) * (heaviness - m)
-            }
-            gain[t] = Float.exp(-toExponent * (f + sl))
+            _ = state.step(input[t] * previous, s, opticalCell: cell, toDecibels: toDecibels, floor: floor)
+            gain[t] = Float.exp(-toExponent * state.reduction)
             if feedback { previous = gain[t] }
         }
-        level = e
-        fast = f
-        slow = sl
-        memory = m
+        self.state = state
     }
 
     /// The reduction the side-chain applies now, in dB.
-    public var reductionDecibels: Float { fast + slow }
+    public var reductionDecibels: Float { state.reduction }
+}
+
+/// The side-chain's state and its update by one sample: the recurrence
+/// written once, for inference in Float and training in its own scalar.
+public struct GainComputerState<T: Real & BinaryFloatingPoint>: Sendable where T: Sendable {
+    /// Detector level (power, or the cell's peak), fast and slow parts of
+    /// the reduction (dB), the cell's memory.
+    public var level: T = 0, fast: T = 0, slow: T = 0, memory: T = 0
+
+    public init() {}
+
+    /// The reduction now, in dB.
+    @inlinable
+    public var reduction: T { fast + slow }
+
+    /// Takes in one detector input `heard` and returns the target reduction
+    /// (dB) the ballistics moved towards. `toDecibels` and `floor` are
+    /// `GainComputer.decibelsPerNeper` and `.floor`, passed in so the audio
+    /// thread reads no lazily set-up constant.
+    @inlinable @inline(__always)
+    public mutating func step(_ heard: T, _ s: GainComputer.Settings<T>, opticalCell: Bool, toDecibels: T, floor: T) -> T {
+        let l: T
+        if opticalCell {
+            let peak = abs(heard)
+            level += (peak > level ? s.detector.gain : s.detectorRelease) * (peak - level)
+            l = toDecibels * T.log(level * level + floor)
+        } else {
+            level = s.detector.decay * level + s.detector.gain * (heard * heard)
+            l = toDecibels * T.log(level + floor)
+        }
+        let r = s.slope * GainComputer.knee(l - s.threshold, width: s.width).value
+        let fastTarget = (1 - s.share) * r, slowTarget = s.share * r
+        fast += (fastTarget > fast ? s.attack : s.fastRelease) * (fastTarget - fast)
+        let slowRelease = opticalCell ? s.cellSlowRelease(memory: memory) : s.slowRelease
+        slow += (slowTarget > slow ? s.attack : slowRelease) * (slowTarget - slow)
+        if opticalCell {
+            let heaviness = min((fast + slow) / s.memoryScale, 1)
+            memory += (heaviness > memory ? s.memoryCharge : s.memoryDecay) * (heaviness - memory)
+        }
+        return r
+    }
 }
 
 extension Comparable {
