@@ -79,4 +79,10 @@ public struct PlateauScheduler: Codable, Equatable, Sendable {
         badValidations = 0
         return max(learningRate * factor, minimum)
     }
+
+    /// Forgets the losses seen so far, for when their meaning changes.
+    public mutating func forgetLosses() {
+        best = .greatestFiniteMagnitude
+        badValidations = 0
+    }
 }

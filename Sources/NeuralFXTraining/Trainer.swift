@@ -351,6 +351,13 @@ public final class Trainer {
         adam.secondMoment = c.adam.secondMoment.values
         plateau = c.plateau
         bestValidation = Double(bitPattern: bestBits)
+        if (c.settings.weightSettings ?? false) != (settings.weightSettings ?? false) {
+            // The validation loss changes its weighting here: losses before
+            // and after cannot be compared, so the best and the plateau
+            // start over (the learning rate carries on).
+            bestValidation = .greatestFiniteMagnitude
+            plateau.forgetLosses()
+        }
         best = NetworkState(parameters: c.bestParameters.values, runningMean: c.bestRunningMean.map(\.values),
                             runningVariance: c.bestRunningVariance.map(\.values))
         previousSeconds = c.elapsedSeconds

@@ -75,7 +75,7 @@ struct TrainCommand: ParsableCommand {
     @Option(name: .customLong("data-license"), help: "The recordings' license, for the model's provenance (with --resume: give it again).")
     var dataLicense: String?
     @Option(help: "A work to cite when using the model (repeatable; with --resume: give them again).") var cite: [String] = []
-    @Flag(name: .customLong("weight-settings"), help: "Weight each knob setting's loss by the inverse of its targets' mean power, so that quiet settings (heavy compression) count as much as loud ones.")
+    @Flag(name: .customLong("weight-settings"), help: "Weight each knob setting's loss by the inverse of its targets' mean power, so that quiet settings (heavy compression) count as much as loud ones (with --resume: from there on).")
     var weightSettings = false
     @Option(name: .customLong("gain-rate"), help: "Multiply the learning rate of the gain computer's parameters (architectures ending in -gain) by this (default 30).")
     var gainRate: Float?
@@ -207,6 +207,12 @@ struct TrainCommand: ParsableCommand {
             if let checkpoint {
                 settings = checkpoint.settings
                 say("resuming at step \(checkpoint.step) from \(resume!)")
+                if weightSettings && settings.weightSettings != true {
+                    // Fine-tuning a run towards the heavy settings.
+                    settings.weightSettings = true
+                    say("given again, overriding the checkpoint: --weight-settings (the validation loss is weighted from here on, "
+                        + "so the best weights are chosen afresh)")
+                }
             } else {
                 guard let kind = ActivationKind(rawValue: activation.lowercased()), kind != .identity else {
                     throw DatasetError("unknown activation '\(activation)'; use one of "

@@ -92,6 +92,13 @@ extension FXTrainCommandTests {
                       resumed.output)
         XCTAssertTrue(resumed.output.contains("overriding the checkpoint: --steps 6 (the checkpoint has --steps 4)"), resumed.output)
         XCTAssertTrue(resumed.output.contains("at step 6"), resumed.output)
+        // Weighting the settings from a resumed run on: said and kept
+        // (the trainer's own test checks what it resets).
+        let weighted = try run(["--resume", directory + "/longer.checkpoint", "--out", directory + "/weighted.safetensors",
+                                "--steps", "8", "--weight-settings"])
+        XCTAssertEqual(weighted.status, 0, weighted.error)
+        XCTAssertTrue(weighted.output.contains("overriding the checkpoint: --weight-settings"), weighted.output)
+        XCTAssertEqual(try Checkpoint.read(from: directory + "/weighted.checkpoint").settings.weightSettings, true)
         // The finished run's model is not replaced silently.
         let again = try run(["--resume", directory + "/model.checkpoint"])
         XCTAssertNotEqual(again.status, 0)

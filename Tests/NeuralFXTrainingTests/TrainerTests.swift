@@ -37,6 +37,27 @@ final class TrainerTests: XCTestCase {
         XCTAssertNotEqual(straight.network.parameters, try trainer(settings).network.parameters, "training changed nothing")
     }
 
+    /// Resuming with the settings weighted where the run had them not (or
+    /// the reverse) changes what the validation loss means: the best and the
+    /// plateau start over, the weights and the learning rate carry on.
+    func testResumeWithOtherSettingWeightsChoosesTheBestAfresh() throws {
+        let settings = SyntheticData.smallSettings()
+        let first = try trainer(settings)
+        try first.run(limits: TrainingLimits(steps: 7), checkpointPath: nil)
+        XCTAssertLessThan(first.bestValidation, .greatestFiniteMagnitude, "the run never validated")
+        var weighted = settings
+        weighted.weightSettings = true
+        let same = try trainer(settings, resume: first.checkpoint(elapsedSeconds: 0))
+        XCTAssertEqual(same.bestValidation, first.bestValidation)
+        let resumed = try trainer(weighted, resume: first.checkpoint(elapsedSeconds: 0))
+        XCTAssertEqual(resumed.bestValidation, .greatestFiniteMagnitude)
+        XCTAssertEqual(resumed.plateau.best, .greatestFiniteMagnitude)
+        XCTAssertEqual(resumed.plateau.badValidations, 0)
+        XCTAssertEqual(same.plateau, first.plateau)
+        XCTAssertEqual(resumed.network.state, first.network.state)
+        XCTAssertEqual(resumed.adam, first.adam)
+    }
+
     /// The gain computer's parameters, and only they, step `gainRateScale` times as far.
     func testGainComputerParametersLearnFaster() throws {
         var settings = SyntheticData.smallSettings()
