@@ -92,6 +92,21 @@ la2a-gain-cell)
     staged utcn-100-c-gain-cell "$W/la2a-ds" "$W/la2a-cell" "20 60" --loss mse --patience 10 --gain-rate 30 &
     staged utcn-100-c-gain-cell "$W/la2a-ds" "$W/la2a-cellw" "60" --loss mse --patience 10 --gain-rate 30 --weight-settings
     wait
+    # Then the plain run 40 minutes further, as it was and with the
+    # settings weighted from there on, side by side.
+    mkdir -p "$W/la2a-cell-then-w"
+    $B/fxtrain train --resume "$W/la2a-cell/m60.checkpoint" --out "$W/la2a-cell/m100.safetensors" --minutes 100 \
+        > "$W/la2a-cell/m100.txt" 2>&1 &
+    $B/fxtrain train --resume "$W/la2a-cell/m60.checkpoint" --out "$W/la2a-cell-then-w/m100.safetensors" --minutes 100 \
+        --weight-settings > "$W/la2a-cell-then-w/m100.txt" 2>&1
+    wait
+    # The shipped file: the plain run at 100 minutes, saved again with its description.
+    mkdir -p "$W/ship"
+    $B/fxtrain train "$W/la2a-ds" --resume "$W/la2a-cell/m100.checkpoint" --out "$W/ship/la2a.safetensors" --minutes 100 \
+        --overwrite --description "$(cat <<'TEXT'
+LA-2A-style optical compressor (mode compress|limit, peak 0..1): micro-tcn uTCN-100-C with a learned optical-cell gain computer (a feedback compressor side-chain with a peak detector and a slow release that lengthens with a memory of heavy reduction, its knob-conditioned gain multiplying the network's output), trained by fxtrain for 100 minutes with MSE loss, the side-chain at 30 times the learning rate, on 20 minutes of synthesized material rendered through NeuralFX's la2a reference device (a simulation, not hardware); tools/train_shipped_models.sh la2a-gain-cell reproduces it
+TEXT
+)"
     ;;
 overdrive)
     # The pairs are aligned by construction; heavy distortion misleads the
