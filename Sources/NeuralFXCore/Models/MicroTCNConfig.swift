@@ -128,6 +128,9 @@ public struct MicroTCNConfig: Codable, Equatable, Sendable {
             return c
         }
         switch lower {
+        // utcn-100-c less its widest block: a 10 ms receptive field, for a
+        // network that models only colour beside a gain computer (issue 17).
+        case "utcn-10-c", "utcn-10": return MicroTCNConfig(nparams: nparams, nblocks: 3, kernelSize: 5, dilationGrowth: 10)
         case "utcn-100-c", "utcn-100": return MicroTCNConfig(nparams: nparams, nblocks: 4, kernelSize: 5, dilationGrowth: 10)
         case "utcn-300-c", "utcn-300": return MicroTCNConfig(nparams: nparams, nblocks: 4, kernelSize: 13, dilationGrowth: 10)
         case "utcn-1000-c", "utcn-1000": return MicroTCNConfig(nparams: nparams, nblocks: 5, kernelSize: 5, dilationGrowth: 10)
@@ -137,7 +140,7 @@ public struct MicroTCNConfig: Codable, Equatable, Sendable {
     }
 
     public static let namedConfigurations = ["utcn-100-c", "utcn-300-c", "utcn-1000-c", "tcn-324", "utcn-100-c-env", "utcn-100-c-gain",
-                                             "utcn-100-c-gain-fb", "utcn-100-c-gain-cell"]
+                                             "utcn-100-c-gain-fb", "utcn-100-c-gain-cell", "utcn-10-c-gain-cell"]
 
     public func dilation(ofBlock n: Int) -> Int {
         var d = 1
