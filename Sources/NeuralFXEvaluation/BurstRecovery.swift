@@ -1,4 +1,5 @@
 import Foundation
+import NeuralFXCore
 import NeuralFXDevices
 
 /// Output level over input level in short windows, in dB: a compressor's
@@ -33,6 +34,10 @@ public struct BurstRecovery {
     /// Gain of each over time (seconds from the start of the signal, dB).
     public let device: [(seconds: Double, decibels: Double)]
     public let model: [(seconds: Double, decibels: Double)]
+    /// The gain the model's gain computer alone applies, for a micro-TCN
+    /// with one (nil otherwise): where `model` departs from it, the network
+    /// beside the side-chain is changing the level.
+    public let sideChain: [(seconds: Double, decibels: Double)]?
     public let signal: [Float]
     public let deviceOutput: [Float]
     public let modelOutput: [Float]
@@ -57,17 +62,46 @@ public struct BurstRecovery {
         modelOutput = comparison.modelOutput(signal, setting: setting)
         device = GainCurve.points(input: signal, output: deviceOutput, sampleRate: rate, window: Self.window)
         model = GainCurve.points(input: signal, output: modelOutput, sampleRate: rate, window: Self.window)
+        sideChain = Self.sideChainGains(comparison, setting: setting, signal: signal).map { [signal] gains in
+            GainCurve.points(input: signal, output: zip(signal, gains).map(*), sampleRate: rate, window: Self.window)
+        }
     }
 
     /// The largest |model gain - device gain| after the burst, in dB, and when.
-    public var recoveryError: (decibels: Double, atSeconds: Double) {
+    public var recoveryError: (decibels: Double, atSeconds: Double) { Self.largestGap(model, device) }
+
+    /// The same for the gain computer alone.
+    public var sideChainRecoveryError: (decibels: Double, atSeconds: Double)? { sideChain.map { Self.largestGap($0, device) } }
+
+    static func largestGap(_ curve: [(seconds: Double, decibels: Double)], _ device: [(seconds: Double, decibels: Double)])
+        -> (decibels: Double, atSeconds: Double) {
         let from = Self.leadSeconds + Self.burstSeconds
         var worst = (decibels: 0.0, atSeconds: from)
-        for (d, m) in zip(device, model) where d.seconds >= from {
+        for (d, m) in zip(device, curve) where d.seconds >= from {
             let e = abs(m.decibels - d.decibels)
             if e > worst.decibels { worst = (e, d.seconds - from) }
         }
         return worst
+    }
+
+    /// The model's gain computer run over `signal` at `setting` (the
+    /// device's knob order), its knobs mapped as the engine maps them.
+    static func sideChainGains(_ comparison: DeviceComparison, setting: [Double], signal: [Float]) -> [Float]? {
+        guard let weights = comparison.model.blueprint as? MicroTCNWeights, let side = weights.gainComputer else { return nil }
+        let c = weights.config
+        let gainComputer = GainComputer(side, knobs: c.nparams, feedback: c.hasGainFeedback, opticalCell: c.hasGainCell)
+        var conditioning = [Float](repeating: 0, count: max(c.nparams, 1))
+        let knobs = comparison.model.knobs
+        for (name, value) in zip(comparison.device.knobs.names, setting) {
+            let spec = knobs.knobs[knobs.index(of: name)!]
+            if let i = spec.conditioningIndex, i < c.nparams { conditioning[i] = Float(spec.conditioning(for: value)) }
+        }
+        conditioning.withUnsafeBufferPointer { gainComputer.setConditioning($0.baseAddress!) }
+        var gains = [Float](repeating: 1, count: signal.count)
+        signal.withUnsafeBufferPointer { x in
+            gains.withUnsafeMutableBufferPointer { gainComputer.gains(of: x.baseAddress!, frames: signal.count, into: $0.baseAddress!) }
+        }
+        return gains
     }
 
     /// How far the device's own gain moves back up after the burst, in dB

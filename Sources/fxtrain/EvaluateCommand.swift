@@ -75,9 +75,12 @@ struct EvaluateCommand: ParsableCommand {
             for peak in [0.5, 1.0] {
                 let test = BurstRecovery(comparison, setting: [mode, peak])
                 let (error, at) = test.recoveryError
+                let sideChain = test.sideChainRecoveryError.map {
+                    String(format: "; its gain computer alone: within %.2f dB, worst %.2f s after", $0.decibels, $0.atSeconds)
+                } ?? ""
                 print(String(format: "  %@: the model's gain stays within %.2f dB of the device's over the %.0f s after the burst "
-                             + "(worst %.2f s after it; the device's own gain comes back %.1f dB)",
-                             grid.describe([mode, peak]), error, BurstRecovery.recoverySeconds, at, test.deviceRecovery))
+                             + "(worst %.2f s after it; the device's own gain comes back %.1f dB%@)",
+                             grid.describe([mode, peak]), error, BurstRecovery.recoverySeconds, at, test.deviceRecovery, sideChain))
                 if let plots {
                     let file = "\(name)-burst-recovery-\(mode == 0 ? "compress" : "limit")-peak\(peak == 1 ? "1" : "0.5").svg"
                     try refuseToReplace(plots + "/" + file)

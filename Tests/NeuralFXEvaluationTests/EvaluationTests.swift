@@ -107,4 +107,28 @@ final class BurstRecoveryTests: XCTestCase {
         XCTAssertTrue(test.model.filter { $0.seconds >= BurstRecovery.leadSeconds + BurstRecovery.burstSeconds }
                         .allSatisfy { abs($0.decibels) < 0.01 })
     }
+
+    func testTheSideChainAloneIsTheWholeGainWhenTheNetworkPassesThrough() throws {
+        var config = MicroTCNConfig.named("utcn-10-c-gain-cell", nparams: 2)!
+        config.residualDelay = 0
+        var weights = MicroTCNWeights.trainingStart(config, seed: 1, branchScale: 0)
+        // Some knob dependence, so a knob mapped wrongly would show.
+        for i in weights.gainComputer!.knobWeight.indices { weights.gainComputer!.knobWeight[i] = Float(i % 3) * 0.2 - 0.2 }
+        let model = EffectModel(name: "side-chain", blueprint: weights, sampleRate: 44_100, knobs: DeviceKind.la2a.knobs)
+        let test = BurstRecovery(try DeviceComparison(model: model, device: .la2a), setting: [1, 0.75])
+        let sideChain = try XCTUnwrap(test.sideChain)
+        XCTAssertEqual(sideChain.count, test.model.count)
+        XCTAssertGreaterThan(sideChain.map(\.decibels).max()! - sideChain.map(\.decibels).min()!, 3, "the side-chain must act")
+        // Equal where the input is quiet; during the burst the network's
+        // output tanh bends the loud input a little.
+        let burst = BurstRecovery.leadSeconds..<(BurstRecovery.leadSeconds + BurstRecovery.burstSeconds)
+        for (s, m) in zip(sideChain, test.model) where !burst.contains(s.seconds) {
+            XCTAssertEqual(s.decibels, m.decibels, accuracy: 0.02, "at \(s.seconds) s")
+        }
+        XCTAssertEqual(test.sideChainRecoveryError!.decibels, test.recoveryError.decibels, accuracy: 0.02)
+
+        let plain = EffectModel(name: "plain", blueprint: MicroTCNWeights.trainingStart(MicroTCNConfig.named("utcn-10-c", nparams: 2)!, seed: 1),
+                                sampleRate: 44_100, knobs: DeviceKind.la2a.knobs)
+        XCTAssertNil(BurstRecovery(try DeviceComparison(model: plain, device: .la2a), setting: [1, 1]).sideChain)
+    }
 }
