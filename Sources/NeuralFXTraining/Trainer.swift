@@ -333,6 +333,14 @@ public final class Trainer {
                           elapsedSeconds: previousSeconds + elapsedSeconds, history: history, commands: commands, run: runRecord)
     }
 
+    /// The best weights and the plateau start over from the weights now,
+    /// after a change that leaves the losses before incomparable.
+    func restartBest() {
+        bestValidation = .greatestFiniteMagnitude
+        plateau.forgetLosses()
+        best = network.state
+    }
+
     private func restore(_ c: Checkpoint) throws {
         guard c.settings.config == settings.config && c.settings.waveNet == settings.waveNet
                 && c.settings.waveNetKnobs == settings.waveNetKnobs && c.settings.lstm == settings.lstm else {

@@ -79,6 +79,8 @@ struct TrainCommand: ParsableCommand {
     var weightSettings = false
     @Option(name: .customLong("gain-rate"), help: "Multiply the learning rate of the gain computer's parameters (architectures ending in -gain) by this (default 30).")
     var gainRate: Float?
+    @Option(name: .customLong("gain-ratio"), help: "Start the gain computer at this compression ratio, as a datasheet gives it: one ratio (4), or one per position of a two-position switch (mode=3,10); the slope then depends on no other knob, and with feedback the attack scales with it so the loop's speed stays (with --resume: replaces the run's ratio, and the best weights are chosen afresh).")
+    var gainRatio: String?
     @Flag(help: "Replace an existing model file.") var overwrite = false
 
     func validate() throws {
@@ -94,6 +96,9 @@ struct TrainCommand: ParsableCommand {
         if let c = channels, c < 1 || c > 256 { throw ValidationError("--channels must be in 1...256") }
         if !(checkpointMinutes > 0) { throw ValidationError("--checkpoint-minutes must be positive") }
         if BatchReduction(rawValue: reduction) == nil { throw ValidationError("--reduction must be ordered or sum") }
+        if let g = gainRatio {
+            do { _ = try GainRatioStart(parsing: g) } catch let e as DatasetError { throw ValidationError(e.description) }
+        }
     }
 
     func run() throws {
@@ -316,6 +321,11 @@ struct TrainCommand: ParsableCommand {
             (trainer.network as? TrainingNetwork<Float>)?.reduction = BatchReduction(rawValue: reduction)!
             say("training on \(ranks.size) processes (mpirun), \(settings.threads) thread\(settings.threads == 1 ? "" : "s") each; "
                 + "gradients combined \(reduction == "sum" ? "by MPI_Allreduce sums" : "in item order")")
+        }
+        if let gainRatio {
+            let start = try GainRatioStart(parsing: gainRatio)
+            try stage(ranks) { try trainer.startGainRatio(start) }
+            say("gain computer: ratio set to \(gainRatio)" + (checkpoint == nil ? "" : " (the best weights are chosen afresh)"))
         }
         trainer.commands.append((["fxtrain"] + CommandLine.arguments.dropFirst()).joined(separator: " "))
         trainer.runRecord = run

@@ -80,6 +80,67 @@ final class TrainerTests: XCTestCase {
         XCTAssertNil(try trainer(SyntheticData.smallSettings()).adam.rateScale)
     }
 
+    /// `--gain-ratio mode=3,10` on a run that has trained: the slope is the
+    /// ratio less one at every setting of each position, the attack time
+    /// moves with it, the other parameters stay, and the best starts over.
+    func testGainRatioStartSetsTheSlopePerSwitchPosition() throws {
+        let schema = KnobSchema([.switchKnob("mode", label: "Mode", positions: ["compress", "limit"], default: 0, conditioningIndex: 0),
+                                 .continuous("peak", label: "Peak", range: 0...1, default: 0.5, conditioningIndex: 1)])
+        let pairs = [(0.0, 0.2), (1.0, 0.9), (0.0, 0.7)].enumerated().map { p, knobs -> TrainingPair in
+            let input = SyntheticData.material(seconds: 2, sampleRate: 8000, seed: UInt64(p + 1))
+            return TrainingPair(name: "pair\(p)", inputPath: "", targetPath: "", knobValues: [knobs.0, knobs.1], input: input,
+                                target: input.map { $0 * Float(1 - knobs.1 / 2) }, sampleRate: 8000, split: nil)
+        }
+        let data = TrainingDataset(layout: "synthetic", knobs: schema, pairs: pairs)
+        var settings = SyntheticData.smallSettings()
+        settings.config = MicroTCNConfig(nparams: 2, nblocks: 2, kernelSize: 3, dilationGrowth: 4, channelWidth: 8)
+        settings.config.gainComputer = true
+        settings.config.gainFeedback = true
+        settings.config.gainCell = true
+        settings.warmupSeconds = 0.25
+        let t = try Trainer(dataset: data, plan: try DataSplitPlan(dataset: data, holdout: 0, seed: 1), settings: settings)
+        try t.run(limits: TrainingLimits(steps: 6), checkpointPath: nil)
+        XCTAssertLessThan(t.bestValidation, .greatestFiniteMagnitude)
+        let net = try XCTUnwrap(t.network as? TrainingNetwork<Float>)
+        let w = net.layout.offset("gain.knob.weight"), b = net.layout.offset("gain.knob.bias")
+        typealias P = GainComputer.Parameter
+        func raw(_ p: [Float], _ row: P, mode: Double, peak: Double) -> Double {
+            let c = [schema.knobs[0].conditioning(for: mode), schema.knobs[1].conditioning(for: peak)]
+            return Double(p[b + row.rawValue]) + (0..<2).reduce(0) { $0 + Double(p[w + row.rawValue * 2 + $1]) * c[$1] }
+        }
+        let before = net.parameters, moments = t.adam.firstMoment
+        try t.startGainRatio(try GainRatioStart(parsing: "mode=3,10"))
+        let after = net.parameters
+        for mode in [0.0, 1.0] {
+            for peak in [0.0, 0.4, 1.0] {
+                XCTAssertEqual(Double.exp(raw(after, .slope, mode: mode, peak: peak)), mode == 0 ? 2 : 9, accuracy: 1e-4)
+                // Attack time over slope, the loop's speed, as before.
+                XCTAssertEqual(raw(after, .attack, mode: mode, peak: peak) - raw(after, .slope, mode: mode, peak: peak),
+                               raw(before, .attack, mode: mode, peak: peak) - raw(before, .slope, mode: mode, peak: peak), accuracy: 1e-4)
+            }
+        }
+        let rows = [P.slope, P.attack].flatMap { r in [b + r.rawValue, w + r.rawValue * 2, w + r.rawValue * 2 + 1] }
+        for i in before.indices where !rows.contains(i) { XCTAssertEqual(after[i], before[i], "parameter \(i)") }
+        for i in rows { XCTAssertEqual(t.adam.firstMoment[i], 0); XCTAssertEqual(t.adam.secondMoment[i], 0) }
+        XCTAssertTrue(moments.indices.contains { !rows.contains($0) && moments[$0] != 0 && t.adam.firstMoment[$0] == moments[$0] })
+        XCTAssertEqual(t.bestValidation, .greatestFiniteMagnitude)
+        XCTAssertEqual(t.best, t.network.state)
+
+        // What it refuses, by name.
+        for (text, message) in [("mode=3", "one ratio per position"), ("0.5", "above 1"), ("x", "is not a ratio"), ("=3,4", "is not a ratio")] {
+            XCTAssertThrowsError(try GainRatioStart(parsing: text)) { XCTAssertTrue("\($0)".contains(message), "\(text): \($0)") }
+        }
+        XCTAssertThrowsError(try t.startGainRatio(try GainRatioStart(parsing: "peak=3,10"))) { XCTAssertTrue("\($0)".contains("two-position switch"), "\($0)") }
+        XCTAssertThrowsError(try t.startGainRatio(try GainRatioStart(parsing: "tone=3,10"))) { XCTAssertTrue("\($0)".contains("no knob 'tone'"), "\($0)") }
+        XCTAssertThrowsError(try trainer(SyntheticData.smallSettings()).startGainRatio(try GainRatioStart(parsing: "4"))) {
+            XCTAssertTrue("\($0)".contains("gain computer"), "\($0)")
+        }
+        // One ratio: the slope is flat in every knob.
+        try t.startGainRatio(try GainRatioStart(parsing: "4"))
+        XCTAssertEqual(Double.exp(raw(net.parameters, .slope, mode: 1, peak: 0.3)), 3, accuracy: 1e-4)
+        XCTAssertEqual(net.parameters[w + P.slope.rawValue * 2], 0)
+    }
+
     /// The network learns what comes before a level knob's gain: trained on
     /// targets at three levels, it ends where training on the unleveled
     /// targets ends.
