@@ -121,6 +121,15 @@ final class FXTrainCommandTests: XCTestCase {
                           containing: "unknown activation 'swish2'")
     }
 
+    func testGainRatioIsRefusedByName() throws {
+        try writeClipperDataset()
+        let base = [directory, "--out", directory + "/model.safetensors", "--steps", "5"]
+        try expectFailure(base + ["--gain-ratio", "mode=3"], containing: "one ratio per position")
+        try expectFailure(base + ["--gain-ratio", "0.9"], containing: "above 1")
+        try expectFailure(base + ["--arch", "utcn-100-c", "--gain-ratio", "4"], containing: "gain computer")
+        try expectFailure(base + ["--arch", "utcn-10-c-gain-cell", "--gain-ratio", "drive=3,10"], containing: "two-position switch")
+    }
+
     func testShortRunWritesModelLogAndPlots() throws {
         try writeClipperDataset()
         let model = directory + "/model.safetensors"
