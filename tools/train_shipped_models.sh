@@ -3,7 +3,7 @@
 # models/overdrive.safetensors), the architecture and activation comparisons,
 # and the tables and plots in docs/models.md and docs/activations.md.
 #
-#   tools/train_shipped_models.sh datasets | la2a | la2a-env | la2a-gain | la2a-gain-fb | la2a-gain-cell | overdrive | activations | report
+#   tools/train_shipped_models.sh datasets | la2a | la2a-env | la2a-gain | la2a-gain-fb | la2a-gain-cell | la2a-ratio | overdrive | activations | report
 #
 # Phases run in this order; each writes under $WORK (default out/shipped).
 # Training runs use one thread each. For the figures in docs/models.md and
@@ -105,6 +105,27 @@ la2a-gain-cell)
     $B/fxtrain train "$W/la2a-ds" --resume "$W/la2a-cell/m100.checkpoint" --out "$W/ship/la2a.safetensors" --minutes 100 \
         --overwrite --description "$(cat <<'TEXT'
 LA-2A-style optical compressor (mode compress|limit, peak 0..1): micro-tcn uTCN-100-C with a learned optical-cell gain computer (a feedback compressor side-chain with a peak detector and a slow release that lengthens with a memory of heavy reduction, its knob-conditioned gain multiplying the network's output), trained by fxtrain for 100 minutes with MSE loss, the side-chain at 30 times the learning rate, on 20 minutes of synthesized material rendered through NeuralFX's la2a reference device (a simulation, not hardware); tools/train_shipped_models.sh la2a-gain-cell reproduces it
+TEXT
+)"
+    ;;
+la2a-ratio)
+    # The optical cell started at the LA-2A's published ratios, 3:1 in
+    # compress and 10:1 in limit (--gain-ratio; docs/models.md): the 100 ms
+    # network's run from its 100th minute on, and beside it the cell with a
+    # 10 ms network (utcn-10-c), plain for 60 minutes and, from its 36th
+    # minute, at those ratios until its 75th.
+    mkdir -p "$W/la2a-ratio" "$W/la2a-cell10-ratio"
+    $B/fxtrain train --resume "$W/la2a-cell/m100.checkpoint" --gain-ratio mode=3,10 --out "$W/la2a-ratio/m140.safetensors" \
+        --minutes 140 > "$W/la2a-ratio/m140.txt" 2>&1 &
+    staged utcn-10-c-gain-cell "$W/la2a-ds" "$W/la2a-cell10" "36 60" --loss mse --patience 10 --gain-rate 30
+    wait
+    $B/fxtrain train --resume "$W/la2a-cell10/m36.checkpoint" --gain-ratio mode=3,10 \
+        --out "$W/la2a-cell10-ratio/m75.safetensors" --minutes 75 > "$W/la2a-cell10-ratio/m75.txt" 2>&1
+    # The shipped file: the 10 ms network at its ratios, saved again with its description.
+    mkdir -p "$W/ship"
+    $B/fxtrain train "$W/la2a-ds" --resume "$W/la2a-cell10-ratio/m75.checkpoint" --out "$W/ship/la2a.safetensors" --minutes 75 \
+        --overwrite --description "$(cat <<'TEXT'
+LA-2A-style optical compressor (mode compress|limit, peak 0..1): a micro-tcn network with a 10 ms receptive field (utcn-10-c, the colour) beside a learned optical-cell gain computer (a feedback compressor side-chain with a peak detector and a slow release that lengthens with a memory of heavy reduction, its knob-conditioned gain multiplying the network's output), trained by fxtrain for 75 minutes with MSE loss, the side-chain at 30 times the learning rate and its ratio started at the LA-2A's published 3:1 and 10:1 after 36 minutes, on 20 minutes of synthesized material rendered through NeuralFX's la2a reference device (a simulation, not hardware); tools/train_shipped_models.sh la2a-ratio reproduces it
 TEXT
 )"
     ;;

@@ -25,16 +25,17 @@ final class ShippedLA2ATests: XCTestCase {
             let score = c.score(input, setting: [mode, 1], description: "")
             XCTAssertGreaterThan(score.sums.identityESR, 10, "the device must compress hard for the test to mean anything")
             XCTAssertLessThan(score.esr, 0.8 * score.sums.fixedGainESR, "mode \(mode)")
-            XCTAssertLessThan(abs(score.loudnessError), 3, "mode \(mode)")
+            XCTAssertLessThan(abs(score.loudnessError), 1, "mode \(mode)")
         }
     }
 
     func testGainAfterABurstFollowsTheDevice() throws {
         let c = try comparison()
-        for setting in [[0, 0.5], [1, 0.5]] {
+        for setting in [[0, 0.5], [0, 1], [1, 0.5], [1, 1]] {
             let test = BurstRecovery(c, setting: setting)
             XCTAssertGreaterThan(test.deviceRecovery, 5)
-            XCTAssertLessThan(test.recoveryError.decibels, 3, "setting \(setting)")
+            // Issue 17's goal: within 1 dB over the 3 s after the burst.
+            XCTAssertLessThan(test.recoveryError.decibels, 1, "setting \(setting)")
         }
     }
 }
