@@ -113,7 +113,7 @@ la2a-ratio)
     # compress and 10:1 in limit (--gain-ratio; docs/models.md): the 100 ms
     # network's run from its 100th minute on, and beside it the cell with a
     # 10 ms network (utcn-10-c), plain for 60 minutes and, from its 36th
-    # minute, at those ratios until its 75th.
+    # minute, at those ratios until its 75th, then to its 90th.
     mkdir -p "$W/la2a-ratio" "$W/la2a-cell10-ratio"
     $B/fxtrain train --resume "$W/la2a-cell/m100.checkpoint" --gain-ratio mode=3,10 --out "$W/la2a-ratio/m140.safetensors" \
         --minutes 140 > "$W/la2a-ratio/m140.txt" 2>&1 &
@@ -121,11 +121,18 @@ la2a-ratio)
     wait
     $B/fxtrain train --resume "$W/la2a-cell10/m36.checkpoint" --gain-ratio mode=3,10 \
         --out "$W/la2a-cell10-ratio/m75.safetensors" --minutes 75 > "$W/la2a-cell10-ratio/m75.txt" 2>&1
+    # 15 minutes further, as it is and with the settings weighted, side by side.
+    mkdir -p "$W/la2a-cell10-ratio-w"
+    $B/fxtrain train --resume "$W/la2a-cell10-ratio/m75.checkpoint" --out "$W/la2a-cell10-ratio-w/m90.safetensors" --minutes 90 \
+        --weight-settings > "$W/la2a-cell10-ratio-w/m90.txt" 2>&1 &
+    $B/fxtrain train --resume "$W/la2a-cell10-ratio/m75.checkpoint" --out "$W/la2a-cell10-ratio/m90.safetensors" --minutes 90 \
+        > "$W/la2a-cell10-ratio/m90.txt" 2>&1
+    wait
     # The shipped file: the 10 ms network at its ratios, saved again with its description.
     mkdir -p "$W/ship"
-    $B/fxtrain train "$W/la2a-ds" --resume "$W/la2a-cell10-ratio/m75.checkpoint" --out "$W/ship/la2a.safetensors" --minutes 75 \
+    $B/fxtrain train "$W/la2a-ds" --resume "$W/la2a-cell10-ratio/m90.checkpoint" --out "$W/ship/la2a.safetensors" --minutes 90 \
         --overwrite --description "$(cat <<'TEXT'
-LA-2A-style optical compressor (mode compress|limit, peak 0..1): a micro-tcn network with a 10 ms receptive field (utcn-10-c, the colour) beside a learned optical-cell gain computer (a feedback compressor side-chain with a peak detector and a slow release that lengthens with a memory of heavy reduction, its knob-conditioned gain multiplying the network's output), trained by fxtrain for 75 minutes with MSE loss, the side-chain at 30 times the learning rate and its ratio started at the LA-2A's published 3:1 and 10:1 after 36 minutes, on 20 minutes of synthesized material rendered through NeuralFX's la2a reference device (a simulation, not hardware); tools/train_shipped_models.sh la2a-ratio reproduces it
+LA-2A-style optical compressor (mode compress|limit, peak 0..1): a micro-tcn network with a 10 ms receptive field (utcn-10-c, the colour) beside a learned optical-cell gain computer (a feedback compressor side-chain with a peak detector and a slow release that lengthens with a memory of heavy reduction, its knob-conditioned gain multiplying the network's output), trained by fxtrain for 90 minutes with MSE loss, the side-chain at 30 times the learning rate and its ratio started at the LA-2A's published 3:1 and 10:1 after 36 minutes, on 20 minutes of synthesized material rendered through NeuralFX's la2a reference device (a simulation, not hardware); tools/train_shipped_models.sh la2a-ratio reproduces it
 TEXT
 )"
     ;;
