@@ -90,12 +90,11 @@ public struct BurstRecovery {
         guard let weights = comparison.model.blueprint as? MicroTCNWeights, let side = weights.gainComputer else { return nil }
         let c = weights.config
         let gainComputer = GainComputer(side, knobs: c.nparams, feedback: c.hasGainFeedback, opticalCell: c.hasGainCell)
-        var conditioning = [Float](repeating: 0, count: max(c.nparams, 1))
         let knobs = comparison.model.knobs
-        for (name, value) in zip(comparison.device.knobs.names, setting) {
-            let spec = knobs.knobs[knobs.index(of: name)!]
-            if let i = spec.conditioningIndex, i < c.nparams { conditioning[i] = Float(spec.conditioning(for: value)) }
-        }
+        var values = knobs.defaults
+        for (name, value) in zip(comparison.device.knobs.names, setting) { values[knobs.index(of: name)!] = value }
+        var conditioning = [Float](repeating: 0, count: max(knobs.conditioningSize, 1))
+        conditioning.withUnsafeMutableBufferPointer { knobs.conditioning(for: values, into: $0.baseAddress!) }
         conditioning.withUnsafeBufferPointer { gainComputer.setConditioning($0.baseAddress!) }
         var gains = [Float](repeating: 1, count: signal.count)
         signal.withUnsafeBufferPointer { x in

@@ -362,9 +362,9 @@ public final class Trainer {
         if (c.settings.weightSettings ?? false) != (settings.weightSettings ?? false) {
             // The validation loss changes its weighting here: losses before
             // and after cannot be compared, so the best and the plateau
-            // start over (the learning rate carries on).
-            bestValidation = .greatestFiniteMagnitude
-            plateau.forgetLosses()
+            // start over (the learning rate carries on); the best weights
+            // are the checkpoint's until the first validation.
+            restartBest()
         }
         best = NetworkState(parameters: c.bestParameters.values, runningMean: c.bestRunningMean.map(\.values),
                             runningVariance: c.bestRunningVariance.map(\.values))
