@@ -48,7 +48,11 @@ extension CausalConv1dTests {
             }
             let whole = run(blocks: [frames], maxBlock: frames)
             let lookahead = CausalConv1d(inChannels: cin, outChannels: cout, kernelSize: k, dilation: d, weights: w).lookahead
-            XCTAssertEqual(lookahead, min(d, 16))
+            // Up to 16 frames as the dilation allows, fewer where the tiles
+            // would leave single frames (10 with 12-frame tiles: 8).
+            XCTAssertLessThanOrEqual(lookahead, min(d, 16))
+            XCTAssertGreaterThanOrEqual(lookahead, 4)
+            if d >= 16 { XCTAssertEqual(lookahead, 16) }
             let single = run(blocks: [Int](repeating: 1, count: frames), maxBlock: 1)
             XCTAssertEqual(maxAbsDifference(single, whole), 0, "one frame at a time, \(cin)->\(cout) k \(k) d \(d)")
             let mixed = run(blocks: randomBlocks(total: frames, maxBlock: 2 * lookahead, seed: UInt64(d)), maxBlock: 2 * lookahead)

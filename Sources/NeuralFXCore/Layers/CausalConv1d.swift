@@ -76,8 +76,18 @@ public final class CausalConv1d {
         }
         packedWeights = packed
         self.bias = bias.map(FloatBuffer.init)
-        // Batches shorter than 4 frames would not reach the tiled kernels.
-        lookahead = groups == 1 && kernelSize > 1 && dilation >= 4 ? min(dilation, 16) : 0
+        lookahead = groups == 1 && kernelSize > 1 ? Self.lookahead(dilation: dilation, outChannels: outChannels) : 0
+    }
+
+    /// The batch made ahead: at most `min(dilation, 16)` frames, and as many
+    /// as the tiled kernels cover whole (with 12-frame tiles, 10 frames would
+    /// leave two to the single-frame kernel, which then runs every older tap
+    /// as a latency-bound chain: 8 is faster). Batches shorter than 4 frames
+    /// would not reach the tiled kernels.
+    static func lookahead(dilation: Int, outChannels: Int) -> Int {
+        var frames = min(dilation, 16)
+        while frames >= 4 && ConvolutionKernel.singleFrames(in: frames, outChannels: outChannels) > 0 { frames -= 1 }
+        return frames >= 4 ? frames : 0
     }
 
     /// Allocates the history for blocks of up to `maxBlockSize` frames.

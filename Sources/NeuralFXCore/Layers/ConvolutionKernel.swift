@@ -75,6 +75,22 @@ enum ConvolutionKernel {
         #endif
     }
 
+    /// Frames of a run of `frames` that no tile covers: the greedy walk in
+    /// `columns` (whole tiles, then 4-frame tiles) leaves them to the
+    /// single-frame kernel, whose multiply-adds wait on each other. Zero for
+    /// output widths that are not tiled.
+    static func singleFrames(in frames: Int, outChannels: Int) -> Int {
+        guard outChannels % 16 == 0 else { return 0 }
+        #if NEURALFX_VECTOR256
+        let tile = Tiling.narrow256.tileFrames
+        #else
+        let tile = (outChannels >= 32 ? Tiling.wide : Tiling.narrow).tileFrames
+        #endif
+        var left = frames
+        while left >= 4 { left -= left >= tile ? tile : 4 }
+        return left
+    }
+
     /// The tilings of a group of output channels: 32 channels in tiles of
     /// 12 frames, or 16 channels in tiles of 24 (both 24 accumulators); with
     /// 256-bit vectors (AVX2: sixteen registers of eight floats) those would
