@@ -278,17 +278,24 @@ public final class TrainingNetwork<T: TrainingScalar> {
         let item = items[b], c = config, len = frames[n + 1]
         let cc = convs[n].outChannels, cout = c.outChannels(ofBlock: n), cin = c.inChannels(ofBlock: n)
         let xhat = item.normalized[n].pointer
+        let (gamma, beta) = affine(n, b, p)
+        let r = p + layout.offset("blocks.\(n).res.weight"), x = item.blockInputs[n].pointer
+        let residualFrame = convs[n].span - c.residualDelay, ratio = cout / cin
+        let y = item.blockInputs[n + 1].pointer
+        if hasFusedTail(n) {
+            PReLUBlockTail.forward(normalizing: xhat, frames: len, channels: cc, mean: mean[n].pointer,
+                                   inverseStd: inverseStd[n].pointer, gamma: gamma, beta: beta,
+                                   slope: activationParameters(n, p)!, residual: r, residualInput: x + residualFrame * cin,
+                                   inChannels: cin, into: y)
+            return
+        }
         BatchNormalization.normalize(xhat, frames: len, channels: cc, mean: mean[n].pointer, inverseStd: inverseStd[n].pointer)
         let u = item.scratchZ.pointer
-        let (gamma, beta) = affine(n, b, p)
         for t in 0..<len {
             let src = xhat + t * cc, dst = u + t * cc
             for ch in 0..<cc { dst[ch] = src[ch] * gamma[ch] + beta[ch] }
         }
-        let y = item.blockInputs[n + 1].pointer
         ActivationLayer.forward(c.activation, input: u, frames: len, channels: cout, parameters: activationParameters(n, p), into: y)
-        let r = p + layout.offset("blocks.\(n).res.weight"), x = item.blockInputs[n].pointer
-        let residualFrame = convs[n].span - c.residualDelay, ratio = cout / cin
         for t in 0..<len {
             let dst = y + t * cout, src = x + (t + residualFrame) * cin
             // Without the division the loop vectorizes; same values either way.
@@ -469,6 +476,23 @@ public final class TrainingNetwork<T: TrainingScalar> {
         let residualFrame = convs[n].span - c.residualDelay, ratio = cout / cin
         let dx = item.downstream.pointer
         if n > 0 { dx.update(repeating: 0, count: frames[n] * cin) }
+        let xhat = item.normalized[n].pointer, u = item.scratchZ.pointer
+        let (gamma, beta) = affine(n, b, p)
+        let dgamma = item.modulationGradient[n].pointer, dbeta = dgamma + cc
+        if hasFusedTail(n) {
+            dgamma.update(repeating: 0, count: 2 * cc)
+            item.sums.zero()
+            item.products.zero()
+            let gradients = PReLUBlockTail.Gradients(residual: dr, slope: grad + layout.offset("blocks.\(n).relu.weight"),
+                                                     gamma: dgamma, beta: dbeta, sums: item.sums.pointer,
+                                                     products: item.products.pointer)
+            PReLUBlockTail.backward(outputGradient: dy, normalized: xhat, frames: len, channels: cc, gamma: gamma, beta: beta,
+                                    slope: activationParameters(n, p)!, residual: r, residualInput: x + residualFrame * cin,
+                                    inChannels: cin, inputGradient: n > 0 ? dx + residualFrame * cin : nil,
+                                    gradients: gradients, into: u)
+            addBatchNormAffineGradient(n, dgamma: dgamma, dbeta: dbeta, grad: grad)
+            return
+        }
         for t in 0..<len {
             let g = dy + t * cout, src = x + (t + residualFrame) * cin
             let dst = dx + (t + residualFrame) * cin
@@ -481,8 +505,6 @@ public final class TrainingNetwork<T: TrainingScalar> {
             }
         }
         // Activation, recomputing its input from the normalized values.
-        let xhat = item.normalized[n].pointer, u = item.scratchZ.pointer
-        let (gamma, beta) = affine(n, b, p)
         for t in 0..<len {
             let src = xhat + t * cc, dst = u + t * cc
             for ch in 0..<cc { dst[ch] = src[ch] * gamma[ch] + beta[ch] }
@@ -492,20 +514,32 @@ public final class TrainingNetwork<T: TrainingScalar> {
         ActivationLayer.backward(c.activation, input: u, frames: len, channels: cout, parameters: activationParameters(n, p),
                                  outputGradient: dy, inputGradient: u, parameterGradient: actOffset.map { grad + $0 })
         // FiLM (or BatchNorm's affine): gradients of scale and shift, then of the normalized values.
-        let dgamma = item.modulationGradient[n].pointer, dbeta = dgamma + cc
         dgamma.update(repeating: 0, count: 2 * cc)
         for t in 0..<len {
             let g = u + t * cc, xh = xhat + t * cc
             for ch in 0..<cc { dgamma[ch] += g[ch] * xh[ch]; dbeta[ch] += g[ch]; g[ch] *= gamma[ch] }
         }
-        if c.nparams == 0 {
-            let w = grad + layout.offset("blocks.\(n).bn.weight"), bb = grad + layout.offset("blocks.\(n).bn.bias")
-            for ch in 0..<cc { w[ch] += dgamma[ch]; bb[ch] += dbeta[ch] }
-        }
+        addBatchNormAffineGradient(n, dgamma: dgamma, dbeta: dbeta, grad: grad)
         item.sums.zero()
         item.products.zero()
         BatchNormalization.accumulateGradientSums(normalized: xhat, gradient: u, frames: len, channels: cc,
                                                   sums: item.sums.pointer, products: item.products.pointer)
+    }
+
+    /// Without knobs the affine is BatchNorm's own, a parameter of the block.
+    private func addBatchNormAffineGradient(_ n: Int, dgamma: UnsafePointer<T>, dbeta: UnsafePointer<T>,
+                                            grad: UnsafeMutablePointer<T>) {
+        guard config.nparams == 0 else { return }
+        let cc = convs[n].outChannels
+        let w = grad + layout.offset("blocks.\(n).bn.weight"), bb = grad + layout.offset("blocks.\(n).bn.bias")
+        for ch in 0..<cc { w[ch] += dgamma[ch]; bb[ch] += dbeta[ch] }
+    }
+
+    /// Whether block `n`'s tail runs as one pass (`PReLUBlockTail`): PReLU,
+    /// and a residual input as wide as the block or one channel.
+    private func hasFusedTail(_ n: Int) -> Bool {
+        let cc = convs[n].outChannels, cout = config.outChannels(ofBlock: n), cin = config.inChannels(ofBlock: n)
+        return config.activation == .prelu && cc == cout && (cin == cout || cin == 1)
     }
 
     private func convolutionBackward(_ n: Int, _ b: Int, _ p: UnsafePointer<T>) {
