@@ -139,10 +139,21 @@ public final class GainComputer {
         }
 
         /// The slow part's release coefficient at memory `m`: one sample of
-        /// a one-pole over `τ₀ + τ₁ m` samples (`expMinusOne`: over 10⁵
-        /// samples `1 - exp` would keep only two digits in Float).
+        /// a one-pole over `τ = τ₀ + τ₁ m` samples, `1 - exp(-1/τ)`. Over 64
+        /// samples (every trained cell: its release is 0.4 s and more) by the
+        /// series `u - u²/2 + u³/6 - u⁴/24`, `u = 1/τ`, whose remainder is
+        /// under 10⁻⁹ of the value: it runs every sample on the audio
+        /// thread, and `expm1`, a library call, was a quarter of the cell's
+        /// time. (`1 - exp` itself would keep only two digits in Float over
+        /// 10⁵ samples.)
         @inlinable
-        public func cellSlowRelease(memory m: T) -> T { -T.expMinusOne(-1 / (slowReleaseSamples + slowReleaseGrowth * m)) }
+        public func cellSlowRelease(memory m: T) -> T {
+            let tau = slowReleaseSamples + slowReleaseGrowth * m
+            guard tau >= 64 else { return -T.expMinusOne(-1 / tau) }
+            let u: T = 1 / tau
+            let third: T = 1 - u / 3 * (1 - u / 4)
+            return u * (1 - u / 2 * third)
+        }
     }
 
     @inlinable
@@ -268,8 +279,11 @@ public struct GainComputerState<T: Real & BinaryFloatingPoint>: Sendable where T
         let r = s.slope * GainComputer.knee(l - s.threshold, width: s.width).value
         let fastTarget = (1 - s.share) * r, slowTarget = s.share * r
         fast += (fastTarget > fast ? s.attack : s.fastRelease) * (fastTarget - fast)
-        let slowRelease = opticalCell ? s.cellSlowRelease(memory: memory) : s.slowRelease
-        slow += (slowTarget > slow ? s.attack : slowRelease) * (slowTarget - slow)
+        if slowTarget > slow {
+            slow += s.attack * (slowTarget - slow)
+        } else {
+            slow += (opticalCell ? s.cellSlowRelease(memory: memory) : s.slowRelease) * (slowTarget - slow)
+        }
         if opticalCell {
             let heaviness = min((fast + slow) / s.memoryScale, 1)
             memory += (heaviness > memory ? s.memoryCharge : s.memoryDecay) * (heaviness - memory)
