@@ -7,6 +7,7 @@
 /// Every value is formed by the same operations as in the separate steps, and
 /// every per-channel sum adds its frames in the same order, so the results
 /// are the same bits.
+///
 /// Within a frame each step is its own loop over the channels, as in the
 /// separate passes: simple loops the compiler vectorizes. (One loop doing
 /// every step, or explicit eight-lane vectors, ran slower: the first did not
@@ -38,9 +39,9 @@ enum PReLUBlockTail {
     /// The adjoints' sums the backward pass adds into, per channel.
     struct Gradients<T: TrainingScalar> {
         /// Of the residual weight, the PReLU slope, FiLM's scale and shift.
-        var residual, slope, gamma, beta: UnsafeMutablePointer<T>
+        let residual, slope, gamma, beta: UnsafeMutablePointer<T>
         /// BatchNorm's per-item sums of `dxhat` and `dxhat * xhat`.
-        var sums, products: UnsafeMutablePointer<T>
+        let sums, products: UnsafeMutablePointer<T>
     }
 
     /// From the block output's gradient `dy` to the normalized values'

