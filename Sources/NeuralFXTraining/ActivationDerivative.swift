@@ -15,15 +15,7 @@ enum ActivationLayer {
             }
             return
         }
-        if kind == .prelu, let p {
-            // The blocks' default, spelled out so the loop vectorizes (a
-            // switch per element does not); the same values as `apply`.
-            for t in 0..<frames {
-                let src = u + t * channels, dst = a + t * channels
-                for c in 0..<channels { let x = src[c]; dst[c] = x >= 0 ? x : p[c] * x }
-            }
-            return
-        }
+        precondition(kind != .prelu, "PReLU blocks run in PReLUBlockTail")
         for t in 0..<frames {
             let src = u + t * channels, dst = a + t * channels
             for c in 0..<channels { dst[c] = Activation.apply(kind, src[c], parameter: p?[c] ?? 0) }
@@ -47,14 +39,7 @@ enum ActivationLayer {
                     dst[channels + c] = grow[c] * th * s * (1 - s)
                 }
             case .prelu:
-                // Without branches, so it vectorizes; adding zero where the
-                // slope is not used leaves the slope gradient's sums as they were.
-                let slope = p!, slopeGradient = dp!
-                for c in 0..<channels {
-                    let x = src[c], g = grow[c], negative = x < 0
-                    dst[c] = negative ? g * slope[c] : g
-                    slopeGradient[c] += negative ? g * x : 0
-                }
+                preconditionFailure("PReLU blocks run in PReLUBlockTail")
             case .snake:
                 for c in 0..<channels {
                     let x = src[c], a = p![c]

@@ -16,7 +16,8 @@
 enum PReLUBlockTail {
     /// In place `z <- (z - mean) * inverseStd`; then
     /// `y = prelu(z * gamma + beta) + r * x`, where `x` (the residual input,
-    /// `inChannels` per frame) is 1 or `channels` wide.
+    /// `inChannels` per frame, which divides `channels`) feeds output channel
+    /// `c` from its channel `c / (channels / inChannels)`.
     static func forward<T: TrainingScalar>(normalizing z: UnsafeMutablePointer<T>, frames: Int, channels: Int,
                                            mean: UnsafePointer<T>, inverseStd: UnsafePointer<T>,
                                            gamma: UnsafePointer<T>, beta: UnsafePointer<T>, slope: UnsafePointer<T>,
@@ -26,12 +27,18 @@ enum PReLUBlockTail {
             let row = z + t * channels, dst = y + t * channels, src = x + t * inChannels
             for c in 0..<channels { row[c] = (row[c] - mean[c]) * inverseStd[c] }
             for c in 0..<channels { dst[c] = row[c] * gamma[c] + beta[c] }
+            // Without branches, so it vectorizes.
             for c in 0..<channels { let u = dst[c]; dst[c] = u >= 0 ? u : slope[c] * u }
-            if inChannels == 1 {
+            // The residual's three shapes each in its own loop: the division
+            // by the channel ratio would keep the other two from vectorizing.
+            if inChannels == channels {
+                for c in 0..<channels { dst[c] += r[c] * src[c] }
+            } else if inChannels == 1 {
                 let v = src[0]
                 for c in 0..<channels { dst[c] += r[c] * v }
             } else {
-                for c in 0..<channels { dst[c] += r[c] * src[c] }
+                let ratio = channels / inChannels
+                for c in 0..<channels { dst[c] += r[c] * src[c / ratio] }
             }
         }
     }
@@ -46,7 +53,7 @@ enum PReLUBlockTail {
 
     /// From the block output's gradient `dy` to the normalized values'
     /// gradient `dxhat` (written over `dxhat`), adding the residual's share to
-    /// the block input's gradient `dx` (if any; 1 or `channels` wide, as `x`).
+    /// the block input's gradient `dx` (if any; as wide as `x`).
     static func backward<T: TrainingScalar>(outputGradient dy: UnsafePointer<T>, normalized xhat: UnsafePointer<T>,
                                             frames: Int, channels: Int,
                                             gamma: UnsafePointer<T>, beta: UnsafePointer<T>, slope: UnsafePointer<T>,
@@ -57,15 +64,21 @@ enum PReLUBlockTail {
         for t in 0..<frames {
             let g = dy + t * channels, xh = xhat + t * channels, out = dxhat + t * channels
             let src = x + t * inChannels
-            if inChannels == 1 {
+            if inChannels == channels {
+                for c in 0..<channels { dr[c] += g[c] * src[c] }
+                if let dx { let dst = dx + t * channels; for c in 0..<channels { dst[c] += r[c] * g[c] } }
+            } else if inChannels == 1 {
                 let v = src[0]
                 for c in 0..<channels { dr[c] += g[c] * v }
                 if let dx { let dst = dx + t; for c in 0..<channels { dst[0] += r[c] * g[c] } }
             } else {
-                for c in 0..<channels { dr[c] += g[c] * src[c] }
-                if let dx { let dst = dx + t * channels; for c in 0..<channels { dst[c] += r[c] * g[c] } }
+                let ratio = channels / inChannels
+                for c in 0..<channels { dr[c] += g[c] * src[c / ratio] }
+                if let dx { let dst = dx + t * inChannels; for c in 0..<channels { dst[c / ratio] += r[c] * g[c] } }
             }
             for c in 0..<channels { out[c] = xh[c] * gamma[c] + beta[c] }
+            // Without branches, so it vectorizes; adding zero where the slope
+            // is not used leaves the slope gradient's sums as they were.
             for c in 0..<channels {
                 let u = out[c], negative = u < 0
                 out[c] = negative ? g[c] * slope[c] : g[c]

@@ -282,7 +282,7 @@ public final class TrainingNetwork<T: TrainingScalar> {
         let r = p + layout.offset("blocks.\(n).res.weight"), x = item.blockInputs[n].pointer
         let residualFrame = convs[n].span - c.residualDelay, ratio = cout / cin
         let y = item.blockInputs[n + 1].pointer
-        if hasFusedTail(n) {
+        if c.activation == .prelu {
             PReLUBlockTail.forward(normalizing: xhat, frames: len, channels: cc, mean: mean[n].pointer,
                                    inverseStd: inverseStd[n].pointer, gamma: gamma, beta: beta,
                                    slope: activationParameters(n, p)!, residual: r, residualInput: x + residualFrame * cin,
@@ -479,7 +479,7 @@ public final class TrainingNetwork<T: TrainingScalar> {
         let xhat = item.normalized[n].pointer, u = item.scratchZ.pointer
         let (gamma, beta) = affine(n, b, p)
         let dgamma = item.modulationGradient[n].pointer, dbeta = dgamma + cc
-        if hasFusedTail(n) {
+        if c.activation == .prelu {
             dgamma.update(repeating: 0, count: 2 * cc)
             item.sums.zero()
             item.products.zero()
@@ -533,13 +533,6 @@ public final class TrainingNetwork<T: TrainingScalar> {
         let cc = convs[n].outChannels
         let w = grad + layout.offset("blocks.\(n).bn.weight"), bb = grad + layout.offset("blocks.\(n).bn.bias")
         for ch in 0..<cc { w[ch] += dgamma[ch]; bb[ch] += dbeta[ch] }
-    }
-
-    /// Whether block `n`'s tail runs as one pass (`PReLUBlockTail`): PReLU,
-    /// and a residual input as wide as the block or one channel.
-    private func hasFusedTail(_ n: Int) -> Bool {
-        let cc = convs[n].outChannels, cout = config.outChannels(ofBlock: n), cin = config.inChannels(ofBlock: n)
-        return config.activation == .prelu && cc == cout && (cin == cout || cin == 1)
     }
 
     private func convolutionBackward(_ n: Int, _ b: Int, _ p: UnsafePointer<T>) {

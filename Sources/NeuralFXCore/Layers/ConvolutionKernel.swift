@@ -86,10 +86,19 @@ enum ConvolutionKernel {
         #else
         let tile = (outChannels >= 32 ? Tiling.wide : Tiling.narrow).tileFrames
         #endif
-        var left = frames
-        while left >= 4 { left -= left >= tile ? tile : 4 }
-        return left
+        var left = frames, single = 0
+        while left > 0 {
+            let taken = step(left: left, tile: tile)
+            if taken == 1 { single += 1 }
+            left -= taken
+        }
+        return single
     }
+
+    /// The frames the next tile of a run takes, `left` frames still to go:
+    /// a whole tile, else a 4-frame tile, else one frame.
+    @inline(__always)
+    static func step(left: Int, tile: Int) -> Int { left >= tile ? tile : left >= 4 ? 4 : 1 }
 
     /// The tilings of a group of output channels: 32 channels in tiles of
     /// 12 frames, or 16 channels in tiles of 24 (both 24 accumulators); with
@@ -129,9 +138,9 @@ enum ConvolutionKernel {
             var t = 0
             while t < frames {
                 let left = frames - t
-                let step = left >= tile ? tile : left >= 4 ? 4 : 1
+                let taken = step(left: left, tile: tile)
                 let o = output + t * cout + column, xt = t * inChannels
-                switch (tiling, step) {
+                switch (tiling, taken) {
                 case (.wide, 1): frame32(o, s, x, xt, n, w, inChannels, cout)
                 case (.wide, 4): tile4x32(o, s, x, xt, n, w, inChannels, cout)
                 case (.wide, _): tile12x32(o, s, x, xt, n, w, inChannels, cout)
@@ -142,7 +151,7 @@ enum ConvolutionKernel {
                 case (.narrow256, 4): tile4x16(o, s, x, xt, n, w, inChannels, cout)
                 case (.narrow256, _): tile6x16(o, s, x, xt, n, w, inChannels, cout)
                 }
-                t += step
+                t += taken
             }
             firstTap += n
         }

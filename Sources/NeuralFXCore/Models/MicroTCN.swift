@@ -249,8 +249,6 @@ public final class MicroTCN: StreamingNetwork {
     let films: [FiLM]
     let activationParameters: [FloatBuffer?]
     let residuals: [FloatBuffer]
-    /// Per block: whether its tail takes the vectorized path (`hasVectorTail`).
-    let vectorTail: [Bool]
     let output: PointwiseConv
     let generator: [Dense]
     /// Adds the envelopes' features to block 0's convolution output.
@@ -326,7 +324,6 @@ public final class MicroTCN: StreamingNetwork {
         self.films = films
         activationParameters = acts
         self.residuals = residuals
-        vectorTail = (0..<c.nblocks).map { MicroTCN.hasVectorTail(c, block: $0) }
         steadyInputs = steady
         let last = c.outChannels(ofBlock: c.nblocks - 1)
         output = PointwiseConv(inChannels: last, outChannels: 1, weights: w.outputWeight, bias: w.outputBias)
@@ -347,7 +344,7 @@ public final class MicroTCN: StreamingNetwork {
                 conv: .passUnretained(convs[n]), pointwise: pointwise[n].map { .passUnretained($0) },
                 scale: UnsafePointer(films[n].scale.pointer), shift: UnsafePointer(films[n].shift.pointer),
                 residual: UnsafePointer(residuals[n].pointer), slope: acts[n].map { UnsafePointer($0.pointer) },
-                vectorTail: vectorTail[n]))
+                vectorTail: MicroTCN.hasVectorTail(c, block: n)))
         }
         (activationsA, activationsB) = (bufferA.pointer, bufferB.pointer)
         (convolved, pointwised, gainValues) = (convScratch.pointer, pointwiseScratch.pointer, gains.pointer)
